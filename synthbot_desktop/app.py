@@ -1,0 +1,97 @@
+"""The core's composition root: settings, secrets, database and the current user, built lazily.
+
+CLI commands, the GUI and tests all start from an :class:`AppContext`, so every front end sees
+the same configuration rules. Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from functools import cached_property
+
+from synthbot_desktop.config import Settings
+from synthbot_desktop.errors import DatabaseError
+from synthbot_desktop.keystore import KeyStore
+from synthbot_desktop.platform_paths import AppPaths
+from synthbot_desktop.storage import migrate
+from synthbot_desktop.storage import repositories as repo
+from synthbot_desktop.storage.db import Database, default_sqlite_url, make_engine, parse_url
+from synthbot_desktop.storage.recorder import Recorder
+
+log = logging.getLogger(__name__)
+
+
+class AppContext:
+    """Lazily-built services for one process."""
+
+    def __init__(self, settings: Settings | None = None, env: Mapping[str, str] | None = None) -> None:
+        self.env: Mapping[str, str] = dict(os.environ if env is None else env)
+        self.settings = settings or Settings.load(self.env)
+        self._db: Database | None = None
+        self._recorder: Recorder | None = None
+
+    @property
+    def paths(self) -> AppPaths:
+        return self.settings.paths
+
+    @cached_property
+    def keystore(self) -> KeyStore:
+        return KeyStore(
+            env=self.env,
+            allow_file_backend=bool(self.settings.get("secrets.allow_file_backend")),
+            file_path=self.paths.data_dir / "keys.json",
+        )
+
+    def database_url(self, override: str | None = None) -> str:
+        url = override or str(self.settings.get("database.url") or "")
+        return url or default_sqlite_url(self.paths.default_database_file)
+
+    def open_database(self, url: str | None = None) -> Database:
+        """An engine for ``url`` (or the configured one), with its password from the keyring."""
+        parsed = parse_url(self.database_url(url))
+        password = None
+        if parsed.get_backend_name() != "sqlite" and parsed.username and not parsed.password:
+            password = self.keystore.get_db_password(parsed.username, parsed.host or "localhost", parsed.port)
+        engine = make_engine(parsed, password=password,
+                             connect_timeout=int(self.settings.get("database.connect_timeout")))
+        return Database(engine)
+
+    @property
+    def db(self) -> Database:
+        """The configured database, schema ensured (SQLite upgraded, remote MySQL checked)."""
+        if self._db is None:
+            db = self.open_database()
+            try:
+                migrate.ensure_schema(
+                    db.engine, allow_upgrade=bool(self.settings.get("database.auto_upgrade_remote"))
+                )
+            except DatabaseError:
+                db.dispose()
+                raise
+            self._db = db
+        return self._db
+
+    @cached_property
+    def user_id(self) -> int:
+        with self.db.session() as s:
+            return repo.get_or_create_user(s, self.settings.user_name).id
+
+    @property
+    def recorder(self) -> Recorder:
+        if self._recorder is None:
+            self._recorder = Recorder(self.db, self.user_id, self.paths.spool_dir)
+            try:
+                self._recorder.replay()
+            except Exception as exc:  # replay is best effort; the spool stays for next time
+                log.warning("could not replay the spool: %s", exc)
+        return self._recorder
+
+    def close(self) -> None:
+        if self._recorder is not None:
+            self._recorder.close()
+            self._recorder = None
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None

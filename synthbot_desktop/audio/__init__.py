@@ -1,0 +1,1 @@
+"""Microphone capture, voice activity/endpointing and playback (sounddevice)."""

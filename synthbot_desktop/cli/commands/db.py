@@ -1,0 +1,78 @@
+"""`synthbot-desktop db upgrade|current|downgrade|password`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from synthbot_desktop.app import AppContext
+from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, read_secret
+from synthbot_desktop.errors import UsageError
+from synthbot_desktop.storage import migrate
+from synthbot_desktop.storage.db import masked, parse_url
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(subparsers, "db", _usage, "database schema: upgrade, current, downgrade")
+    sub = parser.add_subparsers(dest="db_command", metavar="ACTION")
+    up = add_command(sub, "upgrade", _upgrade, "upgrade the schema to the latest revision")
+    up.add_argument("revision", nargs="?", default="head")
+    cur = add_command(sub, "current", _current, "show the schema revision and whether it is the latest")
+    down = add_command(sub, "downgrade", _downgrade, "downgrade the schema to REV (e.g. base)")
+    down.add_argument("revision", metavar="REV")
+    pw = add_command(sub, "password", _password, "store the MySQL password for --url/the configured URL in the keyring")
+    for p in (up, cur, down, pw):
+        p.add_argument("--url", help="database URL (default: the configured one)")
+        add_json_flag(p)
+
+
+def _usage(ctx: AppContext, args: argparse.Namespace) -> int:
+    raise UsageError("choose an action: db upgrade | current | downgrade REV | password")
+
+
+def _upgrade(ctx: AppContext, args: argparse.Namespace) -> int:
+    db = ctx.open_database(args.url)
+    before = migrate.current_revision(db.engine)
+    migrate.upgrade(db.engine, args.revision)
+    after = migrate.current_revision(db.engine)
+    _report(args, db.url, before=before, after=after, action="upgrade")
+    return 0
+
+
+def _downgrade(ctx: AppContext, args: argparse.Namespace) -> int:
+    db = ctx.open_database(args.url)
+    before = migrate.current_revision(db.engine)
+    migrate.downgrade(db.engine, args.revision)
+    after = migrate.current_revision(db.engine)
+    _report(args, db.url, before=before, after=after, action="downgrade")
+    return 0
+
+
+def _current(ctx: AppContext, args: argparse.Namespace) -> int:
+    db = ctx.open_database(args.url)
+    current = migrate.current_revision(db.engine)
+    head = migrate.head_revision()
+    if args.json:
+        print_json({"url": masked(db.url), "current": current, "head": head, "up_to_date": current == head})
+    else:
+        state = "up to date" if current == head else f"behind (latest is {head})"
+        print(f"{masked(db.url)}: {current or 'empty (no schema)'} — {state}")
+    return 0
+
+
+def _password(ctx: AppContext, args: argparse.Namespace) -> int:
+    parsed = parse_url(ctx.database_url(args.url))
+    if parsed.get_backend_name() == "sqlite" or not parsed.username:
+        raise UsageError("this database URL has no user; only MySQL/MariaDB URLs take a password")
+    secret = read_secret(f"Password for {parsed.username}@{parsed.host}: ")
+    ctx.keystore.set_db_password(parsed.username, parsed.host or "localhost", parsed.port, secret)
+    print(f"stored the password for {parsed.username}@{parsed.host} in the keyring", file=sys.stderr)
+    return 0
+
+
+def _report(args: argparse.Namespace, url: Any, *, before: str | None, after: str | None, action: str) -> None:
+    if args.json:
+        print_json({"url": masked(url), "action": action, "from": before, "to": after})
+    else:
+        print(f"{masked(url)}: {before or 'empty'} -> {after or 'empty'}")

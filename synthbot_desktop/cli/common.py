@@ -1,0 +1,71 @@
+"""Helpers shared by subcommands: JSON output, stdin secrets, argument types."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, Protocol
+
+from synthbot_desktop.app import AppContext
+from synthbot_desktop.errors import UsageError
+
+
+class Handler(Protocol):
+    def __call__(self, ctx: AppContext, args: argparse.Namespace) -> int: ...
+
+
+SubParsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def add_command(
+    subparsers: Any, name: str, handler: Callable[[AppContext, argparse.Namespace], int], help: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help, description=help)
+    parser.set_defaults(func=handler)
+    return parser
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, dt.datetime | dt.date):
+        return obj.isoformat()
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if hasattr(obj, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def read_secret(prompt: str) -> str:
+    """Read a secret from stdin when piped, else from a hidden prompt; never from argv."""
+    if not sys.stdin.isatty():
+        value = sys.stdin.readline().strip()
+    else:
+        import getpass
+
+        value = getpass.getpass(prompt)
+    if not value:
+        raise UsageError("no key was given on standard input or at the prompt")
+    return value
+
+
+def parse_date(text: str) -> dt.datetime:
+    try:
+        d = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+    return d if d.tzinfo else d.replace(tzinfo=dt.UTC)

@@ -1,0 +1,76 @@
+"""Entry point: no subcommand opens the desktop app; subcommands run headless."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from synthbot_desktop import APP_NAME, __version__
+from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.logging_setup import configure_logging
+from synthbot_desktop.redaction import redact
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME,
+        description="SynthBot Desktop voice assistant. Without a command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from synthbot_desktop.cli import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    configure_logging(level)
+    if args.command is None:
+        return gui_main()
+    from synthbot_desktop.app import AppContext
+
+    ctx = None
+    try:
+        ctx = AppContext()
+        configure_logging(level, ctx.paths.log_dir)
+        return int(args.func(ctx, args))
+    except SynthbotError as exc:
+        sys.stderr.write(f"error: {redact(exc.one_line())}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        if ctx is not None:
+            try:
+                ctx.close()
+            except Exception:  # closing must not mask the command's own result
+                log.debug("error while closing", exc_info=True)
+
+
+def gui_main() -> int:
+    """Open the desktop app, or explain in one line why it cannot open here."""
+    from synthbot_desktop.gui_launcher import launch
+
+    return launch()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

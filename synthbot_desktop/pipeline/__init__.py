@@ -1,0 +1,1 @@
+"""Turn orchestration: utterance -> transcript -> LLM stream -> chunks -> TTS -> playback."""

@@ -1,0 +1,1 @@
+"""Persistence: models, engine/URL handling, migrations, repositories, offline spool."""

@@ -1,0 +1,158 @@
+"""Database URLs, engines and the mapping of driver failures to sentences a person understands."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from synthbot_desktop.errors import DatabaseError
+from synthbot_desktop.redaction import redact, register_secret
+
+log = logging.getLogger(__name__)
+
+
+def default_sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def parse_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        raise DatabaseError(f"not a database URL: {redact(url)!r}",
+                            hint="use sqlite:///PATH or mysql+pymysql://user@host/db?charset=utf8mb4") from None
+    if parsed.get_backend_name() not in ("sqlite", "mysql", "mariadb"):
+        raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}",
+                            hint="SynthBot Desktop supports SQLite and MySQL/MariaDB")
+    if parsed.password:
+        register_secret(str(parsed.password))
+    return parsed
+
+
+def masked(url: str | URL) -> str:
+    """The URL with its password hidden: safe for logs, doctor output and screenshots."""
+    parsed = url if isinstance(url, URL) else parse_url(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+def is_sqlite(url: str | URL) -> bool:
+    parsed = url if isinstance(url, URL) else parse_url(url)
+    return parsed.get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")  # readers (GUI history) never block the writer
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def make_engine(url: str | URL, *, password: str | None = None, connect_timeout: int = 5) -> Engine:
+    """Create an engine; MySQL URLs get utf8mb4, a connect timeout and liveness checks."""
+    parsed = url if isinstance(url, URL) else parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:" and not db.startswith("file:"):
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if password and not parsed.password:
+        register_secret(password)
+        parsed = parsed.set(password=password)
+    query = dict(parsed.query)
+    query.setdefault("charset", "utf8mb4")
+    parsed = parsed.set(query=query)
+    return create_engine(
+        parsed,
+        pool_pre_ping=True,
+        pool_recycle=3600,
+        connect_args={"connect_timeout": connect_timeout, "read_timeout": 30, "write_timeout": 30},
+    )
+
+
+# PyMySQL / MySQL error numbers worth a specific sentence.
+_MYSQL_MESSAGES: dict[int, tuple[str, str]] = {
+    1045: ("the database server rejected the user name or password",
+           "store the password with `synthbot-desktop db password` or fix the user in the URL"),
+    1044: ("the database user may not use this database", "ask the database administrator for access"),
+    1049: ("the database does not exist on the server", "create it (CREATE DATABASE ... CHARACTER SET utf8mb4)"),
+    2003: ("the database server refused the connection or is not running",
+           "check the host and port, and that the server is running"),
+    2005: ("the database host name is unknown", "check the host name in the URL"),
+    2006: ("the database server went away", "check the server; the write is kept in the local spool"),
+    2013: ("the connection to the database server was lost", "check the network; writes are spooled"),
+}
+
+
+def describe_db_error(error: BaseException, url: str | URL | None = None) -> DatabaseError:
+    """Turn a driver exception into a DatabaseError naming the cause and the fix."""
+    where = f" ({masked(url)})" if url is not None else ""
+    orig = getattr(error, "orig", None) or error
+    code = None
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int):
+        code = args[0]
+    if code in _MYSQL_MESSAGES:
+        message, hint = _MYSQL_MESSAGES[code]
+        return DatabaseError(message + where, hint=hint)
+    text_ = redact(str(orig)).splitlines()[0] if str(orig) else type(orig).__name__
+    if "unable to open database file" in text_:
+        return DatabaseError(f"the SQLite file cannot be opened{where}",
+                             hint="check that its folder exists and is writable")
+    if "database is locked" in text_:
+        return DatabaseError(f"the SQLite file is locked by another program{where}",
+                             hint="close other copies of the app and try again")
+    return DatabaseError(f"database error{where}: {text_}")
+
+
+def check_connection(engine: Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except exc.SQLAlchemyError as error:
+        raise describe_db_error(error, engine.url) from None
+
+
+class Database:
+    """An engine plus a session factory; ``session()`` commits or rolls back as a unit."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._factory = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> URL:
+        return self.engine.url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: everything in the block is written, or nothing is."""
+        s = self._factory()
+        try:
+            yield s
+            s.commit()
+        except exc.SQLAlchemyError as error:
+            s.rollback()
+            raise describe_db_error(error, self.engine.url) from error
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,175 @@
+"""Writes records off the caller's thread; when the database is unreachable they go to a spool.
+
+A voice turn must never wait on a database round trip, and a remote MySQL outage must never
+lose a word: the recorder queues each unit of work to a writer thread, which writes it in one
+transaction; if that fails with a connectivity error the unit is appended to a JSONL spool
+file (fsynced) and replayed in order once the database answers again. Uids make replays
+idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthbot_desktop.errors import DatabaseError
+from synthbot_desktop.storage import repositories as repo
+from synthbot_desktop.storage.db import Database
+from synthbot_desktop.storage.records import (
+    MessageRecord,
+    UsageRecord,
+    message_from_json,
+    to_json,
+    usage_from_json,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WriteUnit:
+    """Messages and usage rows that belong together (one turn) and are written together."""
+
+    messages: list[MessageRecord] = field(default_factory=list)
+    usage: list[UsageRecord] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"messages": [to_json(m) for m in self.messages], "usage": [to_json(u) for u in self.usage]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WriteUnit:
+        return cls([message_from_json(m) for m in data.get("messages", [])],
+                   [usage_from_json(u) for u in data.get("usage", [])])
+
+
+class Recorder:
+    """Background writer with an on-disk spool for outages."""
+
+    def __init__(self, db: Database, user_id: int | None, spool_dir: Path,
+                 on_error: Callable[[str], None] | None = None) -> None:
+        self.db = db
+        self.user_id = user_id
+        self.spool_file = spool_dir / "pending.jsonl"
+        self._on_error = on_error
+        self._queue: queue.Queue[WriteUnit | None] = queue.Queue()
+        self._spool_lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._pending = 0
+        self._thread = threading.Thread(target=self._run, name="synthbot-recorder", daemon=True)
+        self._thread.start()
+
+    # Public API ---------------------------------------------------------------------------------
+    def submit(self, unit: WriteUnit) -> None:
+        with self._idle:
+            self._pending += 1
+        self._queue.put(unit)
+
+    def record_usage(self, record: UsageRecord) -> None:
+        self.submit(WriteUnit(usage=[record]))
+
+    def write_now(self, unit: WriteUnit) -> None:
+        """Write synchronously (CLI commands that print the stored ids); spools on outage."""
+        self._write_or_spool(unit)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until everything submitted so far is written or spooled."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        self.flush(timeout)
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def spooled_count(self) -> int:
+        with self._spool_lock:
+            if not self.spool_file.exists():
+                return 0
+            with self.spool_file.open(encoding="utf-8") as fh:
+                return sum(1 for line in fh if line.strip())
+
+    def replay(self) -> int:
+        """Write spooled units in order; returns how many were written. Stops at the first failure."""
+        with self._spool_lock:
+            if not self.spool_file.exists():
+                return 0
+            lines = [ln for ln in self.spool_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            written = 0
+            for line in lines:
+                try:
+                    unit = WriteUnit.from_json(json.loads(line))
+                except (ValueError, TypeError, KeyError) as exc:
+                    log.error("dropping unreadable spool line: %s", exc)
+                    written += 1
+                    continue
+                try:
+                    self._write(unit)
+                except DatabaseError:
+                    break
+                written += 1
+            rest = lines[written:]
+            if rest:
+                tmp = self.spool_file.with_suffix(".tmp")
+                tmp.write_text("\n".join(rest) + "\n", encoding="utf-8")
+                os.replace(tmp, self.spool_file)
+            else:
+                self.spool_file.unlink(missing_ok=True)
+            if written:
+                log.info("replayed %d spooled write(s) into the database", written)
+            return written
+
+    # Internals ----------------------------------------------------------------------------------
+    def _write(self, unit: WriteUnit) -> None:
+        with self.db.session() as s:
+            for message in unit.messages:
+                repo.add_message(s, message)
+            s.flush()
+            for usage in unit.usage:
+                repo.add_usage(s, usage, self.user_id)
+
+    def _spool(self, unit: WriteUnit) -> None:
+        with self._spool_lock:
+            self.spool_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.spool_file.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(unit.to_json(), ensure_ascii=False) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    def _write_or_spool(self, unit: WriteUnit) -> None:
+        if self.spooled_count():
+            self.replay()  # keep order: older spooled writes first
+        if self.spooled_count():
+            self._spool(unit)
+            return
+        try:
+            self._write(unit)
+        except DatabaseError as exc:
+            log.warning("database unavailable, keeping the write in the local spool: %s", exc)
+            self._spool(unit)
+            if self._on_error:
+                self._on_error(exc.one_line())
+
+    def _run(self) -> None:
+        while True:
+            unit = self._queue.get()
+            if unit is None:
+                return
+            try:
+                self._write_or_spool(unit)
+            except Exception:  # never let the writer thread die: spool and report
+                log.exception("unexpected error while writing; spooling")
+                try:
+                    self._spool(unit)
+                except OSError:
+                    log.exception("spool write failed as well")
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()

@@ -1,0 +1,90 @@
+"""Plain records that the core produces and storage writes (no SQLAlchemy objects leak out).
+
+Each record carries its own ``uid`` so a write replayed from the offline spool lands once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from synthbot_desktop.storage.types import utcnow
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class UsageRecord:
+    """One provider call (LLM, TTS, or local STT): what it cost and how fast it was."""
+
+    provider: str
+    endpoint: str | None = None
+    model: str | None = None
+    request_id: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    tokens_estimated: bool = False
+    characters: int | None = None
+    audio_seconds: float | None = None
+    latency_ms: float | None = None
+    ttfb_ms: float | None = None
+    status_code: int | None = None
+    success: bool = True
+    error_kind: str | None = None
+    error_message: str | None = None
+    cost_usd: Decimal | None = None
+    session_id: int | None = None
+    message_uid: str | None = None
+    uid: str = field(default_factory=new_uid)
+    created_at: dt.datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class MessageRecord:
+    """One user or assistant message with its speech and timing facts."""
+
+    session_id: int
+    role: str
+    content: str
+    full_content: str | None = None
+    interrupted: bool = False
+    error: str | None = None
+    audio_duration_s: float | None = None
+    stt_model: str | None = None
+    stt_language: str | None = None
+    stt_confidence: float | None = None
+    provider: str | None = None
+    model: str | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    timings: dict[str, Any] | None = None
+    uid: str = field(default_factory=new_uid)
+    created_at: dt.datetime = field(default_factory=utcnow)
+
+
+def to_json(record: UsageRecord | MessageRecord) -> dict[str, Any]:
+    data = dataclasses.asdict(record)
+    data["created_at"] = record.created_at.isoformat()
+    if isinstance(record, UsageRecord) and record.cost_usd is not None:
+        data["cost_usd"] = str(record.cost_usd)
+    return data
+
+
+def usage_from_json(data: dict[str, Any]) -> UsageRecord:
+    data = dict(data)
+    data["created_at"] = dt.datetime.fromisoformat(data["created_at"])
+    if data.get("cost_usd") is not None:
+        data["cost_usd"] = Decimal(data["cost_usd"])
+    return UsageRecord(**data)
+
+
+def message_from_json(data: dict[str, Any]) -> MessageRecord:
+    data = dict(data)
+    data["created_at"] = dt.datetime.fromisoformat(data["created_at"])
+    return MessageRecord(**data)

@@ -1,0 +1,1 @@
+"""Speech recognition with faster-whisper; models resolved offline."""

@@ -1,0 +1,1 @@
+"""Speech providers (ElevenLabs, Piper) behind one streaming protocol."""

@@ -1,0 +1,71 @@
+"""A private PulseAudio daemon with a virtual microphone and speaker (see shared TESTING.md).
+
+- ``micfeed``: a null sink; whatever is played into it comes out of the source ``vmic``
+  (the default source), so a test "speaks" by playing into ``micfeed``.
+- ``vsink``: the default sink; record ``vsink.monitor`` to hear what the app played.
+The daemon runs in its own XDG_RUNTIME_DIR so it never touches a real desktop's audio.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+class PulseAudioError(RuntimeError):
+    pass
+
+
+def _run(args: list[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, env=env, check=check, capture_output=True, text=True, timeout=30)
+
+
+class VirtualAudio:
+    def __init__(self) -> None:
+        self.runtime_dir = Path(tempfile.mkdtemp(prefix="synthbot-pulse-"))
+        os.chmod(self.runtime_dir, 0o700)
+        self.env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime_dir))
+        self.env.pop("PULSE_SERVER", None)
+
+    @property
+    def server(self) -> str:
+        return f"unix:{self.runtime_dir}/pulse/native"
+
+    def start(self) -> VirtualAudio:
+        if not shutil.which("pulseaudio"):
+            raise PulseAudioError("pulseaudio is not installed (run scripts/setup.sh)")
+        _run([
+            "pulseaudio", "-D", "--exit-idle-time=-1", "-n", "--log-target=stderr",
+            "--load=module-native-protocol-unix",
+            "--load=module-null-sink sink_name=vsink sink_properties=device.description=VirtualSpeaker",
+            "--load=module-always-sink",
+        ], self.env)
+        deadline = time.monotonic() + 15
+        while _run(["pactl", "info"], self.env, check=False).returncode != 0:
+            if time.monotonic() > deadline:
+                raise PulseAudioError("PulseAudio did not start")
+            time.sleep(0.1)
+        _run(["pactl", "load-module", "module-null-sink", "sink_name=micfeed", "rate=16000", "channels=1",
+              "sink_properties=device.description=MicFeed"], self.env)
+        _run(["pactl", "load-module", "module-remap-source", "master=micfeed.monitor", "source_name=vmic",
+              "source_properties=device.description=VirtualMic"], self.env)
+        _run(["pactl", "set-default-source", "vmic"], self.env)
+        _run(["pactl", "set-default-sink", "vsink"], self.env)
+        return self
+
+    def export(self) -> None:
+        """Make this process (and its children) use the virtual devices."""
+        os.environ["XDG_RUNTIME_DIR"] = str(self.runtime_dir)
+        os.environ["PULSE_SERVER"] = self.server
+
+    def play_into_mic(self, wav_path: str | Path) -> subprocess.Popen[bytes]:
+        """Start playing a file into the virtual microphone (returns the paplay process)."""
+        return subprocess.Popen(["paplay", "--device=micfeed", str(wav_path)], env=self.env)
+
+    def stop(self) -> None:
+        _run(["pactl", "exit"], self.env, check=False)
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)
