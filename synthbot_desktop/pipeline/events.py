@@ -1,0 +1,100 @@
+"""Events the core emits for front ends (GUI, CLI --json, tests).
+
+Plain frozen dataclasses: the GUI bridge turns them into queued Qt signals; the CLI prints
+them; tests collect them. Emitters must never block on a sink.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class TurnState(enum.StrEnum):
+    IDLE = "idle"
+    LISTENING = "listening"  # microphone open, waiting for speech
+    HEARING = "hearing"  # speech in progress
+    TRANSCRIBING = "transcribing"
+    THINKING = "thinking"  # waiting for the LLM's first words
+    SPEAKING = "speaking"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    state: TurnState
+    turn_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InputLevel:
+    rms_dbfs: float
+    peak_dbfs: float
+
+
+@dataclass(frozen=True)
+class PartialTranscript:
+    text: str
+    turn_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FinalTranscript:
+    text: str
+    turn_id: str
+    language: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class AssistantDelta:
+    """A piece of the reply as it streams in (append to the bubble)."""
+
+    text: str
+    turn_id: str
+
+
+@dataclass(frozen=True)
+class AssistantDone:
+    text: str  # what the user heard (the spoken prefix when interrupted)
+    turn_id: str
+    interrupted: bool = False
+    full_text: str | None = None  # what the model generated
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PlaybackProgress:
+    turn_id: str
+    seconds_played: float
+    text_spoken: str
+
+
+@dataclass(frozen=True)
+class TurnTimings:
+    """Per-stage timestamps (seconds since speech end, or absolute monotonic) and durations."""
+
+    turn_id: str
+    timings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    message: str
+    hint: str | None = None
+    kind: str | None = None  # e.g. a ProviderErrorKind value, "audio", "database"
+    recoverable: bool = True
+    action: str | None = None  # e.g. "open_settings:providers"
+
+
+@dataclass(frozen=True)
+class SessionChanged:
+    session_id: int
+    title: str | None = None
+
+
+Event = (StateChanged | InputLevel | PartialTranscript | FinalTranscript | AssistantDelta | AssistantDone
+         | PlaybackProgress | TurnTimings | ErrorEvent | SessionChanged)
+EventSink = Callable[[Event], None]
