@@ -216,7 +216,7 @@ def _line_of(text: str, key: str) -> int | None:
     """Best-effort line number of ``key`` in TOML text (tomlkit keeps no positions)."""
     leaf = re.escape(key.rsplit(".", 1)[-1])
     full = re.escape(key)
-    for pattern in (rf'^\s*"?{full}"?\s*=', rf"^\s*{leaf}\s*="):
+    for pattern in (rf'^\s*"?{full}"?\s*=', rf"^\s*\[\[?\s*{full}\s*\]", rf"^\s*{leaf}\s*="):
         for i, line in enumerate(text.splitlines(), start=1):
             if re.match(pattern, line):
                 return i

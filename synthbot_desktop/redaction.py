@@ -19,7 +19,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]{6,}"), r"\1 " + MASK),
     # Header-style secrets: xi-api-key, x-api-key, x-goog-api-key, api-key, api_key, token.
     (re.compile(r"(?i)\b((?:xi|x|x-goog)-api-key|api[-_]?key|access[-_]?token|password|passwd|secret)"
-                r"(\"?\s*[:=]\s*\"?)([^\s\"',;&}]{4,})"), r"\1\2" + MASK),
+                r"([\"']?\s*[:=]\s*[\"']?)([^\s\"',;&}]{4,})"), r"\1\2" + MASK),
     # Query parameters such as ?key=AIza... (Gemini) or &api_key=...
     (re.compile(r"(?i)([?&](?:key|api_key|token|access_token)=)[^&\s\"']+"), r"\1" + MASK),
     # Provider key shapes: OpenAI/Anthropic sk-..., Google AIza..., ElevenLabs sk_...

@@ -102,6 +102,13 @@ def describe_db_error(error: BaseException, url: str | URL | None = None) -> Dat
     args = getattr(orig, "args", ())
     if args and isinstance(args[0], int):
         code = args[0]
+    detail = str(orig)
+    if code == 2003 and any(m in detail for m in ("Name or service not known", "nodename nor servname",
+                                                   "getaddrinfo failed", "Temporary failure in name resolution")):
+        code = 2005  # PyMySQL reports DNS failures as "can't connect"
+    if code == 2003 and "timed out" in detail:
+        return DatabaseError(f"the database server did not answer in time{where}",
+                             hint="check the host, port, firewall and VPN")
     if code in _MYSQL_MESSAGES:
         message, hint = _MYSQL_MESSAGES[code]
         return DatabaseError(message + where, hint=hint)

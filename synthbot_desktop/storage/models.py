@@ -34,6 +34,15 @@ NAMING_CONVENTION = {
 MYSQL_TABLE_ARGS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
 
+# Full-text search objects are created by the migration with dialect-specific DDL (FTS5 on
+# SQLite, a FULLTEXT index on MySQL) and have no model; schema comparison must skip them.
+SEARCH_INDEX_OBJECTS = ("conversation_messages_fts", "ft_conversation_messages_content")
+
+
+def include_in_autogenerate(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (name or "").startswith(SEARCH_INDEX_OBJECTS)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

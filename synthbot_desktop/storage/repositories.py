@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, cast, delete, func, select, text, update
+from sqlalchemy import cast, delete, func, select, text, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -239,7 +239,8 @@ def usage_summary(
     by_day: bool = True,
 ) -> list[UsageSummaryRow]:
     """Totals per (day,) provider and model — what the usage page and `usage` show."""
-    day_col = cast(ApiUsageLog.created_at, Date).label("day") if by_day else None
+    # DATE() exists on both SQLite (returns text) and MySQL (returns a date); CAST AS DATE does not.
+    day_col = func.date(ApiUsageLog.created_at).label("day") if by_day else None
     cols: list[Any] = [
         ApiUsageLog.provider,
         ApiUsageLog.model,
