@@ -1,0 +1,108 @@
+"""OpenAI Chat Completions over SSE, also serving every OpenAI-compatible server.
+
+``POST {base}/chat/completions`` with ``stream: true`` and ``stream_options.include_usage``
+(the base URL includes ``/v1``, as the OpenAI SDK spells it), so the same client talks to
+LM Studio, llama.cpp's server, vLLM, OpenRouter or Ollama's ``/v1``. Compatible servers may
+skip the usage chunk, send ``choices: null`` or omit ``[DONE]``: all tolerated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from typing import Any
+
+from synthbot_desktop.errors import ProviderErrorKind
+from synthbot_desktop.llm.base import ChatMessage
+from synthbot_desktop.llm.http_errors import CODE_KINDS
+from synthbot_desktop.llm.http_provider import (
+    HttpChatProvider,
+    PreparedRequest,
+    WireDelta,
+    WireEvent,
+    WireFailure,
+    WireFinish,
+    WireMeta,
+    WireUsage,
+)
+from synthbot_desktop.llm.lines import iter_sse
+from synthbot_desktop.llm.providers._json import as_int, loads_event
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+class OpenAIChatProvider(HttpChatProvider):
+    name = "openai"
+    request_id_header = "x-request-id"
+
+    def __init__(self, *, organization: str | None = None, project: str | None = None,
+                 provider_name: str = "openai", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.name = provider_name
+        self.organization = organization
+        self.project = project
+
+    def auth_headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if self.api_key:  # local compatible servers need none
+            headers["authorization"] = f"Bearer {self.api_key}"
+        if self.organization:
+            headers["openai-organization"] = self.organization
+        if self.project:
+            headers["openai-project"] = self.project
+        return headers
+
+    def build_chat_request(self, messages: Sequence[ChatMessage], model: str, *, system: str | None,
+                           temperature: float | None, max_tokens: int | None) -> PreparedRequest:
+        wire: list[dict[str, str]] = []
+        if system:
+            wire.append({"role": "system", "content": system})
+        wire += [{"role": m.role, "content": m.content} for m in messages]
+        body: dict[str, Any] = {"model": model, "messages": wire, "stream": True,
+                                "stream_options": {"include_usage": True}}
+        if temperature is not None:
+            body["temperature"] = temperature
+        if max_tokens is not None:
+            # max_tokens is what compatible servers understand; OpenAI still accepts it for chat models.
+            body["max_tokens"] = max_tokens
+        return PreparedRequest("POST", f"{self.base_url}/chat/completions", body)
+
+    async def parse_stream(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[WireEvent, None]:
+        async for ev in iter_sse(chunks):
+            data_text = ev.data.strip()
+            if not data_text:
+                continue
+            if data_text == "[DONE]":
+                yield WireFinish(None)
+                return
+            data = loads_event(self.name, data_text)
+            if data is None:
+                continue
+            err = data.get("error")
+            if err is not None:
+                message = err.get("message") if isinstance(err, dict) else str(err)
+                code = str(err.get("code") or err.get("type") or "").lower() if isinstance(err, dict) else ""
+                yield WireFailure(CODE_KINDS.get(code, ProviderErrorKind.UNAVAILABLE), str(message or "stream error"))
+                return
+            if isinstance(data.get("id"), str) and data["id"]:
+                yield WireMeta(data["id"])
+            usage = data.get("usage")
+            if isinstance(usage, dict):
+                yield WireUsage(as_int(usage.get("prompt_tokens")), as_int(usage.get("completion_tokens")))
+            choices = data.get("choices")
+            if not isinstance(choices, list):
+                continue
+            for choice in choices:
+                if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                    continue
+                delta = choice.get("delta")
+                if isinstance(delta, dict) and isinstance(delta.get("content"), str):
+                    yield WireDelta(delta["content"])
+                if choice.get("finish_reason"):
+                    yield WireFinish(str(choice["finish_reason"]))
+
+    def models_request(self) -> PreparedRequest:
+        return PreparedRequest("GET", f"{self.base_url}/models")
+
+    def parse_models(self, data: Any) -> list[str]:
+        items = data.get("data") if isinstance(data, dict) else None
+        return [m["id"] for m in items or [] if isinstance(m, dict) and isinstance(m.get("id"), str)]
