@@ -1,0 +1,242 @@
+"""Speech to text with faster-whisper: loaded once, warmed up, safe to call from any thread.
+
+Whisper encodes a 30 s window whatever the clip length, so a 1 s utterance costs nearly as much
+as a 10 s one: the pipeline transcribes whole utterances at end of speech. The model is loaded
+once (about 0.6 s for tiny.en here) and warmed up with one short decode so the user's first
+sentence does not pay for lazy initialisation. Calls are serialised by a lock — two decodes at
+once on two cores only slow each other down — and :meth:`WhisperEngine.transcribe_async` runs
+the work on a dedicated worker thread so the asyncio loop (and the GUI) never block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthbot_desktop.audio.formats import STT_RATE, load_audio_file
+from synthbot_desktop.audio.levels import is_silent
+from synthbot_desktop.errors import AudioError, ModelError
+from synthbot_desktop.stt.models import ResolvedModel, resolve_model
+
+log = logging.getLogger(__name__)
+
+SILENCE_DBFS = -60.0
+"""Clips whose peak stays below this are not sent to Whisper (it invents words for silence)."""
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    model: str = "tiny.en"
+    language: str | None = None  # None = detect
+    beam_size: int = 5
+    compute_type: str = "int8"
+    device: str = "cpu"
+    cpu_threads: int = 0  # 0 = CTranslate2's default
+    vad_filter: bool = False  # utterances from the endpointer are already trimmed
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> EngineOptions:
+        language = str(settings.get("stt.language") or "auto")
+        values: dict[str, Any] = {
+            "model": str(settings.get("stt.model") or "tiny.en"),
+            "language": None if language == "auto" else language,
+            "beam_size": int(settings.get("stt.beam_size")),
+            "compute_type": str(settings.get("stt.compute_type")),
+            "device": str(settings.get("stt.device")),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    segments: list[Segment]
+    language: str | None
+    language_probability: float | None
+    avg_logprob: float | None  # duration-weighted mean over segments
+    no_speech_prob: float | None  # highest over segments
+    audio_seconds: float
+    elapsed_seconds: float  # wall time of the decode (excludes file decoding)
+    decode_seconds: float = 0.0  # file decoding/resampling, for transcribe_file
+    model: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def confidence(self) -> float | None:
+        """exp(avg_logprob): a 0..1 figure for the GUI and the messages table."""
+        return None if self.avg_logprob is None else math.exp(self.avg_logprob)
+
+    @property
+    def rtf(self) -> float:
+        return self.elapsed_seconds / self.audio_seconds if self.audio_seconds else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """The CLI's documented shape plus confidence details."""
+        return {
+            "text": self.text, "language": self.language,
+            "segments": [{"start": round(s.start, 3), "end": round(s.end, 3), "text": s.text} for s in self.segments],
+            "audio_seconds": round(self.audio_seconds, 3), "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "avg_logprob": self.avg_logprob, "no_speech_prob": self.no_speech_prob, "model": self.model,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    model: str
+    path: str
+    load_seconds: float
+    warmup_seconds: float
+
+
+class WhisperEngine:
+    """One faster-whisper model for the whole process."""
+
+    def __init__(self, options: EngineOptions | None = None, **overrides: Any) -> None:
+        base = options or EngineOptions()
+        self.options = EngineOptions(**{**asdict(base), **{k: v for k, v in overrides.items() if v is not None}})
+        self._model: Any = None
+        self._resolved: ResolvedModel | None = None
+        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self.load_report: LoadReport | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> WhisperEngine:
+        return cls(EngineOptions.from_settings(settings, **overrides))
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def model_name(self) -> str:
+        return self._resolved.name if self._resolved else self.options.model
+
+    def load(self, *, warm_up: bool = True) -> LoadReport:
+        """Resolve, load and warm up the model (once; later calls return the first report)."""
+        with self._load_lock:
+            if self.load_report is not None:
+                return self.load_report
+            resolved = resolve_model(self.options.model)
+            t0 = time.perf_counter()
+            try:
+                from faster_whisper import WhisperModel
+
+                model = WhisperModel(str(resolved.path), device=self.options.device,
+                                     compute_type=self.options.compute_type, cpu_threads=self.options.cpu_threads,
+                                     local_files_only=True)
+            except Exception as exc:
+                raise ModelError(f"cannot load the Whisper model at {resolved.path}: {exc}",
+                                 hint="the model files may be damaged: copy the folder again, or use stt.model = tiny.en"
+                                 ) from None
+            load_s = time.perf_counter() - t0
+            self._model, self._resolved = model, resolved
+            warm_s = 0.0
+            if warm_up:
+                t1 = time.perf_counter()
+                self._warm_up()
+                warm_s = time.perf_counter() - t1
+            self.load_report = LoadReport(resolved.name, str(resolved.path), load_s, warm_s)
+            log.info("whisper %s loaded in %.2f s, warm-up %.2f s", resolved.name, load_s, warm_s)
+            return self.load_report
+
+    def _warm_up(self) -> None:
+        """One short greedy decode: allocates CTranslate2's buffers and the feature extractor's FFT plans."""
+        rng = np.random.default_rng(0)
+        t = np.arange(STT_RATE) / STT_RATE
+        clip = (0.1 * np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(STT_RATE)).astype(np.float32)
+        with self._lock:
+            segments, _ = self._model.transcribe(clip, beam_size=1, language="en" if self._english_only() else None,
+                                                 without_timestamps=True, max_new_tokens=8,
+                                                 condition_on_previous_text=False, temperature=0.0)
+            for _ in segments:
+                pass
+
+    def _english_only(self) -> bool:
+        model = self._model
+        return model is not None and getattr(model, "model", None) is not None and not model.model.is_multilingual
+
+    def transcribe(self, audio: np.ndarray, *, language: str | None = None, prompt: str | None = None) -> Transcript:
+        """Transcribe float32 mono 16 kHz samples. Thread-safe; loads the model on first use."""
+        samples = np.asarray(audio, dtype=np.float32)
+        if samples.ndim != 1:
+            raise AudioError(f"expected mono samples (1-D), got shape {samples.shape}",
+                             hint="mix down to mono first (synthbot_desktop.audio.formats.to_mono)")
+        if not np.all(np.isfinite(samples)):
+            raise AudioError("the audio contains NaN or infinite samples", hint="check the audio source")
+        if self._model is None:
+            self.load()
+        audio_s = len(samples) / STT_RATE
+        lang = language or self.options.language
+        if lang == "auto":
+            lang = None
+        if self._english_only() and lang not in (None, "en"):
+            log.warning("model %s understands English only; ignoring language '%s'", self.model_name, lang)
+            lang = "en"
+        if samples.size == 0 or is_silent(samples, SILENCE_DBFS):
+            return Transcript("", [], lang, None, None, None, audio_s, 0.0, model=self.model_name)
+        with self._lock:
+            t0 = time.perf_counter()
+            raw_segments, info = self._model.transcribe(samples, language=lang, beam_size=self.options.beam_size,
+                                                        initial_prompt=prompt or None,
+                                                        vad_filter=self.options.vad_filter)
+            segments = [Segment(s.start, s.end, s.text.strip(), s.avg_logprob, s.no_speech_prob) for s in raw_segments]
+            elapsed = time.perf_counter() - t0
+        text = " ".join(s.text for s in segments if s.text).strip()
+        weights = [max(s.end - s.start, 1e-3) for s in segments]
+        avg = (sum(w * s.avg_logprob for w, s in zip(weights, segments, strict=True)) / sum(weights)) if segments else None
+        nsp = max((s.no_speech_prob for s in segments), default=None)
+        return Transcript(text, segments, info.language, info.language_probability, avg, nsp, audio_s, elapsed,
+                          model=self.model_name)
+
+    def transcribe_file(self, path: str | Path, *, language: str | None = None, prompt: str | None = None) -> Transcript:
+        """Decode any common audio file (wav, flac, mp3, ogg, ...) and transcribe it."""
+        t0 = time.perf_counter()
+        samples = load_audio_file(path)
+        decode_s = time.perf_counter() - t0
+        result = self.transcribe(samples, language=language, prompt=prompt)
+        return Transcript(**{**{f: getattr(result, f) for f in result.__dataclass_fields__}, "decode_seconds": decode_s})
+
+    async def transcribe_async(self, audio: np.ndarray, *, language: str | None = None,
+                               prompt: str | None = None) -> Transcript:
+        """Run :meth:`transcribe` on the engine's worker thread, so the event loop stays responsive."""
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor,
+                                          lambda: self.transcribe(audio, language=language, prompt=prompt))
+
+    async def load_async(self) -> LoadReport:
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.load)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        self._model = None
+        self.load_report = None
