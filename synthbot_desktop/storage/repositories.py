@@ -143,6 +143,8 @@ class SearchHit:
 
 
 _FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
+# Scripts written without spaces between words: full-text tokenizers see whole runs as one token.
+_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
 def search_messages(s: Session, user_id: int, query: str, *, limit: int = 50) -> list[SearchHit]:
@@ -162,6 +164,7 @@ def search_messages(s: Session, user_id: int, query: str, *, limit: int = 50) ->
         .where(ConversationSession.user_id == user_id)
     )
     rows: list[Any] = []
+    fts_usable = not _NO_SPACES.search(query)
     if dialect == "sqlite":
         match = " ".join(f'"{w}"*' for w in words)
         ids = select(text("rowid")).select_from(text("conversation_messages_fts")).where(
@@ -170,10 +173,15 @@ def search_messages(s: Session, user_id: int, query: str, *, limit: int = 50) ->
         stmt = base.where(ConversationMessage.id.in_(ids)).params(q=match)
         rows = list(s.execute(stmt.order_by(ConversationMessage.id.desc()).limit(limit)))
     elif dialect in ("mysql", "mariadb") and all(len(w) >= 3 for w in words):
+        # InnoDB's FULLTEXT ignores tokens shorter than innodb_ft_min_token_size (3).
         against = " ".join(f"+{w}*" for w in words)
         cond = text("MATCH (conversation_messages.content) AGAINST (:q IN BOOLEAN MODE)").bindparams(q=against)
         rows = list(s.execute(base.where(cond).order_by(ConversationMessage.id.desc()).limit(limit)))
-    if not rows:
+    else:
+        fts_usable = False
+    if not rows and not fts_usable:
+        # A scan, but only for text the tokenizers cannot split into words (CJK runs, very
+        # short words on MySQL); a plain miss stays an index lookup.
         like = base
         for w in words:
             like = like.where(ConversationMessage.content.like(f"%{w}%"))
