@@ -23,8 +23,10 @@ from synthbot_desktop.storage.db import Database, make_engine
 from synthbot_desktop.storage.models import ConversationMessage, ConversationSession
 from synthbot_desktop.storage.types import utcnow
 
-WORDS = ("weather forecast music timer recipe lisbon paris physics history garden coffee meeting "
-         "reminder train flight budget poem story joke news sport python voice window sunny rain").split()
+WORDS = tuple(
+    "weather forecast music timer recipe lisbon paris physics history garden coffee meeting reminder "
+    "train flight budget poem story joke news sport python voice window sunny rain".split()
+)
 
 
 def _sentence(rng: random.Random) -> str:

@@ -32,7 +32,8 @@ def main() -> int:
         print(f"== {name}: exit {rc} after {time.perf_counter() - t0:.0f} s", flush=True)
         if rc:
             failures.append(name)
-    lines = ["# Benchmark reports", "", "Made by `scripts/bench.sh`; each benchmark writes `<name>.json` and `<name>.md`.", ""]
+    lines = ["# Benchmark reports", "",
+             "Made by `scripts/bench.sh`; each benchmark writes `<name>.json` and `<name>.md`.", ""]
     for md in sorted(REPORTS.glob("*.md")):
         if md.name != "README.md":
             lines.append(f"- [{md.stem}]({md.name})")
