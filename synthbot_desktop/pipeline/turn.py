@@ -1,0 +1,471 @@
+"""One voice turn, pipelined: transcript -> LLM stream -> chunks -> TTS per chunk -> playback.
+
+Three coroutines joined by queues do the work, so nothing waits for more than it needs:
+the LLM stream keeps flowing into the chunker while chunk *n* is synthesised, and chunk *n+1*
+is synthesised while chunk *n* plays. A turn is one cancellable unit: barge-in, a newer turn,
+or closing the app stop the speaker first (within one audio block), then cancel the LLM and TTS
+streams, and the turn is still stored — with the words actually spoken and ``interrupted``.
+
+Storage never sits in the turn's path: the finished turn (user message, assistant message, STT,
+LLM and TTS usage) is handed to the background recorder as one ``WriteUnit``, so the database
+holds either the whole turn or none of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from synthbot_desktop.errors import ProviderError, SynthbotError
+from synthbot_desktop.llm.base import ChatMessage, ChatProvider, ChatUsage, TextDelta
+from synthbot_desktop.pipeline.chunker import SentenceChunker, SpeechChunk
+from synthbot_desktop.pipeline.events import (
+    AssistantDelta,
+    AssistantDone,
+    ErrorEvent,
+    Event,
+    EventSink,
+    FinalTranscript,
+    PlaybackProgress,
+    StateChanged,
+    TurnState,
+    TurnTimings,
+)
+from synthbot_desktop.pipeline.ports import AudioOutput, Samples, SpeechToText, Transcription, pcm_seconds
+from synthbot_desktop.pipeline.session import ConversationState
+from synthbot_desktop.pipeline.spoken import SpokenTimeline
+from synthbot_desktop.storage.recorder import WriteUnit
+from synthbot_desktop.storage.records import MessageRecord, UsageRecord
+from synthbot_desktop.tts.base import AudioChunk, SpeechProvider, SpeechRequest, VoiceSettings
+
+log = logging.getLogger(__name__)
+
+STT_PROVIDER = "local-whisper"
+TIMING_KEYS = ("speech_end", "endpoint_detected", "transcript_ready", "first_token", "first_chunk",
+               "first_audio_byte", "first_sample_played", "llm_done", "done")
+
+
+class RecordSink(Protocol):
+    """Where finished turns go (``storage.recorder.Recorder`` in the app)."""
+
+    def submit(self, unit: WriteUnit) -> None: ...
+
+
+@dataclass
+class TurnConfig:
+    """Per-conversation knobs the engine reads on every turn."""
+
+    language: str | None = None
+    use_context_prompt: bool = True
+    temperature: float | None = None
+    max_tokens: int | None = None
+    context_chars: int = 32000
+    first_chunk_min_chars: int = 12
+    chunk_max_chars: int = 250
+    voice_id: str | None = None
+    tts_model_id: str | None = None
+    voice_settings: VoiceSettings = field(default_factory=VoiceSettings)
+    progress_interval_s: float = 0.1
+
+
+@dataclass
+class UserInput:
+    """An utterance (16 kHz mono float32) or typed text, with when its speech ended."""
+
+    audio: Samples | None = None
+    text: str | None = None
+    speech_end: float | None = None  # monotonic time of the last speech sample
+    endpoint_detected: float | None = None  # monotonic time the silence ended the utterance
+    transcription: Transcription | None = None  # already transcribed (e.g. early, on a short pause)
+
+
+@dataclass
+class TurnResult:
+    turn_id: str
+    transcript: str
+    reply: str  # what was spoken (all of it unless interrupted)
+    full_reply: str  # what the model generated
+    interrupted: bool = False
+    error: str | None = None
+    tts_error: str | None = None
+    skipped: bool = False  # nothing was heard: no LLM call, nothing stored but STT usage
+    timings: dict[str, float] = field(default_factory=dict)  # ms since speech end
+    user_uid: str | None = None
+    assistant_uid: str | None = None
+    usage: list[UsageRecord] = field(default_factory=list)
+    audio_seconds: float = 0.0
+
+
+class _Interrupted(Exception):
+    pass
+
+
+class TurnEngine:
+    """Runs turns of one conversation, one at a time; no Qt, only asyncio."""
+
+    def __init__(self, *, conversation: ConversationState, chat: ChatProvider, stt: SpeechToText | None,
+                 speech: SpeechProvider | None, output: AudioOutput | None, recorder: RecordSink | None,
+                 sink: EventSink | None = None, config: TurnConfig | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.conversation = conversation
+        self.chat = chat
+        self.stt = stt
+        self.speech = speech
+        self.output = output
+        self.recorder = recorder
+        self.sink = sink
+        self.config = config or TurnConfig()
+        self.clock = clock
+        self._lock = asyncio.Lock()
+        self._current: asyncio.Task[TurnResult] | None = None
+        self._interrupt: asyncio.Event | None = None
+        self._speaking = False
+
+    # Public API ---------------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._current is not None and not self._current.done()
+
+    @property
+    def speaking(self) -> bool:
+        """True while reply audio is queued or playing (barge-in is armed)."""
+        return self._speaking
+
+    def start_turn(self, user: UserInput) -> asyncio.Task[TurnResult]:
+        """Start a turn; a turn still running is interrupted first (two turns never overlap)."""
+        self.interrupt()
+        task = asyncio.get_running_loop().create_task(self._serialised(user))
+        self._current = task
+        return task
+
+    async def run_turn(self, user: UserInput) -> TurnResult:
+        return await self.start_turn(user)
+
+    def interrupt(self) -> bool:
+        """Barge-in / push-to-talk / cancel: silence now, then wind the turn down (it is still stored)."""
+        if not self.busy:
+            return False
+        if self.output is not None:
+            self.output.stop()
+        if self._interrupt is not None:
+            self._interrupt.set()
+        return True
+
+    async def aclose(self) -> None:
+        """App closing mid-turn: stop, store what was said, and wait for that to be handed off."""
+        self.interrupt()
+        if self._current is not None:
+            with contextlib.suppress(BaseException):
+                await self._current
+
+    # Turn -----------------------------------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        if self.sink is None:
+            return
+        try:
+            self.sink(event)
+        except Exception:  # a broken front end must not break the turn
+            log.exception("event sink failed")
+
+    async def _serialised(self, user: UserInput) -> TurnResult:
+        async with self._lock:
+            self._interrupt = asyncio.Event()
+            return await _Turn(self, user, self._interrupt).run()
+
+
+class _Turn:
+    """State of one turn (kept off the engine so racing turns cannot mix their data)."""
+
+    def __init__(self, engine: TurnEngine, user: UserInput, interrupt: asyncio.Event) -> None:
+        self.e = engine
+        self.user = user
+        self.interrupt = interrupt
+        self.turn_id = uuid.uuid4().hex[:12]
+        self.t0 = user.speech_end if user.speech_end is not None else engine.clock()
+        self.marks: dict[str, float] = {"speech_end": self.t0}
+        if user.endpoint_detected is not None:
+            self.marks["endpoint_detected"] = user.endpoint_detected
+        self.full_reply = ""
+        self.chunks: list[SpeechChunk] = []
+        self.timeline = SpokenTimeline()
+        self.chat_usage: ChatUsage | None = None
+        self.llm_error: ProviderError | SynthbotError | None = None
+        self.tts_error: SynthbotError | None = None
+        self.usage: list[UsageRecord] = []
+        self.user_uid = str(uuid.uuid4())
+        self.assistant_uid = str(uuid.uuid4())
+        self.interrupted = False
+        self.llm_started = 0.0
+
+    def mark(self, key: str) -> None:
+        self.marks.setdefault(key, self.e.clock())
+
+    def timings_ms(self) -> dict[str, float]:
+        return {k: round((v - self.t0) * 1000.0, 1) for k, v in self.marks.items()}
+
+    async def run(self) -> TurnResult:
+        e = self.e
+        transcription = await self._transcribe()
+        text = transcription.text.strip()
+        if not text:
+            e._emit(StateChanged(TurnState.IDLE, self.turn_id))
+            if self.usage and e.recorder is not None:
+                e.recorder.submit(WriteUnit(usage=self.usage))
+            return TurnResult(self.turn_id, "", "", "", skipped=True, timings=self.timings_ms(), usage=self.usage)
+        e._emit(FinalTranscript(text, self.turn_id, transcription.language, transcription.confidence))
+        if self.interrupt.is_set():  # cancelled while transcribing: keep what was said, ask nothing
+            self.interrupted = True
+            return self._finish(transcription, text)
+        e._emit(StateChanged(TurnState.THINKING, self.turn_id))
+        messages = [*e.conversation.context(e.config.context_chars), ChatMessage("user", text)]
+
+        chunk_q: asyncio.Queue[SpeechChunk | None] = asyncio.Queue()
+        audio_q: asyncio.Queue[tuple[SpeechChunk, AudioChunk | None] | None] = asyncio.Queue()
+        tasks = [asyncio.create_task(self._llm(messages, chunk_q), name="llm"),
+                 asyncio.create_task(self._synthesise(chunk_q, audio_q), name="tts"),
+                 asyncio.create_task(self._play(audio_q), name="play")]
+        waiter = asyncio.create_task(self.interrupt.wait())
+        try:
+            done, _ = await asyncio.wait([tasks[2], waiter], return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done:
+                self.interrupted = True
+        except asyncio.CancelledError:  # the caller (app shutdown) cancelled us: still store the turn
+            self.interrupted = True
+            if e.output is not None:
+                e.output.stop()
+            self._finish(transcription, text)
+            raise
+        finally:
+            waiter.cancel()
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(BaseException):
+                    await t
+            e._speaking = False
+        return self._finish(transcription, text)
+
+    # Stages -----------------------------------------------------------------------------------------
+    async def _transcribe(self) -> Transcription:
+        e, user = self.e, self.user
+        if user.transcription is not None:
+            self.mark("transcript_ready")
+            self._stt_usage(user.transcription, None)
+            return user.transcription
+        if user.text is not None:
+            self.mark("transcript_ready")
+            return Transcription(user.text, model="typed")
+        if user.audio is None or e.stt is None:
+            raise SynthbotError("a turn needs either audio with a speech-to-text engine, or text")
+        e._emit(StateChanged(TurnState.TRANSCRIBING, self.turn_id))
+        started = e.clock()
+        prompt = None
+        if e.config.use_context_prompt:
+            recent = [m.content for m in e.conversation.history[-4:]]
+            prompt = " ".join(recent)[-600:] or None
+        stt = e.stt
+        audio = user.audio
+        result = await asyncio.to_thread(stt.transcribe, audio, language=e.config.language, prompt=prompt)
+        self.mark("transcript_ready")
+        self._stt_usage(result, (e.clock() - started) * 1000.0)
+        return result
+
+    def _stt_usage(self, t: Transcription, latency_ms: float | None) -> None:
+        self.usage.append(UsageRecord(
+            provider=STT_PROVIDER, endpoint="transcribe", model=t.model, audio_seconds=round(t.audio_seconds, 3),
+            latency_ms=latency_ms, session_id=self.e.conversation.session_id, message_uid=self.user_uid,
+            cost_usd=None))
+
+    async def _llm(self, messages: list[ChatMessage], chunk_q: asyncio.Queue[SpeechChunk | None]) -> None:
+        e = self.e
+        cfg = e.config
+        chunker = SentenceChunker(cfg.first_chunk_min_chars, cfg.chunk_max_chars)
+        self.llm_started = e.clock()
+        try:
+            stream: AsyncIterator[Any] = e.chat.stream(
+                messages, e.conversation.model, system=e.conversation.system_prompt,
+                temperature=cfg.temperature, max_tokens=cfg.max_tokens)
+            async for item in stream:
+                if isinstance(item, TextDelta):
+                    if not item.text:
+                        continue
+                    self.mark("first_token")
+                    self.full_reply += item.text
+                    e._emit(AssistantDelta(item.text, self.turn_id))
+                    for chunk in chunker.feed(item.text):
+                        self._queue_chunk(chunk, chunk_q)
+                elif isinstance(item, ChatUsage):
+                    self.chat_usage = item
+        except SynthbotError as exc:  # mid-turn failure: keep and speak what came, tell the user
+            self.llm_error = exc
+            e._emit(ErrorEvent(exc.message, exc.hint, getattr(getattr(exc, "kind", None), "value", "llm")))
+        except Exception as exc:  # a provider bug must not lose the turn either
+            log.exception("LLM stream failed")
+            self.llm_error = SynthbotError(f"the reply stream broke off: {type(exc).__name__}")
+            e._emit(ErrorEvent(self.llm_error.message, kind="llm"))
+        finally:
+            self.mark("llm_done")
+            for chunk in chunker.flush():
+                self._queue_chunk(chunk, chunk_q)
+            chunk_q.put_nowait(None)
+
+    def _queue_chunk(self, chunk: SpeechChunk, chunk_q: asyncio.Queue[SpeechChunk | None]) -> None:
+        self.mark("first_chunk")
+        self.chunks.append(chunk)
+        chunk_q.put_nowait(chunk)
+
+    async def _synthesise(self, chunk_q: asyncio.Queue[SpeechChunk | None],
+                          audio_q: asyncio.Queue[tuple[SpeechChunk, AudioChunk | None] | None]) -> None:
+        e = self.e
+        cfg = e.config
+        previous: str | None = None
+        try:
+            while (chunk := await chunk_q.get()) is not None:
+                if e.speech is None or self.tts_error is not None:
+                    audio_q.put_nowait((chunk, None))  # text-only: still shown and stored
+                    continue
+                started = e.clock()
+                ttfb: float | None = None
+                seconds = 0.0
+                request = SpeechRequest(chunk.text, voice_id=cfg.voice_id, model_id=cfg.tts_model_id,
+                                        settings=cfg.voice_settings, previous_text=previous)
+                try:
+                    async for audio in e.speech.stream(request):
+                        if not audio.pcm:
+                            continue
+                        if ttfb is None:
+                            ttfb = (e.clock() - started) * 1000.0
+                            self.mark("first_audio_byte")
+                        seconds += pcm_seconds(len(audio.pcm), audio.format)
+                        audio_q.put_nowait((chunk, audio))
+                    self._tts_usage(chunk, started, ttfb, seconds, None)
+                except SynthbotError as exc:
+                    self.tts_error = exc
+                    self._tts_usage(chunk, started, ttfb, seconds, exc)
+                    e._emit(ErrorEvent(f"speech output failed, the reply is shown as text: {exc.message}",
+                                       exc.hint, "tts"))
+                    audio_q.put_nowait((chunk, None))
+                previous = chunk.text
+        finally:
+            audio_q.put_nowait(None)
+
+    def _tts_usage(self, chunk: SpeechChunk, started: float, ttfb: float | None, seconds: float,
+                   error: SynthbotError | None) -> None:
+        e = self.e
+        info = getattr(error, "info", None)
+        self.usage.append(UsageRecord(
+            provider=getattr(e.speech, "name", "tts"), endpoint="text-to-speech", model=e.config.tts_model_id,
+            characters=len(chunk.text), audio_seconds=round(seconds, 3), ttfb_ms=ttfb,
+            latency_ms=(e.clock() - started) * 1000.0, success=error is None,
+            error_kind=getattr(getattr(info, "kind", None), "value", "tts" if error else None),
+            error_message=error.message if error else None, status_code=getattr(info, "status_code", None),
+            request_id=getattr(info, "request_id", None),
+            session_id=e.conversation.session_id, message_uid=self.assistant_uid))
+
+    async def _play(self, audio_q: asyncio.Queue[tuple[SpeechChunk, AudioChunk | None] | None]) -> None:
+        e = self.e
+        out = e.output
+        if out is not None:
+            out.reset()
+        current: SpeechChunk | None = None
+        while (item := await audio_q.get()) is not None:
+            chunk, audio = item
+            if chunk is not current:
+                current = chunk
+                self.timeline.begin_chunk(chunk.text)
+            if audio is None or out is None:
+                continue
+            if not e._speaking:
+                e._speaking = True
+                e._emit(StateChanged(TurnState.SPEAKING, self.turn_id))
+            self.timeline.add_audio(pcm_seconds(len(audio.pcm), audio.format))
+            out.play(audio.pcm, audio.format)
+            self._note_first_sample()
+        if out is None:
+            return
+        # Everything is queued: wait for the speaker to finish, reporting progress.
+        total = self.timeline.total_s
+        while out.seconds_played() < total - 1e-3:
+            self._note_first_sample()
+            played = out.seconds_played()
+            e._emit(PlaybackProgress(self.turn_id, played, self.timeline.spoken_text(played)))
+            await asyncio.sleep(e.config.progress_interval_s)
+        self._note_first_sample()
+
+    def _note_first_sample(self) -> None:
+        out = self.e.output
+        if "first_sample_played" in self.marks or out is None:
+            return
+        first = out.first_sample_time()
+        if first is not None:
+            self.marks["first_sample_played"] = first
+
+    # Finishing ------------------------------------------------------------------------------------
+    def _finish(self, transcription: Transcription, text: str) -> TurnResult:
+        e = self.e
+        out = e.output
+        self._note_first_sample()
+        self.mark("done")
+        played_s = out.seconds_played() if out is not None else self.timeline.total_s
+        has_audio = out is not None and self.timeline.total_s > 0
+        if self.interrupted and has_audio:
+            spoken = self.timeline.spoken_text(played_s)
+        else:  # complete, or text-only (nothing was played, what was shown counts)
+            spoken = " ".join(c.text for c in self.chunks)
+        error_text = self.llm_error.one_line() if self.llm_error else None
+        timings = self.timings_ms()
+        conv = e.conversation
+        user_msg = MessageRecord(
+            session_id=conv.session_id, role="user", content=text, uid=self.user_uid,
+            audio_duration_s=round(transcription.audio_seconds, 3) or None, stt_model=transcription.model,
+            stt_language=transcription.language, stt_confidence=transcription.confidence,
+            timings={k: timings[k] for k in ("speech_end", "endpoint_detected", "transcript_ready") if k in timings})
+        usage = self.chat_usage
+        assistant_msg = MessageRecord(
+            session_id=conv.session_id, role="assistant", content=spoken, full_content=self.full_reply,
+            interrupted=self.interrupted, uid=self.assistant_uid,
+            error=error_text or (f"speech output failed: {self.tts_error.message}" if self.tts_error else None),
+            audio_duration_s=round(min(played_s, self.timeline.total_s), 3) or None, provider=e.chat.name,
+            model=usage.model if usage else conv.model, tokens_in=usage.tokens_in if usage else None,
+            tokens_out=usage.tokens_out if usage else None, timings=timings)
+        self.usage.append(self._llm_usage())
+        if e.recorder is not None:
+            e.recorder.submit(WriteUnit(messages=[user_msg, assistant_msg], usage=self.usage))
+        conv.history.append(ChatMessage("user", text))
+        if spoken or self.full_reply:
+            conv.history.append(ChatMessage("assistant", spoken or self.full_reply))
+        e._emit(AssistantDone(spoken, self.turn_id, self.interrupted, self.full_reply, error_text))
+        e._emit(TurnTimings(self.turn_id, timings))
+        e._emit(StateChanged(TurnState.IDLE, self.turn_id))
+        return TurnResult(self.turn_id, text, spoken, self.full_reply, self.interrupted, error_text,
+                          self.tts_error.message if self.tts_error else None, timings=timings,
+                          user_uid=self.user_uid, assistant_uid=self.assistant_uid, usage=self.usage,
+                          audio_seconds=self.timeline.total_s)
+
+    def _llm_usage(self) -> UsageRecord:
+        e = self.e
+        u = self.chat_usage
+        err = self.llm_error
+        info = getattr(err, "info", None)
+        first = self.marks.get("first_token")
+        end = self.marks.get("llm_done", e.clock())
+        return UsageRecord(
+            provider=e.chat.name, endpoint="chat", model=u.model if u else e.conversation.model,
+            request_id=(u.request_id if u else None) or getattr(info, "request_id", None),
+            tokens_in=u.tokens_in if u else None, tokens_out=u.tokens_out if u else None,
+            tokens_estimated=u.estimated if u else False,
+            ttfb_ms=(u.ttft_ms if u and u.ttft_ms is not None else
+                     ((first - self.llm_started) * 1000.0 if first is not None else None)),
+            latency_ms=u.latency_ms if u and u.latency_ms is not None else (end - self.llm_started) * 1000.0,
+            status_code=(u.status_code if u else None) or getattr(info, "status_code", None),
+            success=err is None and not (self.interrupted and u is None),
+            error_kind=(getattr(getattr(info, "kind", None), "value", "llm") if err else
+                        ("cancelled" if self.interrupted and u is None else None)),
+            error_message=err.message if err else None,
+            session_id=e.conversation.session_id, message_uid=self.assistant_uid)
