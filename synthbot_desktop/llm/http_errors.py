@@ -163,15 +163,11 @@ def error_from_response(
         parsed = None
     codes, message, delay = _codes_from(parsed)
     kind = kind_for_status(status)
-    for code in codes:
-        if code in CODE_KINDS:
-            mapped = CODE_KINDS[code]
-            # A generic "invalid request" code must not override a more specific HTTP status.
-            if mapped is K.BAD_REQUEST and kind is not K.BAD_REQUEST:
-                continue
-            # Gemini sends RESOURCE_EXHAUSTED for per-minute limits; keep rate limit there.
-            kind = mapped
-            break
+    # The most specific code wins: Gemini sends status INVALID_ARGUMENT *and* reason API_KEY_INVALID.
+    mapped = [CODE_KINDS[c] for c in codes if c in CODE_KINDS]
+    specific = [k for k in mapped if k is not K.BAD_REQUEST]
+    if specific:
+        kind = specific[0]
     if message and kind is K.BAD_REQUEST and any(p in message.lower() for p in _CONTEXT_PHRASES):
         kind = K.CONTEXT_TOO_LONG
     if parsed is None and body.strip():

@@ -86,16 +86,18 @@ def chat_response(kind: str, req: Request, reply_text: str, first_token_delay: f
         start = {"type": "message_start", "message": {
             "id": "msg_fake1", "type": "message", "role": "assistant", "content": [], "model": model,
             "stop_reason": None, "stop_sequence": None,
-            "usage": {"input_tokens": n_in if usage else None, "output_tokens": 1}}}
+            **({"usage": {"input_tokens": n_in, "output_tokens": 1}} if usage else {})}}
         head = [_sse(start, "message_start"),
                 _sse({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
                      "content_block_start"),
                 _sse({"type": "ping"}, "ping")]
         frames = [_sse({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": t}},
                        "content_block_delta") for t in tokens]
+        delta: dict[str, Any] = {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}}
+        if usage:
+            delta["usage"] = {"output_tokens": n_out}
         tail = [_sse({"type": "content_block_stop", "index": 0}, "content_block_stop"),
-                _sse({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                      "usage": {"output_tokens": n_out}}, "message_delta"),
+                _sse(delta, "message_delta"),
                 _sse({"type": "message_stop"}, "message_stop")]
         headers = {"content-type": "text/event-stream; charset=utf-8", "request-id": REQUEST_IDS["anthropic"]}
     elif kind == "gemini":
