@@ -72,6 +72,7 @@ class TurnConfig:
     tts_model_id: str | None = None
     voice_settings: VoiceSettings = field(default_factory=VoiceSettings)
     progress_interval_s: float = 0.1
+    prices: Any = None  # pricing.PriceTable: LLM cost per call (None = cost unknown)
 
 
 @dataclass
@@ -468,4 +469,6 @@ class _Turn:
             error_kind=(getattr(getattr(info, "kind", None), "value", "llm") if err else
                         ("cancelled" if self.interrupted and u is None else None)),
             error_message=err.message if err else None,
+            cost_usd=(e.config.prices.llm_cost(u.provider, u.model, u.tokens_in, u.tokens_out)
+                      if u is not None and e.config.prices is not None else None),
             session_id=e.conversation.session_id, message_uid=self.assistant_uid)

@@ -1,0 +1,206 @@
+"""`synthbot-desktop talk`: whole voice turns headless — a recording (`--in`) or the microphone (`--mic`).
+
+`--in FILE` answers one utterance (played on the speaker, or written with `--out FILE.wav`);
+`--mic` keeps talking turn after turn until Ctrl+C / SIGTERM (or `--turns N`), with barge-in.
+Every turn is stored (session, messages, usage) through the background recorder; `--json`
+prints the transcript, the reply and the per-stage timing breakdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+from synthbot_desktop.app import AppContext
+from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
+from synthbot_desktop.errors import UsageError
+from synthbot_desktop.pipeline.events import AssistantDone, ErrorEvent, Event, FinalTranscript
+from synthbot_desktop.pipeline.memory_output import MemoryOutput
+from synthbot_desktop.pipeline.session import ConversationState, resume_session, start_session
+from synthbot_desktop.pipeline.turn import TurnConfig, TurnEngine, TurnResult, UserInput
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: Any) -> None:
+    p = add_command(subparsers, "talk", _talk, "voice turns: speech in, spoken answer out (headless)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--in", dest="infile", type=Path, metavar="FILE", help="answer the speech in this audio file")
+    src.add_argument("--mic", action="store_true", help="listen on the microphone, turn after turn")
+    p.add_argument("--out", type=Path, metavar="FILE.wav", help="write the spoken reply here instead of playing it")
+    p.add_argument("--provider", help="LLM provider (default: setting llm.provider)")
+    p.add_argument("--model", help="LLM model (default: the provider's configured model)")
+    p.add_argument("--engine", help="speech engine: elevenlabs, piper or auto (default: setting tts.engine)")
+    p.add_argument("--voice", help="voice id for the speech engine")
+    p.add_argument("--silence-ms", type=int, help="silence that ends an utterance (default: audio.silence_ms)")
+    p.add_argument("--session", type=int, help="continue this conversation session (with its context)")
+    p.add_argument("--turns", type=int, help="with --mic: stop after this many turns")
+    p.add_argument("--headphones", action="store_true", default=None,
+                   help="no echo: barge-in uses the normal VAD threshold while the assistant speaks")
+    p.add_argument("--no-barge-in", dest="barge_in", action="store_false", default=None,
+                   help="do not interrupt the assistant when you speak")
+    add_json_flag(p)
+
+
+def _stderr_events(event: Event) -> None:
+    if isinstance(event, ErrorEvent):
+        print(f"warning: {event.message}" + (f" — {event.hint}" if event.hint else ""), file=sys.stderr)
+
+
+def _result_json(r: TurnResult) -> dict[str, Any]:
+    return {"turn_id": r.turn_id, "transcript": r.transcript, "reply": r.reply, "full_reply": r.full_reply,
+            "interrupted": r.interrupted, "error": r.error, "tts_error": r.tts_error, "skipped": r.skipped,
+            "audio_seconds": round(r.audio_seconds, 3), "timings_ms": r.timings,
+            "user_message_uid": r.user_uid, "assistant_message_uid": r.assistant_uid}
+
+
+def _write_wav(path: Path, out: MemoryOutput) -> None:
+    fmt = out.audio_format
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(fmt.channels if fmt else 1)
+        w.setsampwidth(fmt.sample_width if fmt else 2)
+        w.setframerate(fmt.sample_rate if fmt else 16000)
+        w.writeframes(out.pcm())
+
+
+def _talk(ctx: AppContext, args: argparse.Namespace) -> int:
+    if args.infile is not None and not args.infile.is_file():
+        raise UsageError(f"no such audio file: {args.infile}", hint="give a WAV/FLAC/MP3 recording of speech")
+    if args.out is not None and args.mic:
+        raise UsageError("--out works with --in only", hint="with --mic the reply is played on the speaker")
+    if args.silence_ms is not None and not 100 <= args.silence_ms <= 5000:
+        raise UsageError(f"--silence-ms must be between 100 and 5000 (got {args.silence_ms})")
+    return asyncio.run(_run(ctx, args))
+
+
+async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) -> tuple[TurnEngine, Any]:
+    from synthbot_desktop.llm.registry import create_chat_provider, default_model
+    from synthbot_desktop.pipeline.adapters import WhisperTranscriber
+    from synthbot_desktop.pricing import load_prices
+    from synthbot_desktop.stt.engine import WhisperEngine
+    from synthbot_desktop.tts.registry import create_speech_provider
+
+    s = ctx.settings
+    provider = args.provider or str(s.get("llm.provider"))
+    chat = create_chat_provider(provider, ctx)
+    model = args.model or default_model(provider, s)
+    speech = create_speech_provider(args.engine, ctx, events=_stderr_events, record_usage=False)
+    whisper = WhisperEngine.from_settings(s)
+    load = asyncio.create_task(whisper.load_async())  # ~1 s: overlap with the database work below
+    system_prompt = str(s.get("llm.system_prompt"))
+    engine_name = args.engine or str(s.get("tts.engine"))
+    conv: ConversationState
+    if args.session is not None:
+        conv = await asyncio.to_thread(resume_session, ctx.db, ctx.user_id, args.session, provider=provider,
+                                       model=model, system_prompt=system_prompt)
+    else:
+        conv = await asyncio.to_thread(start_session, ctx.db, ctx.user_id, provider=provider, model=model,
+                                       tts_engine=getattr(speech, "name", engine_name), voice_id=args.voice,
+                                       system_prompt=system_prompt)
+    recorder = ctx.recorder
+    await load
+    language = str(s.get("stt.language"))
+    config = TurnConfig(
+        language=None if language == "auto" else language, use_context_prompt=bool(s.get("stt.use_context_prompt")),
+        temperature=float(s.get("llm.temperature")), max_tokens=int(s.get("llm.max_tokens")),
+        context_chars=int(s.get("llm.context_tokens")) * 4,
+        first_chunk_min_chars=int(s.get("pipeline.first_chunk_min_chars")),
+        chunk_max_chars=int(s.get("pipeline.chunk_max_chars")), voice_id=args.voice,
+        prices=load_prices(ctx.paths.config_dir))
+    engine = TurnEngine(conversation=conv, chat=chat, stt=WhisperTranscriber(whisper), speech=speech, output=output,
+                        recorder=recorder, sink=_stderr_events, config=config)
+    return engine, whisper
+
+
+async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
+    from synthbot_desktop.audio.formats import load_audio_file
+
+    player: Any = None
+    memory: MemoryOutput | None = None
+    output: Any
+    try:
+        if args.out is not None:
+            memory = output = MemoryOutput(realtime=False)
+        else:
+            from synthbot_desktop.audio.playback import Player
+            from synthbot_desktop.pipeline.adapters import PlayerOutput
+
+            device = str(ctx.settings.get("audio.output_device")) or None
+            player = await asyncio.to_thread(lambda: Player(device).start())
+            output = PlayerOutput(player)
+        engine, whisper = await _build_engine(ctx, args, output)
+        try:
+            if args.mic:
+                return await _mic_loop(ctx, args, engine)
+            samples = await asyncio.to_thread(load_audio_file, args.infile)
+            result = await engine.run_turn(UserInput(audio=samples, speech_end=time.monotonic()))
+        finally:
+            await engine.chat.aclose()
+            if engine.speech is not None:
+                await engine.speech.aclose()
+            whisper.close()
+        if memory is not None and args.out is not None:
+            _write_wav(args.out, memory)
+        ctx.recorder.flush()
+        if args.json:
+            print_json({"session_id": engine.conversation.session_id, **_result_json(result),
+                        "out": str(args.out) if args.out else None})
+        else:
+            print(f"you: {result.transcript}", file=sys.stderr)
+            print(result.reply)
+        if result.skipped:
+            print("nothing was heard in the recording (no speech): the assistant was not asked", file=sys.stderr)
+            return 3
+        return 0
+    finally:
+        if player is not None:
+            player.close()
+
+
+async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngine) -> int:
+    from synthbot_desktop.audio.capture import MicrophoneStream
+    from synthbot_desktop.audio.vad import Endpointer, EndpointerConfig
+    from synthbot_desktop.pipeline.voice_loop import LoopConfig, VoiceLoop
+
+    s = ctx.settings
+    endpointer = Endpointer(EndpointerConfig.from_settings(s, silence_ms=args.silence_ms))
+    device = str(s.get("audio.input_device")) or None
+    mic = await asyncio.to_thread(lambda: MicrophoneStream(device).start())
+    cfg = LoopConfig(
+        barge_in=bool(s.get("audio.barge_in")) if args.barge_in is None else args.barge_in,
+        headphones=bool(s.get("audio.headphones")) if args.headphones is None else True,
+        threshold=float(s.get("audio.vad_threshold")),
+        threshold_during_playback=float(s.get("audio.vad_threshold_during_playback")), max_turns=args.turns)
+
+    def announce(event: Event) -> None:
+        _stderr_events(event)
+        if isinstance(event, FinalTranscript):
+            print(f"you: {event.text}", file=sys.stderr, flush=True)
+        elif isinstance(event, AssistantDone):
+            mark = " [interrupted]" if event.interrupted else ""
+            print(f"assistant{mark}: {event.text}", file=sys.stderr, flush=True)
+
+    loop_ = VoiceLoop(engine, mic, endpointer, config=cfg, sink=announce)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
+            loop.add_signal_handler(sig, loop_.stop)
+    print(f"listening (session {engine.conversation.session_id}); speak, Ctrl+C to stop", file=sys.stderr, flush=True)
+    try:
+        results = await loop_.run()
+    finally:
+        mic.close()
+    ctx.recorder.flush()
+    if args.json:
+        print_json({"session_id": engine.conversation.session_id, "turns": [_result_json(r) for r in results],
+                    "barge_ins": [{"stop_ms": round((b.stopped_at - b.detected_at) * 1000, 2)} for b in loop_.barge_ins]})
+    return 0
