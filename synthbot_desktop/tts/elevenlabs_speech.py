@@ -86,8 +86,8 @@ class ElevenLabsSpeech:
         self.usage_sink = usage_sink
         self.metrics_sink = metrics_sink
         self.events = events
-        self._client = client or make_client(config, event_hooks={"request": [self._on_request]})
-        self._own_client = client is None
+        self._given_client = client
+        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
         self._limit: asyncio.Semaphore | None = None
         self.last_metrics: SpeechMetrics | None = None
         self.voice_fallbacks: set[str] = set()  # voices found missing this session
@@ -96,9 +96,25 @@ class ElevenLabsSpeech:
     def audio_format(self) -> AudioFormat:
         return AudioFormat(format_rate(self.options.output_format))
 
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        """A pooled client for the running loop (pooled connections cannot cross event loops,
+        and a GUI worker or a CLI ``asyncio.run`` may bring a fresh loop)."""
+        if self._given_client is not None:
+            return self._given_client
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            for old in [lp for lp in self._clients if lp.is_closed()]:
+                del self._clients[old]  # its sockets died with its loop
+            client = self._clients[loop] = make_client(self.config, event_hooks={"request": [self._on_request]})
+        return client
+
     async def aclose(self) -> None:
-        if self._own_client:
-            await self._client.aclose()
+        loop = asyncio.get_running_loop()
+        client = self._clients.pop(loop, None)
+        if client is not None:
+            await client.aclose()
 
     @staticmethod
     async def _on_request(request: httpx.Request) -> None:
