@@ -58,7 +58,7 @@ def build_context(
     last = turns[-1]
     last_cost = _cost(last)
     if last_cost > remaining:
-        keep_chars = max(1, (remaining - MESSAGE_OVERHEAD_TOKENS) * 4)
+        keep_chars = max(1, (remaining - MESSAGE_OVERHEAD_TOKENS - 1) * 4)  # -1: the "…" marker
         last = ChatMessage(last.role, "…" + last.content[-keep_chars:])
         last_cost = _cost(last)
     kept: list[ChatMessage] = [last]
