@@ -73,10 +73,10 @@ class FakeSD:
         self.streams.append(stream)
         return stream
 
-    def InputStream(self, **kwargs: Any) -> FakeStream:  # noqa: N802 - mirrors sounddevice
+    def InputStream(self, **kwargs: Any) -> FakeStream:
         return self._open(**kwargs)
 
-    def OutputStream(self, **kwargs: Any) -> FakeStream:  # noqa: N802
+    def OutputStream(self, **kwargs: Any) -> FakeStream:
         return self._open(**kwargs)
 
 

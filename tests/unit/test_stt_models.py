@@ -44,7 +44,7 @@ def test_incomplete_folder_names_missing_files(tmp_path: Path) -> None:
     (folder / "model.bin").unlink()
     (folder / "tokenizer.json").unlink()
     (folder / "vocabulary.txt").unlink()
-    with pytest.raises(ModelError, match="missing model.bin, tokenizer.json or vocabulary.txt"):
+    with pytest.raises(ModelError, match=r"missing model\.bin, tokenizer\.json or vocabulary\.txt"):
         resolve_model(str(folder))
 
 
@@ -58,7 +58,7 @@ def test_damaged_files(tmp_path: Path) -> None:
     folder2 = _copy_model(tmp_path / "x")
     (folder2 / "config.json").unlink()
     (folder2 / "config.json").write_text("{not json")
-    with pytest.raises(ModelError, match="config.*damaged"):
+    with pytest.raises(ModelError, match=r"config.*damaged"):
         resolve_model(str(folder2))
 
 
