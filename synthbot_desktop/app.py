@@ -88,6 +88,10 @@ class AppContext:
                 log.warning("could not replay the spool: %s", exc)
         return self._recorder
 
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until queued records are written or spooled (no-op when nothing was recorded)."""
+        return self._recorder.flush(timeout) if self._recorder is not None else True
+
     def close(self) -> None:
         if self._recorder is not None:
             self._recorder.close()

@@ -85,8 +85,7 @@ def _speak(ctx: AppContext, args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(_run(ctx, args, text))
     finally:
-        if ctx._recorder is not None:  # usage rows are written before the process exits
-            ctx.recorder.flush()
+        ctx.flush()  # usage rows are written before the process exits
     if args.json:
         print_json(result)
     else:

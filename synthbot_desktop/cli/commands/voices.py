@@ -168,8 +168,7 @@ def _preview(ctx: AppContext, args: argparse.Namespace) -> int:
         with Player(device) as player:
             player.enqueue(AudioChunk(audio.pcm, audio.format))
             player.wait_idle(120)
-    if ctx._recorder is not None:
-        ctx.recorder.flush()
+    ctx.flush()
     result = {"engine": audio.engine, "audio_seconds": round(audio.seconds, 3), "out": str(args.out) if args.out else None}
     if args.json:
         print_json(result)
