@@ -1,0 +1,117 @@
+"""Desktop entry point: build the core context, the engine thread, the bridge and the window.
+
+``run()`` is called by ``gui_launcher`` after its display check. ``build()`` does the same
+without entering the event loop, so tests, the screenshot script and the UI benchmark start
+exactly the app a user gets.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtWidgets import QApplication
+
+from synthbot_desktop import APP_NAME, __version__
+from synthbot_desktop.app import AppContext
+from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.gui.bridge import EngineThread, EventBridge
+from synthbot_desktop.gui.history_page import HistoryPage
+from synthbot_desktop.gui.main_window import MainWindow
+from synthbot_desktop.gui.pipeline_service import PipelineTalkService
+from synthbot_desktop.gui.settings.dialog import SettingsDialog
+from synthbot_desktop.gui.talk_service import TalkService
+from synthbot_desktop.gui.theme import STYLE
+from synthbot_desktop.gui.usage_page import UsagePage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GuiApp:
+    ctx: AppContext
+    engine: EngineThread
+    bridge: EventBridge
+    talk: TalkService
+    window: MainWindow
+    history: HistoryPage
+    usage: UsagePage
+
+    def open_settings(self, page: str = "") -> SettingsDialog:
+        dialog = SettingsDialog(self.ctx, self.window)
+        if page:
+            dialog.show_page(page)
+        dialog.setModal(False)
+        dialog.show()
+        return dialog
+
+    def close(self) -> None:
+        self.talk.shutdown()
+        self.engine.stop()
+        self.ctx.close()
+
+
+def ensure_qapp(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv or [APP_NAME])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("SynthBot")
+    app.setApplicationVersion(__version__)
+    app.setStyleSheet(STYLE)
+    return app
+
+
+def build(ctx: AppContext | None = None, talk: TalkService | None = None, **service_kw: Any) -> GuiApp:
+    """Everything but the event loop. ``talk`` replaces the pipeline service (tests)."""
+    ensure_qapp()
+    ctx = ctx or AppContext()
+    engine = EngineThread().start()
+    bridge = EventBridge()
+    service = talk or PipelineTalkService(ctx, engine, bridge.sink, **service_kw)
+    window = MainWindow(ctx, service, bridge)
+    history = HistoryPage(ctx)
+    usage = UsagePage(ctx)
+    window.add_page(history, "History")
+    window.add_page(usage, "Usage")
+    gui = GuiApp(ctx, engine, bridge, service, window, history, usage)
+    window.settingsRequested.connect(gui.open_settings)
+    history.resumeRequested.connect(window.resume_session)
+
+    def tab_changed(index: int) -> None:
+        page = window.tabs.widget(index)
+        if page is history:
+            history.refresh()
+        elif page is usage:
+            usage.refresh()
+
+    window.tabs.currentChanged.connect(tab_changed)
+    return gui
+
+
+def run() -> int:
+    app = ensure_qapp(sys.argv)
+    try:
+        ctx = AppContext()
+    except SynthbotError as exc:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, "SynthBot cannot start", exc.one_line())
+        return 2
+    gui = build(ctx)
+    gui.window.show()
+    warm = getattr(gui.talk, "warm_up", None)
+    if callable(warm):
+        warm()
+    from synthbot_desktop.gui.welcome import WelcomeDialog, is_first_run
+
+    if is_first_run(ctx):
+        welcome = WelcomeDialog(ctx, gui.window)
+        welcome.finished.connect(lambda _r: welcome.open_keys and gui.open_settings("providers"))
+        welcome.show()
+    try:
+        return int(app.exec())
+    finally:
+        gui.close()

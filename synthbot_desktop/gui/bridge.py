@@ -1,0 +1,216 @@
+"""The one threading idiom of the GUI: the GUI thread never waits for anything slow.
+
+Two tools, chosen by the shape of the work:
+
+* :class:`EngineThread` — one long-lived Python thread that runs the core's asyncio loop
+  (provider streams, the turn engine). The GUI hands it coroutines with :meth:`EngineThread.submit`
+  and gets the outcome back through :class:`Relay` signals.
+* :func:`run_job` — one-shot blocking work (a DB query, a keyring call, "test key") on the
+  global ``QThreadPool``, reporting ``finished``/``failed``/``progress`` back to the GUI thread.
+
+Why a Relay object: a Qt signal connected to a plain Python callable runs that callable in the
+*emitting* thread. Connecting to a slot of a QObject that lives in the GUI thread makes the
+connection queued, so every callback below runs on the GUI thread, whatever thread emitted.
+
+Core events (``pipeline.events``) cross the same way: :class:`EventBridge.sink` may be called
+from any thread, and re-emits each event as a typed, queued Qt signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from synthbot_desktop.pipeline import events as ev
+
+log = logging.getLogger(__name__)
+
+ResultCallback = Callable[[Any], None]
+ErrorCallback = Callable[[BaseException], None]
+
+# Keeps relays alive until their job reports (Qt would otherwise lose the Python object).
+_LIVE: set[Relay] = set()
+
+
+class Relay(QObject):
+    """Lives in the GUI thread; its signals are queued into it from any thread."""
+
+    finished = Signal(object)
+    failed = Signal(object)
+    progress = Signal(object)
+
+    def __init__(self, on_done: ResultCallback | None, on_error: ErrorCallback | None,
+                 on_progress: ResultCallback | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._on_done = on_done
+        self._on_error = on_error
+        self._on_progress = on_progress
+        self.finished.connect(self._done)
+        self.failed.connect(self._fail)
+        self.progress.connect(self._prog)
+        _LIVE.add(self)
+
+    @Slot(object)
+    def _done(self, result: Any) -> None:
+        _LIVE.discard(self)
+        if self._on_done is not None:
+            self._on_done(result)
+
+    @Slot(object)
+    def _fail(self, error: Any) -> None:
+        _LIVE.discard(self)
+        if self._on_error is not None:
+            self._on_error(error)
+        else:
+            log.error("background job failed: %s", error)
+
+    @Slot(object)
+    def _prog(self, value: Any) -> None:
+        if self._on_progress is not None:
+            self._on_progress(value)
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[..., Any], relay: Relay, with_progress: bool) -> None:
+        super().__init__()
+        self._fn = fn
+        self._relay = relay
+        self._with_progress = with_progress
+
+    def run(self) -> None:
+        try:
+            result = self._fn(self._relay.progress.emit) if self._with_progress else self._fn()
+        except BaseException as exc:  # reported to the GUI, never lost in a worker thread
+            self._relay.failed.emit(exc)
+        else:
+            self._relay.finished.emit(result)
+
+
+def run_job(
+    fn: Callable[..., Any],
+    on_done: ResultCallback | None = None,
+    on_error: ErrorCallback | None = None,
+    *,
+    on_progress: ResultCallback | None = None,
+    pool: QThreadPool | None = None,
+) -> Relay:
+    """Run blocking ``fn`` on the thread pool; callbacks run on the GUI thread.
+
+    With ``on_progress`` set, ``fn`` is called with one argument, a thread-safe ``report(value)``.
+    """
+    relay = Relay(on_done, on_error, on_progress)
+    (pool or QThreadPool.globalInstance()).start(_Job(fn, relay, on_progress is not None))
+    return relay
+
+
+class EngineThread:
+    """A dedicated thread running an asyncio loop for the core (network, turn engine)."""
+
+    def __init__(self, name: str = "synthbot-engine") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._started = threading.Event()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(self._started.set)
+        self.loop.run_forever()
+        # Cancel whatever is still running so providers close their connections.
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.close()
+
+    def start(self) -> EngineThread:
+        self._thread.start()
+        self._started.wait(5)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def submit(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        on_done: ResultCallback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> concurrent.futures.Future[Any]:
+        """Schedule ``coro`` on the engine loop; outcome callbacks run on the GUI thread."""
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        if on_done is not None or on_error is not None:
+            relay = Relay(on_done, on_error)
+
+            def report(f: concurrent.futures.Future[Any]) -> None:
+                if f.cancelled():
+                    relay.failed.emit(asyncio.CancelledError())
+                elif f.exception() is not None:
+                    relay.failed.emit(f.exception())
+                else:
+                    relay.finished.emit(f.result())
+
+            future.add_done_callback(report)
+        return future
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run a plain function on the engine loop (e.g. tell the engine to stop)."""
+        self.loop.call_soon_threadsafe(fn, *args)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout)
+
+
+class EventBridge(QObject):
+    """Turns core events (from any thread) into typed Qt signals delivered on the GUI thread."""
+
+    anyEvent = Signal(object)
+    stateChanged = Signal(object)  # ev.StateChanged
+    inputLevel = Signal(float, float)  # rms dBFS, peak dBFS
+    partialTranscript = Signal(object)
+    finalTranscript = Signal(object)
+    assistantDelta = Signal(object)
+    assistantDone = Signal(object)
+    playbackProgress = Signal(object)
+    turnTimings = Signal(object)
+    error = Signal(object)  # ev.ErrorEvent
+    sessionChanged = Signal(object)
+
+    _incoming = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._incoming.connect(self._dispatch)
+        self._routes: dict[type, Callable[[Any], None]] = {
+            ev.StateChanged: self.stateChanged.emit,
+            ev.InputLevel: lambda e: self.inputLevel.emit(e.rms_dbfs, e.peak_dbfs),
+            ev.PartialTranscript: self.partialTranscript.emit,
+            ev.FinalTranscript: self.finalTranscript.emit,
+            ev.AssistantDelta: self.assistantDelta.emit,
+            ev.AssistantDone: self.assistantDone.emit,
+            ev.PlaybackProgress: self.playbackProgress.emit,
+            ev.TurnTimings: self.turnTimings.emit,
+            ev.ErrorEvent: self.error.emit,
+            ev.SessionChanged: self.sessionChanged.emit,
+        }
+
+    def sink(self, event: ev.Event) -> None:
+        """The core's EventSink: never blocks, safe from any thread."""
+        self._incoming.emit(event)
+
+    @Slot(object)
+    def _dispatch(self, event: Any) -> None:
+        self.anyEvent.emit(event)
+        route = self._routes.get(type(event))
+        if route is not None:
+            route(event)

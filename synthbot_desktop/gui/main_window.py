@@ -1,0 +1,436 @@
+"""The main window: talk page (conversation, talk button, meter, switchers), history and usage.
+
+The window owns no conversation logic. It sends intents to a :class:`TalkService` and renders
+the events that come back through the :class:`EventBridge`. Anything that touches the
+database or the network goes through ``bridge.run_job`` so the window never freezes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QSystemTrayIcon,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from synthbot_desktop.app import AppContext
+from synthbot_desktop.config import LLM_PROVIDERS
+from synthbot_desktop.gui.bridge import EventBridge, run_job
+from synthbot_desktop.gui.talk_service import TalkService
+from synthbot_desktop.gui.widgets.banner import ErrorBanner
+from synthbot_desktop.gui.widgets.conversation import ConversationView
+from synthbot_desktop.gui.widgets.level_meter import LevelMeter
+from synthbot_desktop.gui.widgets.state_indicator import StateIndicator
+from synthbot_desktop.gui.widgets.talk_button import TalkButton
+from synthbot_desktop.pipeline import events as ev
+from synthbot_desktop.resources import resource_path
+
+log = logging.getLogger(__name__)
+
+BUSY_STATES = {ev.TurnState.TRANSCRIBING, ev.TurnState.THINKING, ev.TurnState.SPEAKING}
+PIPER_VOICE = "piper:joe-us"
+
+
+def format_timings(timings: dict[str, Any]) -> str:
+    """Tooltip text for one turn: each stage in ms, in the order the engine reported them."""
+    lines = []
+    for key, value in timings.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            shown = f"{value * 1000:.0f} ms" if value < 100 else f"{value:.0f} ms"
+            lines.append(f"{key.replace('_', ' ')}: {shown}")
+        elif value is not None:
+            lines.append(f"{key.replace('_', ' ')}: {value}")
+    return "\n".join(lines) or "no timings"
+
+
+def app_icon() -> QIcon:
+    path = resource_path("icons", "synthbot.svg")
+    return QIcon(str(path)) if path.exists() else QIcon()
+
+
+class _PushToTalkFilter(QObject):
+    """Hold the push-to-talk key anywhere in the window except while typing."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            return False
+        if not isinstance(event, QKeyEvent) or event.isAutoRepeat():
+            return isinstance(event, QKeyEvent) and event.isAutoRepeat() and self._matches(event)
+        if not self._matches(event) or (not self.window.isActiveWindow() and not self.window.testing_keys):
+            return False
+        focus = QApplication.focusWidget()
+        if isinstance(focus, QLineEdit | QComboBox) or self.window.tabs.currentWidget() is not self.window.talk_page:
+            return False
+        if event.type() == QEvent.Type.KeyPress:
+            self.window.begin_push_to_talk()
+        else:
+            self.window.end_push_to_talk()
+        return True
+
+    def _matches(self, event: QKeyEvent) -> bool:
+        return QKeySequence(event.keyCombination()) == self.window.ptt_key
+
+
+class MainWindow(QMainWindow):
+    settingsRequested = Signal(str)  # page name, "" for the first page
+
+    def __init__(self, ctx: AppContext, talk: TalkService, bridge: EventBridge) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.talk = talk
+        self.bridge = bridge
+        self.state = ev.TurnState.IDLE
+        self.session_id: int | None = None
+        self.testing_keys = False  # tests drive keys without an active window
+        self._timings: dict[str, dict[str, Any]] = {}
+        self._tray: QSystemTrayIcon | None = None
+        self.setWindowTitle("SynthBot")
+        self.setWindowIcon(app_icon())
+        self.resize(980, 720)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("main_tabs")
+        self.talk_page = self._build_talk_page()
+        self.tabs.addTab(self.talk_page, "Talk")
+        self.setCentralWidget(self.tabs)
+        self.history_page: QWidget | None = None
+        self.usage_page: QWidget | None = None
+        self._build_menu()
+        self._connect_bridge()
+        self.ptt_key = QKeySequence(str(ctx.settings.get("ui.push_to_talk_key") or "Space"))
+        self._ptt_filter = _PushToTalkFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._ptt_filter)
+        self._setup_tray()
+        self.set_hands_free(ctx.settings.get("audio.mode") == "hands_free", notify=False)
+
+    # Layout ---------------------------------------------------------------------------------
+    def _build_talk_page(self) -> QWidget:
+        page = QWidget()
+        page.setObjectName("talk_page")
+        col = QVBoxLayout(page)
+        col.setContentsMargins(12, 8, 12, 12)
+
+        top = QHBoxLayout()
+        self.provider_box = QComboBox()
+        self.provider_box.setObjectName("provider_box")
+        self.provider_box.setToolTip("Which LLM answers")
+        for p in LLM_PROVIDERS:
+            self.provider_box.addItem(p.capitalize() if p != "openai" else "OpenAI", p)
+        self.model_box = QComboBox()
+        self.model_box.setObjectName("model_box")
+        self.model_box.setEditable(True)
+        self.model_box.setMinimumWidth(200)
+        self.model_box.setToolTip("Model (type any name your provider knows)")
+        self.voice_box = QComboBox()
+        self.voice_box.setObjectName("voice_box")
+        self.voice_box.setMinimumWidth(180)
+        self.voice_box.setToolTip("Who speaks")
+        self.new_button = QPushButton("New conversation")
+        self.new_button.setObjectName("new_session")
+        self.settings_button = QPushButton("Settings")
+        self.settings_button.setObjectName("open_settings")
+        for label, w in (("Provider", self.provider_box), ("Model", self.model_box), ("Voice", self.voice_box)):
+            top.addWidget(QLabel(label))
+            top.addWidget(w)
+        top.addStretch(1)
+        top.addWidget(self.new_button)
+        top.addWidget(self.settings_button)
+        col.addLayout(top)
+
+        self.banner = ErrorBanner()
+        col.addWidget(self.banner)
+        self.conversation = ConversationView()
+        col.addWidget(self.conversation, 1)
+
+        typed = QHBoxLayout()
+        self.input = QLineEdit()
+        self.input.setObjectName("typed_input")
+        self.input.setPlaceholderText("Type a message and press Enter")
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("send")
+        typed.addWidget(self.input, 1)
+        typed.addWidget(self.send_button)
+        col.addLayout(typed)
+
+        controls = QHBoxLayout()
+        self.indicator = StateIndicator()
+        self.meter = LevelMeter()
+        self.hands_free_box = QCheckBox("Hands-free")
+        self.hands_free_box.setObjectName("hands_free")
+        self.hands_free_box.setToolTip("Keep listening and answer each time you stop speaking")
+        self.talk_button = TalkButton()
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stop")
+        self.stop_button.setToolTip("Interrupt the assistant (Esc)")
+        self.stop_button.setEnabled(False)
+        left = QVBoxLayout()
+        left.addWidget(self.indicator)
+        left.addWidget(self.meter)
+        controls.addLayout(left, 1)
+        controls.addWidget(self.hands_free_box)
+        controls.addWidget(self.talk_button, 0)
+        controls.addWidget(self.stop_button)
+        col.addLayout(controls)
+
+        self.provider_box.currentIndexChanged.connect(self._provider_changed)
+        self.model_box.currentTextChanged.connect(self._model_changed)
+        self.voice_box.currentIndexChanged.connect(self._voice_changed)
+        self.new_button.clicked.connect(self.new_session)
+        self.settings_button.clicked.connect(lambda: self.settingsRequested.emit(""))
+        self.input.returnPressed.connect(self.send_typed)
+        self.send_button.clicked.connect(self.send_typed)
+        self.hands_free_box.toggled.connect(self.set_hands_free)
+        self.talk_button.pressedToTalk.connect(self.begin_push_to_talk)
+        self.talk_button.releasedToTalk.connect(self.end_push_to_talk)
+        self.talk_button.clicked.connect(self._talk_clicked)
+        self.stop_button.clicked.connect(self.talk.interrupt)
+        self.banner.actionTriggered.connect(self._banner_action)
+        QShortcut(QKeySequence("Escape"), page, self.talk.interrupt)
+        QShortcut(QKeySequence("Ctrl+N"), page, self.new_session)
+        self._load_switchers()
+        return page
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&SynthBot")
+        settings = QAction("&Settings…", self, shortcut=QKeySequence("Ctrl+,"))
+        settings.triggered.connect(lambda: self.settingsRequested.emit(""))
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        menu.addAction(settings)
+        menu.addSeparator()
+        menu.addAction(quit_action)
+
+    def add_page(self, widget: QWidget, title: str) -> None:
+        self.tabs.addTab(widget, title)
+
+    def _setup_tray(self) -> None:
+        """A tray icon with Talk/Quit, only where the desktop has a tray (never headless)."""
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return
+        tray = QSystemTrayIcon(app_icon(), self)
+        menu = QMenu(self)
+        menu.addAction("Show window", self.showNormal)
+        menu.addAction("Talk (toggle hands-free)", lambda: self.hands_free_box.toggle())
+        menu.addSeparator()
+        menu.addAction("Quit", self.close)
+        tray.setContextMenu(menu)
+        tray.setToolTip("SynthBot")
+        tray.show()
+        self._tray = tray
+
+    # Switchers ------------------------------------------------------------------------------
+    def _load_switchers(self) -> None:
+        s = self.ctx.settings
+        provider = str(s.get("llm.provider"))
+        self.provider_box.blockSignals(True)
+        self.provider_box.setCurrentIndex(max(0, self.provider_box.findData(provider)))
+        self.provider_box.blockSignals(False)
+        self.provider_box.setEnabled(not s.is_locked("llm.provider"))
+        self._fill_models(provider)
+        self.voice_box.blockSignals(True)
+        self.voice_box.clear()
+        self.voice_box.addItem("Piper — Joe (offline)", PIPER_VOICE)
+        el_voice = str(s.get("tts.elevenlabs.voice_id"))
+        self.voice_box.addItem(f"ElevenLabs — {el_voice}", f"elevenlabs:{el_voice}")
+        engine = str(s.get("tts.engine"))
+        self.voice_box.setCurrentIndex(0 if engine == "piper" else 1)
+        self.voice_box.blockSignals(False)
+        run_job(self._voice_catalog, self._fill_voices, lambda e: log.info("voice catalog unavailable: %s", e))
+
+    def _fill_models(self, provider: str) -> None:
+        model = str(self.ctx.settings.get(f"providers.{provider}.model"))
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        self.model_box.addItem(model)
+        self.model_box.setCurrentText(model)
+        self.model_box.blockSignals(False)
+
+    def _voice_catalog(self) -> list[tuple[str, str]]:
+        from sqlalchemy import select
+
+        from synthbot_desktop.storage.models import AvailableVoice
+
+        with self.ctx.db.session() as s:
+            rows = s.execute(select(AvailableVoice.voice_id, AvailableVoice.name)
+                             .where(AvailableVoice.provider == "elevenlabs").order_by(AvailableVoice.name))
+            return [(str(v), str(n)) for v, n in rows]
+
+    def _fill_voices(self, voices: list[tuple[str, str]]) -> None:
+        current = self.voice_box.currentData()
+        self.voice_box.blockSignals(True)
+        for voice_id, name in voices:
+            data = f"elevenlabs:{voice_id}"
+            i = self.voice_box.findData(data)
+            if i >= 0:
+                self.voice_box.setItemText(i, f"ElevenLabs — {name}")
+            else:
+                self.voice_box.addItem(f"ElevenLabs — {name}", data)
+        self.voice_box.setCurrentIndex(max(0, self.voice_box.findData(current)))
+        self.voice_box.blockSignals(False)
+
+    def _provider_changed(self) -> None:
+        provider = str(self.provider_box.currentData())
+        self._fill_models(provider)
+        self.talk.configure(provider=provider, model=self.model_box.currentText())
+
+    def _model_changed(self, text: str) -> None:
+        if text.strip():
+            self.talk.configure(model=text.strip())
+
+    def _voice_changed(self) -> None:
+        data = str(self.voice_box.currentData() or "")
+        self.talk.configure(voice_id=data)
+
+    # Talking --------------------------------------------------------------------------------
+    def set_hands_free(self, on: bool, notify: bool = True) -> None:
+        self.hands_free_box.blockSignals(True)
+        self.hands_free_box.setChecked(on)
+        self.hands_free_box.blockSignals(False)
+        self.talk_button.set_hands_free(on)
+        self.talk_button.set_state(self.state)
+        if notify and not on and self.state in (ev.TurnState.LISTENING, ev.TurnState.HEARING):
+            self.talk.stop_listening()
+
+    def begin_push_to_talk(self) -> None:
+        if self.hands_free_box.isChecked():
+            return
+        if self.state in BUSY_STATES:
+            self.talk.interrupt()  # talking over the assistant is a barge-in
+        self.talk.start_listening(hands_free=False)
+
+    def end_push_to_talk(self) -> None:
+        if not self.hands_free_box.isChecked():
+            self.talk.stop_listening()
+
+    def _talk_clicked(self) -> None:
+        if not self.hands_free_box.isChecked():
+            return  # push-to-talk is handled by press/release
+        if self.state == ev.TurnState.SPEAKING:
+            self.talk.interrupt()
+        elif self.state in (ev.TurnState.LISTENING, ev.TurnState.HEARING):
+            self.talk.stop_listening()
+        else:
+            self.talk.start_listening(hands_free=True)
+
+    def send_typed(self) -> None:
+        text = self.input.text().strip()
+        if not text:
+            return
+        self.input.clear()
+        self.conversation.add_user(text)
+        self.talk.send_text(text)
+
+    def new_session(self) -> None:
+        self.conversation.clear()
+        self.session_id = None
+        self.banner.hide()
+        self.talk.new_session()
+
+    def resume_session(self, session_id: int) -> None:
+        """Show a past conversation and continue it (called by the history page)."""
+        self.tabs.setCurrentWidget(self.talk_page)
+        self.session_id = session_id
+        self.talk.resume_session(session_id)
+
+        def load() -> list[tuple[str, str, bool]]:
+            from synthbot_desktop.storage import repositories as repo
+
+            with self.ctx.db.session() as s:
+                return [(m.role, m.content, bool(m.interrupted)) for m in repo.session_messages(s, session_id)]
+
+        def show(messages: list[tuple[str, str, bool]]) -> None:
+            self.conversation.clear()
+            for role, content, interrupted in messages:
+                bubble = self.conversation.add_message(role, content)
+                if interrupted:
+                    bubble.set_note("interrupted")
+
+        run_job(load, show, lambda e: self.show_error(ev.ErrorEvent(f"could not open the conversation: {e}")))
+
+    # Events from the engine -----------------------------------------------------------------
+    def _connect_bridge(self) -> None:
+        b = self.bridge
+        b.stateChanged.connect(self._on_state)
+        b.inputLevel.connect(self.meter.set_level)
+        b.partialTranscript.connect(lambda e: self.conversation.show_partial(e.text))
+        b.finalTranscript.connect(self._on_final)
+        b.assistantDelta.connect(lambda e: self.conversation.append_assistant(e.turn_id, e.text))
+        b.assistantDone.connect(self._on_done)
+        b.turnTimings.connect(self._on_timings)
+        b.error.connect(self.show_error)
+        b.sessionChanged.connect(self._on_session)
+
+    def _on_state(self, event: ev.StateChanged) -> None:
+        self.state = event.state
+        self.indicator.set_state(event.state)
+        self.talk_button.set_state(event.state)
+        self.stop_button.setEnabled(event.state in BUSY_STATES)
+        if event.state in (ev.TurnState.IDLE, ev.TurnState.ERROR):
+            self.meter.reset()
+
+    def _on_final(self, event: ev.FinalTranscript) -> None:
+        if event.text.strip():
+            self.conversation.add_user(event.text)
+
+    def _on_done(self, event: ev.AssistantDone) -> None:
+        bubble = self.conversation.finish_assistant(event.turn_id, event.text, interrupted=event.interrupted,
+                                                    full_text=event.full_text, error=event.error)
+        timings = self._timings.pop(event.turn_id, None)
+        if timings and self.ctx.settings.get("ui.show_timings"):
+            bubble.setToolTip(format_timings(timings))
+        bubble.setProperty("turn_id", event.turn_id)
+
+    def _on_timings(self, event: ev.TurnTimings) -> None:
+        if not self.ctx.settings.get("ui.show_timings"):
+            return
+        for bubble in self.conversation.bubbles():
+            if bubble.property("turn_id") == event.turn_id:
+                bubble.setToolTip(format_timings(event.timings))
+                return
+        self._timings[event.turn_id] = dict(event.timings)
+
+    def _on_session(self, event: ev.SessionChanged) -> None:
+        self.session_id = event.session_id
+        self.setWindowTitle(f"SynthBot — {event.title}" if event.title else "SynthBot")
+
+    def show_error(self, event: ev.ErrorEvent) -> None:
+        self.banner.show_error(event.message, event.hint, event.action)
+
+    def _banner_action(self, action: str) -> None:
+        name, _, arg = action.partition(":")
+        if name == "open_settings":
+            self.settingsRequested.emit(arg)
+
+    # Lifetime -------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._ptt_filter)
+        if self._tray is not None:
+            self._tray.hide()
+        super().closeEvent(event)
+
+
+__all__ = ["MainWindow", "format_timings"]
+_ = Qt  # keep the import for type checkers of subclasses

@@ -1,0 +1,390 @@
+"""The desktop app's TalkService on top of the core turn engine (``pipeline.turn``).
+
+Every method is called on the GUI thread and only schedules work on the engine thread's
+asyncio loop; all state below lives on that loop. Parts are built lazily and kept: the chat
+provider (rebuilt when the provider switcher changes), the speech provider (rebuilt on a voice
+change), the Whisper model (loaded once, in a worker thread), the speaker and the microphone
+(opening a PortAudio stream takes 1–2 s through PulseAudio, so they stay open).
+
+Push-to-talk collects microphone blocks between press and release and runs one turn on them;
+hands-free runs the core's ``VoiceLoop`` (endpointer + barge-in) until switched off.
+Factories for the output, microphone and Whisper engine can be swapped (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import numpy as np
+
+from synthbot_desktop.app import AppContext
+from synthbot_desktop.errors import ProviderError, SecretStoreError, SynthbotError
+from synthbot_desktop.gui.bridge import EngineThread
+from synthbot_desktop.pipeline import events as ev
+
+log = logging.getLogger(__name__)
+
+
+def _default_output(ctx: AppContext) -> Any:
+    from synthbot_desktop.audio.playback import Player
+    from synthbot_desktop.pipeline.adapters import PlayerOutput
+
+    device = str(ctx.settings.get("audio.output_device")) or None
+    return PlayerOutput(Player(device).start())
+
+
+def _default_mic(ctx: AppContext) -> Any:
+    from synthbot_desktop.audio.capture import MicrophoneStream
+
+    device = str(ctx.settings.get("audio.input_device")) or None
+    return MicrophoneStream(device).start()
+
+
+def _default_whisper(ctx: AppContext) -> Any:
+    from synthbot_desktop.stt.engine import WhisperEngine
+
+    return WhisperEngine.from_settings(ctx.settings)
+
+
+def error_event(exc: BaseException) -> ev.ErrorEvent:
+    """A banner for an exception: the sentence, the fix, and where to fix it."""
+    if isinstance(exc, ProviderError):
+        action = "open_settings:providers" if exc.kind in ("authentication", "permission", "not_found") else None
+        return ev.ErrorEvent(exc.message, hint=exc.hint, kind=str(exc.kind), action=action)
+    if isinstance(exc, SecretStoreError):
+        return ev.ErrorEvent(exc.message, hint=exc.hint, kind="keys", action="open_settings:providers")
+    if isinstance(exc, SynthbotError):
+        kind = type(exc).__name__.removesuffix("Error").lower()
+        action = {"audio": "open_settings:audio", "database": "open_settings:database",
+                  "model": "open_settings:stt"}.get(kind, "open_settings")
+        return ev.ErrorEvent(exc.message, hint=exc.hint, kind=kind, action=action)
+    return ev.ErrorEvent(f"unexpected problem: {type(exc).__name__}: {exc}", kind="bug")
+
+
+class PipelineTalkService:
+    def __init__(
+        self,
+        ctx: AppContext,
+        engine_thread: EngineThread,
+        sink: ev.EventSink,
+        *,
+        output_factory: Callable[[AppContext], Any] = _default_output,
+        mic_factory: Callable[[AppContext], Any] = _default_mic,
+        whisper_factory: Callable[[AppContext], Any] = _default_whisper,
+    ) -> None:
+        self.ctx = ctx
+        self.thread = engine_thread
+        self.sink = sink
+        self._output_factory = output_factory
+        self._mic_factory = mic_factory
+        self._whisper_factory = whisper_factory
+        s = ctx.settings
+        self.provider = str(s.get("llm.provider"))
+        self.model = str(s.get(f"providers.{self.provider}.model"))
+        engine = str(s.get("tts.engine"))
+        self.voice = "piper:joe-us" if engine == "piper" else f"{engine}:{s.get('tts.elevenlabs.voice_id')}"
+        self.persona_id: int | None = None
+        self.session_id: int | None = None
+        # Engine-loop state ------------------------------------------------------------------------
+        self._chat: Any = None
+        self._speech: Any = None
+        self._whisper: Any = None
+        self._output: Any = None
+        self._mic: Any = None
+        self._engine: Any = None
+        self._conv: Any = None
+        self._loop_task: asyncio.Task[Any] | None = None
+        self._voice_loop: Any = None
+        self._ptt_blocks: list[np.ndarray] | None = None
+        self._ptt_unsubscribe: Callable[[], None] | None = None
+        self._turns: list[asyncio.Task[Any]] = []
+
+    # Plumbing ------------------------------------------------------------------------------------
+    def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
+        async def guarded() -> Any:
+            try:
+                return await coro
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:
+                log.info("talk action failed: %s", exc)
+                self.sink(error_event(exc))
+                self.sink(ev.StateChanged(ev.TurnState.IDLE))
+                return None
+
+        return self.thread.submit(guarded())
+
+    async def _ensure_whisper(self) -> Any:
+        if self._whisper is None:
+            whisper = self._whisper_factory(self.ctx)
+            await asyncio.to_thread(whisper.load)
+            self._whisper = whisper
+        return self._whisper
+
+    async def _ensure_engine(self, *, need_stt: bool) -> Any:
+        from synthbot_desktop.llm.registry import create_chat_provider
+        from synthbot_desktop.pipeline.adapters import WhisperTranscriber
+        from synthbot_desktop.pipeline.session import resume_session, start_session
+        from synthbot_desktop.pipeline.turn import TurnConfig, TurnEngine
+        from synthbot_desktop.pricing import load_prices
+        from synthbot_desktop.tts.registry import create_speech_provider
+
+        ctx, s = self.ctx, self.ctx.settings
+        if self._chat is None:
+            self._chat = create_chat_provider(self.provider, ctx)
+        engine_name, _, voice_id = self.voice.partition(":")
+        if self._speech is None:
+            self._speech = create_speech_provider(engine_name, ctx, events=self.sink)
+        if self._output is None:
+            self._output = await asyncio.to_thread(self._output_factory, ctx)
+        if need_stt:
+            await self._ensure_whisper()
+        if self._engine is not None:
+            if need_stt and self._engine.stt is None:
+                self._engine.stt = WhisperTranscriber(self._whisper)
+            return self._engine
+        system_prompt, temperature, model = str(s.get("llm.system_prompt")), float(s.get("llm.temperature")), self.model
+        if self.persona_id is not None:
+            persona = await asyncio.to_thread(self._persona, self.persona_id)
+            if persona is not None:
+                system_prompt = persona.system_prompt
+                temperature = persona.temperature if persona.temperature is not None else temperature
+                model = persona.model or model
+        if self.session_id is not None:
+            self._conv = await asyncio.to_thread(resume_session, ctx.db, ctx.user_id, self.session_id,
+                                                 provider=self.provider, model=model, system_prompt=system_prompt)
+        else:
+            self._conv = await asyncio.to_thread(
+                start_session, ctx.db, ctx.user_id, provider=self.provider, model=model,
+                tts_engine=getattr(self._speech, "name", engine_name),
+                voice_id=voice_id if engine_name == "elevenlabs" else None, persona_id=self.persona_id,
+                system_prompt=system_prompt)
+            self.session_id = self._conv.session_id
+        language = str(s.get("stt.language"))
+        config = TurnConfig(
+            language=None if language == "auto" else language, use_context_prompt=bool(s.get("stt.use_context_prompt")),
+            temperature=temperature, max_tokens=int(s.get("llm.max_tokens")),
+            context_chars=int(s.get("llm.context_tokens")) * 4,
+            first_chunk_min_chars=int(s.get("pipeline.first_chunk_min_chars")),
+            chunk_max_chars=int(s.get("pipeline.chunk_max_chars")),
+            voice_id=voice_id if engine_name == "elevenlabs" else None,
+            prices=await asyncio.to_thread(load_prices, ctx.paths.config_dir))
+        recorder = await asyncio.to_thread(lambda: ctx.recorder)
+        self._engine = TurnEngine(conversation=self._conv, chat=self._chat,
+                                  stt=WhisperTranscriber(self._whisper) if self._whisper is not None else None,
+                                  speech=self._speech, output=self._output, recorder=recorder, sink=self.sink,
+                                  config=config)
+        self.sink(ev.SessionChanged(self._conv.session_id))
+        return self._engine
+
+    def _persona(self, persona_id: int) -> Any:
+        from synthbot_desktop.storage import personas
+
+        with self.ctx.db.session() as s:
+            return personas.get_persona(s, persona_id)
+
+    async def _ensure_mic(self) -> Any:
+        if self._mic is None:
+            self._mic = await asyncio.to_thread(self._mic_factory, self.ctx)
+        return self._mic
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
+        self._turns.append(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            if t in self._turns:
+                self._turns.remove(t)
+            if not t.cancelled() and t.exception() is not None:
+                self.sink(error_event(t.exception()))  # type: ignore[arg-type]
+
+        task.add_done_callback(done)
+
+    # TalkService ---------------------------------------------------------------------------------
+    def warm_up(self) -> concurrent.futures.Future[Any]:
+        """Load Whisper in the background at start-up so the first spoken turn is quick."""
+        return self._submit(self._ensure_whisper())
+
+    def send_text(self, text: str) -> None:
+        from synthbot_desktop.pipeline.turn import UserInput
+
+        async def go() -> None:
+            engine = await self._ensure_engine(need_stt=False)
+            self._track(engine.start_turn(UserInput(text=text, speech_end=time.monotonic())))
+
+        self._submit(go())
+
+    def start_listening(self, hands_free: bool) -> None:
+        self._submit(self._hands_free() if hands_free else self._ptt_start())
+
+    async def _ptt_start(self) -> None:
+        if self._ptt_blocks is not None:
+            return
+        self._ptt_blocks = []
+        self.sink(ev.StateChanged(ev.TurnState.LISTENING))
+        mic = await self._ensure_mic()
+        loop = asyncio.get_running_loop()
+        if self._ptt_blocks is None:  # released while the microphone was opening
+            return
+
+        def on_block(block: Any) -> None:
+            loop.call_soon_threadsafe(self._ptt_block, block.samples)
+
+        self._ptt_unsubscribe = mic.subscribe(on_block)
+        await self._ensure_engine(need_stt=True)
+
+    def _ptt_block(self, samples: np.ndarray) -> None:
+        if self._ptt_blocks is None:
+            return
+        first = not self._ptt_blocks
+        self._ptt_blocks.append(np.asarray(samples, dtype=np.float32).reshape(-1))
+        if first:
+            self.sink(ev.StateChanged(ev.TurnState.HEARING))
+        if samples.size:
+            peak = float(np.max(np.abs(samples)))
+            rms = float(np.sqrt(np.mean(np.square(samples))))
+            self.sink(ev.InputLevel(20 * np.log10(max(rms, 1e-6)), 20 * np.log10(max(peak, 1e-6))))
+
+    async def _ptt_stop(self) -> None:
+        from synthbot_desktop.pipeline.turn import UserInput
+
+        blocks, self._ptt_blocks = self._ptt_blocks, None
+        if self._ptt_unsubscribe is not None:
+            self._ptt_unsubscribe()
+            self._ptt_unsubscribe = None
+        if blocks is None:
+            return
+        audio = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+        if audio.size < 16000 * 0.2:
+            self.sink(ev.StateChanged(ev.TurnState.IDLE))
+            return
+        engine = await self._ensure_engine(need_stt=True)
+        self._track(engine.start_turn(UserInput(audio=audio, speech_end=time.monotonic())))
+
+    async def _hands_free(self) -> None:
+        from synthbot_desktop.audio.vad import Endpointer, EndpointerConfig
+        from synthbot_desktop.pipeline.voice_loop import LoopConfig, VoiceLoop
+
+        if self._loop_task is not None and not self._loop_task.done():
+            return
+        s = self.ctx.settings
+        mic = await self._ensure_mic()
+        engine = await self._ensure_engine(need_stt=True)
+        endpointer = Endpointer(EndpointerConfig.from_settings(s))
+        cfg = LoopConfig(barge_in=bool(s.get("audio.barge_in")), headphones=bool(s.get("audio.headphones")),
+                         threshold=float(s.get("audio.vad_threshold")),
+                         threshold_during_playback=float(s.get("audio.vad_threshold_during_playback")))
+        self._voice_loop = VoiceLoop(engine, mic, endpointer, config=cfg, sink=self.sink)
+        self._loop_task = asyncio.get_running_loop().create_task(self._voice_loop.run())
+
+    async def _stop_loop(self) -> None:
+        if self._voice_loop is not None:
+            self._voice_loop.stop()
+        if self._loop_task is not None:
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+        self._voice_loop = self._loop_task = None
+
+    def stop_listening(self) -> None:
+        async def go() -> None:
+            if self._ptt_blocks is not None:
+                await self._ptt_stop()
+            elif self._loop_task is not None:
+                await self._stop_loop()
+                self.sink(ev.StateChanged(ev.TurnState.IDLE))
+
+        self._submit(go())
+
+    def interrupt(self) -> None:
+        def stop() -> None:
+            if self._engine is not None:
+                self._engine.interrupt()
+
+        self.thread.call_soon(stop)
+
+    async def _drop_engine(self) -> None:
+        await self._stop_loop()
+        if self._engine is not None:
+            await self._engine.aclose()
+        self._engine = None
+        self._conv = None
+
+    def new_session(self) -> None:
+        async def go() -> None:
+            await self._drop_engine()
+            self.session_id = None
+
+        self._submit(go())
+
+    def resume_session(self, session_id: int) -> None:
+        async def go() -> None:
+            await self._drop_engine()
+            self.session_id = session_id
+
+        self._submit(go())
+
+    def configure(self, *, provider: str | None = None, model: str | None = None, voice_id: str | None = None,
+                  persona_id: int | None = None) -> None:
+        async def go() -> None:
+            if provider and provider != self.provider:
+                self.provider = provider
+                self.model = str(self.ctx.settings.get(f"providers.{provider}.model"))
+                if self._chat is not None:
+                    await self._chat.aclose()
+                self._chat = None
+            if model:
+                self.model = model
+            if voice_id and voice_id != self.voice:
+                self.voice = voice_id
+                if self._speech is not None:
+                    await self._speech.aclose()
+                self._speech = None
+            if persona_id is not None:
+                self.persona_id = persona_id
+            if self._engine is not None:
+                # The conversation continues with the new parts from the next turn on.
+                from synthbot_desktop.tts.registry import create_speech_provider
+
+                if self._chat is None:
+                    from synthbot_desktop.llm.registry import create_chat_provider
+
+                    self._chat = create_chat_provider(self.provider, self.ctx)
+                if self._speech is None:
+                    self._speech = create_speech_provider(self.voice.partition(":")[0], self.ctx, events=self.sink)
+                engine_name, _, vid = self.voice.partition(":")
+                self._engine.chat = self._chat
+                self._engine.speech = self._speech
+                self._engine.config.voice_id = vid if engine_name == "elevenlabs" else None
+                self._conv.provider = self.provider
+                self._conv.model = self.model
+
+        self._submit(go())
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop listening and speaking, store the turn in progress, close devices."""
+        async def go() -> None:
+            await self._drop_engine()
+            for task in list(self._turns):
+                await asyncio.gather(task, return_exceptions=True)
+            for closer in (self._chat, self._speech):
+                if closer is not None:
+                    await closer.aclose()
+            for dev in (self._mic,):
+                if dev is not None:
+                    await asyncio.to_thread(dev.close)
+            player = getattr(self._output, "player", None) or getattr(self._output, "_player", None)
+            if player is not None:
+                await asyncio.to_thread(player.close)
+            if self._whisper is not None:
+                self._whisper.close()
+
+        if not self.thread.running:
+            return
+        future = self.thread.submit(go())
+        try:
+            future.result(timeout)
+        except Exception as exc:  # closing must never keep the app from quitting
+            log.warning("could not shut the conversation engine down cleanly: %s", exc)

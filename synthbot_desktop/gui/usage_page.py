@@ -1,0 +1,186 @@
+"""Usage: tokens, characters, audio minutes and cost per provider/model/day, with a chart.
+
+Numbers come from ``cli.commands.usage.usage_report`` — the same query the `usage` command
+prints — so the page and the CLI always agree. The ElevenLabs quota is asked for only when a
+key exists, in the background; the page works offline without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from synthbot_desktop.app import AppContext
+from synthbot_desktop.cli.commands.usage import UsageReport, format_cost, usage_report
+from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.gui.bridge import run_job
+
+COLUMNS = ["Day", "Provider", "Model", "Calls", "Tokens in", "Tokens out", "Characters", "Audio min", "Cost"]
+METRICS = {"Tokens": lambda r: r.tokens_in + r.tokens_out, "Characters": lambda r: r.characters,
+           "Audio minutes": lambda r: r.audio_seconds / 60, "Calls": lambda r: r.calls}
+
+
+def _utc_start(d: QDate) -> dt.datetime:
+    return dt.datetime(d.year(), d.month(), d.day(), tzinfo=dt.UTC)
+
+
+class UsagePage(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("usage_page")
+        col = QVBoxLayout(self)
+        top = QHBoxLayout()
+        today = QDate.currentDate()
+        self.since = QDateEdit(today.addDays(-29))
+        self.since.setObjectName("usage_since")
+        self.since.setCalendarPopup(True)
+        self.until = QDateEdit(today)
+        self.until.setObjectName("usage_until")
+        self.until.setCalendarPopup(True)
+        self.metric_box = QComboBox()
+        self.metric_box.setObjectName("usage_metric")
+        self.metric_box.addItems(list(METRICS))
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setObjectName("usage_refresh")
+        for label, w in (("From", self.since), ("to", self.until), ("Chart", self.metric_box)):
+            top.addWidget(QLabel(label))
+            top.addWidget(w)
+        top.addStretch(1)
+        top.addWidget(self.refresh_button)
+        col.addLayout(top)
+
+        self.totals = QLabel("")
+        self.totals.setObjectName("usage_totals")
+        self.totals.setWordWrap(True)
+        col.addWidget(self.totals)
+        self.quota = QLabel("")
+        self.quota.setObjectName("usage_quota")
+        col.addWidget(self.quota)
+
+        self.chart = QChart()
+        self.chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        self.chart_view = QChartView(self.chart)
+        self.chart_view.setObjectName("usage_chart")
+        self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.chart_view.setMinimumHeight(240)
+        col.addWidget(self.chart_view, 2)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("usage_table")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        col.addWidget(self.table, 2)
+
+        self.report: UsageReport | None = None
+        self.refresh_button.clicked.connect(self.refresh)
+        self.since.dateChanged.connect(lambda _d: self.refresh())
+        self.until.dateChanged.connect(lambda _d: self.refresh())
+        self.metric_box.currentTextChanged.connect(lambda _t: self._draw_chart())
+
+    def date_range(self) -> tuple[dt.datetime, dt.datetime]:
+        """[since 00:00 UTC, the day after 'to' 00:00 UTC) — both days included."""
+        return _utc_start(self.since.date()), _utc_start(self.until.date().addDays(1))
+
+    def refresh(self) -> None:
+        since, until = self.date_range()
+
+        def read() -> UsageReport:
+            with self.ctx.db.session() as s:
+                return usage_report(s, self.ctx.user_id, since=since, until=until)
+
+        run_job(read, self._show, self._fail)
+        self._ask_quota()
+
+    def _show(self, report: UsageReport) -> None:
+        self.report = report
+        self.table.setRowCount(len(report.rows))
+        for i, r in enumerate(report.rows):
+            values = [str(r.day or ""), r.provider, r.model or "", r.calls, r.tokens_in, r.tokens_out, r.characters,
+                      f"{r.audio_seconds / 60:.2f}", format_cost(r.cost_usd, r.cost_unknown_calls)]
+            for j, v in enumerate(values):
+                item = QTableWidgetItem(str(v))
+                if j >= 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, j, item)
+        t = report.totals
+        self.totals.setText(
+            f"<b>{t.calls}</b> calls ({t.failures} failed) · <b>{t.tokens_in + t.tokens_out:,}</b> tokens "
+            f"({t.tokens_in:,} in / {t.tokens_out:,} out) · <b>{t.characters:,}</b> characters · "
+            f"<b>{t.audio_seconds / 60:.1f}</b> audio minutes · cost <b>{format_cost(t.cost_usd, t.cost_unknown_calls)}</b>"
+        )
+        self._draw_chart()
+
+    def _draw_chart(self) -> None:
+        report = self.report
+        self.chart.removeAllSeries()
+        for axis in self.chart.axes():
+            self.chart.removeAxis(axis)
+        if report is None or not report.rows:
+            self.chart.setTitle("No usage in this period")
+            return
+        metric = METRICS[self.metric_box.currentText()]
+        days = sorted({r.day for r in report.rows if r.day is not None})
+        providers = sorted({r.provider for r in report.rows})
+        series = QBarSeries()
+        peak = 0.0
+        for provider in providers:
+            bar = QBarSet(provider)
+            for day in days:
+                value = float(sum(metric(r) for r in report.rows if r.provider == provider and r.day == day))
+                peak = max(peak, value)
+                bar.append(value)
+            series.append(bar)
+        self.chart.addSeries(series)
+        x = QBarCategoryAxis()
+        x.append([d.strftime("%m-%d") for d in days])
+        y = QValueAxis()
+        y.setRange(0, peak * 1.1 or 1)
+        y.setLabelFormat("%.0f" if peak >= 10 else "%.2f")
+        self.chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
+        self.chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(x)
+        series.attachAxis(y)
+        self.chart.setTitle(f"{self.metric_box.currentText()} per day")
+
+    def _ask_quota(self) -> None:
+        def fetch() -> Any:
+            if not self.ctx.keystore.get("elevenlabs"):
+                return None
+            from synthbot_desktop.tts import voice_service
+
+            return asyncio.run(voice_service.subscription(self.ctx))
+
+        def show(sub: Any) -> None:
+            if sub is None:
+                self.quota.setText("ElevenLabs quota: no key set.")
+                return
+            reset = f", resets {sub.next_reset:%Y-%m-%d}" if sub.next_reset else ""
+            self.quota.setText(f"ElevenLabs quota: {sub.character_count:,} of {sub.character_limit:,} characters "
+                               f"used ({sub.remaining:,} left{reset}).")
+
+        run_job(fetch, show, lambda e: self.quota.setText(
+            "ElevenLabs quota unavailable: " + (e.one_line() if isinstance(e, SynthbotError) else str(e))))
+
+    def _fail(self, error: BaseException) -> None:
+        self.totals.setText(error.one_line() if isinstance(error, SynthbotError) else f"{type(error).__name__}: {error}")

@@ -1,0 +1,103 @@
+"""First run: a short welcome that checks the microphone, offers to add keys, and explains
+that the app works without any key (local Whisper + Piper + a local LLM server if one answers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from synthbot_desktop.app import AppContext
+from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.gui.bridge import run_job
+
+FIRST_RUN_MARK = "first_run_done"
+
+
+def is_first_run(ctx: AppContext) -> bool:
+    return not (ctx.paths.data_dir / FIRST_RUN_MARK).exists()
+
+
+def mark_done(ctx: AppContext) -> None:
+    ctx.paths.data_dir.mkdir(parents=True, exist_ok=True)
+    (ctx.paths.data_dir / FIRST_RUN_MARK).write_text("1\n", encoding="utf-8")
+
+
+def probe_local_llm(ctx: AppContext) -> str | None:
+    """The local Ollama server's first model when one answers (quickly), else None."""
+    url = ctx.settings.provider_base_url("ollama")
+    try:
+        r = httpx.get(f"{url}/api/tags", timeout=1.5)
+        r.raise_for_status()
+        models = [m.get("name") for m in r.json().get("models", [])]
+    except (httpx.HTTPError, ValueError):
+        return None
+    return str(models[0]) if models else ""
+
+
+class WelcomeDialog(QDialog):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.open_keys = False
+        self.setWindowTitle("Welcome to SynthBot")
+        self.setObjectName("welcome")
+        col = QVBoxLayout(self)
+        col.addWidget(QLabel("<h2>Welcome to SynthBot</h2>"))
+        intro = QLabel("Talk to your computer: it listens, answers with the language model you choose and speaks "
+                       "back. Speech recognition and the Piper voice run on this computer, so it works without "
+                       "any API key.")
+        intro.setWordWrap(True)
+        col.addWidget(intro)
+        self.mic = QLabel("Microphone: checking…")
+        self.mic.setObjectName("welcome_mic")
+        self.llm = QLabel("Local language model: checking…")
+        self.llm.setObjectName("welcome_llm")
+        self.keys = QLabel("")
+        self.keys.setObjectName("welcome_keys")
+        for w in (self.mic, self.llm, self.keys):
+            w.setWordWrap(True)
+            col.addWidget(w)
+        self.keys_button = QPushButton("Add API keys…")
+        self.keys_button.setObjectName("welcome_add_keys")
+        col.addWidget(self.keys_button)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start talking")
+        col.addWidget(buttons)
+        buttons.accepted.connect(self.accept)
+        self.keys_button.clicked.connect(self._keys)
+        self.run_checks()
+
+    def _keys(self) -> None:
+        self.open_keys = True
+        self.accept()
+
+    def run_checks(self) -> None:
+        def mic() -> str:
+            from synthbot_desktop.audio.devices import default_device
+
+            return default_device("input").name
+
+        run_job(mic, lambda name: self.mic.setText(f"Microphone: ✓ {name}"),
+                lambda e: self.mic.setText("Microphone: ✗ " + (e.one_line() if isinstance(e, SynthbotError) else str(e))))
+
+        def llm_text(model: Any) -> None:
+            if model is None:
+                self.llm.setText("Local language model: none answered at the Ollama address. Add a cloud key, or "
+                                 "install Ollama (ollama.com) and `ollama pull llama3.2`.")
+            else:
+                self.llm.setText(f"Local language model: ✓ Ollama answers{f' ({model})' if model else ''}.")
+
+        run_job(lambda: probe_local_llm(self.ctx), llm_text, lambda e: self.llm.setText(f"Local LLM check failed: {e}"))
+
+        def keys() -> list[str]:
+            return [i.provider for i in self.ctx.keystore.list() if i.fingerprint]
+
+        run_job(keys, lambda have: self.keys.setText(
+            "API keys: " + (", ".join(have) if have else "none yet — optional; they stay in your system keyring.")),
+            lambda e: self.keys.setText("API keys: " + (e.one_line() if isinstance(e, SynthbotError) else str(e))))
+
+    def done(self, result: int) -> None:
+        mark_done(self.ctx)
+        super().done(result)

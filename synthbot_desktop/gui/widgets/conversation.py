@@ -1,0 +1,150 @@
+"""The conversation view: user and assistant bubbles, the assistant's text streaming in.
+
+A plain QScrollArea of QLabel bubbles: conversations are short-lived on screen (history is in
+the database), so a model/view list would add complexity without benefit. Streaming appends
+to the open bubble's text; the view follows the bottom only when the user has not scrolled up.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+
+class Bubble(QFrame):
+    """One message. ``role`` is user/assistant/system; its look comes from the style sheet."""
+
+    def __init__(self, role: str, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.role = role
+        self.setObjectName(f"bubble_{role}")
+        self.setProperty("role", role)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        self.label = QLabel(text)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        layout.addWidget(self.label)
+        self.note = QLabel("")
+        self.note.setObjectName("bubble_note")
+        self.note.hide()
+        layout.addWidget(self.note)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def append(self, text: str) -> None:
+        self.label.setText(self.label.text() + text)
+
+    def set_text(self, text: str) -> None:
+        self.label.setText(text)
+
+    def set_note(self, note: str) -> None:
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
+
+
+class ConversationView(QScrollArea):
+    """Bubbles in a column; user messages right-aligned, the assistant's left-aligned."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("conversation")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._inner = QWidget()
+        self._inner.setObjectName("conversation_inner")
+        self._column = QVBoxLayout(self._inner)
+        self._column.setContentsMargins(16, 16, 16, 16)
+        self._column.setSpacing(10)
+        self._column.addStretch(1)
+        self.setWidget(self._inner)
+        self._bubbles: list[Bubble] = []
+        self._open: dict[str, Bubble] = {}  # turn_id -> assistant bubble still streaming
+        self._partial: Bubble | None = None
+        self.placeholder = QLabel("Press and hold the talk button (or Space) and speak — or type below.")
+        self.placeholder.setObjectName("placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self._column.insertWidget(0, self.placeholder)
+
+    # Bubbles -------------------------------------------------------------------------------
+    def bubbles(self) -> list[Bubble]:
+        return list(self._bubbles)
+
+    def add_message(self, role: str, text: str) -> Bubble:
+        self.placeholder.hide()
+        bubble = Bubble(role, text)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        if role == "user":
+            row.addStretch(1)
+            row.addWidget(bubble, 4)
+        else:
+            row.addWidget(bubble, 4)
+            row.addStretch(1)
+        holder = QWidget()
+        holder.setLayout(row)
+        self._column.insertWidget(self._column.count() - 1, holder)
+        self._bubbles.append(bubble)
+        self._follow()
+        return bubble
+
+    def clear(self) -> None:
+        for bubble in self._bubbles:
+            holder = bubble.parentWidget()
+            if holder is not None:
+                holder.deleteLater()
+        self._bubbles.clear()
+        self._open.clear()
+        self._partial = None
+        self.placeholder.show()
+
+    # Streaming -----------------------------------------------------------------------------
+    def show_partial(self, text: str) -> None:
+        """What the user is saying, as far as heard; replaced by the final transcript."""
+        if self._partial is None:
+            self._partial = self.add_message("user", text)
+            self._partial.setProperty("partial", True)
+        else:
+            self._partial.set_text(text)
+
+    def add_user(self, text: str) -> Bubble:
+        if self._partial is not None:
+            bubble, self._partial = self._partial, None
+            bubble.set_text(text)
+            bubble.setProperty("partial", False)
+            return bubble
+        return self.add_message("user", text)
+
+    def append_assistant(self, turn_id: str, text: str) -> Bubble:
+        bubble = self._open.get(turn_id)
+        if bubble is None:
+            bubble = self.add_message("assistant", "")
+            self._open[turn_id] = bubble
+        bubble.append(text)
+        self._follow()
+        return bubble
+
+    def finish_assistant(self, turn_id: str, text: str, *, interrupted: bool = False,
+                         full_text: str | None = None, error: str | None = None) -> Bubble:
+        bubble = self._open.pop(turn_id, None) or self.add_message("assistant", "")
+        if text or not bubble.text():
+            bubble.set_text(text)
+        if interrupted:
+            bubble.set_note("interrupted")
+            if full_text and full_text != text:
+                bubble.setToolTip("Not spoken: " + full_text[len(text):].strip())
+        elif error:
+            bubble.set_note(error)
+        return bubble
+
+    def bubble_for(self, turn_id: str) -> Bubble | None:
+        return self._open.get(turn_id)
+
+    def _follow(self) -> None:
+        bar = self.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 40
+        if at_bottom:
+            QTimer.singleShot(0, lambda: bar.setValue(bar.maximum()))

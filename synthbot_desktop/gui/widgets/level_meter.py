@@ -1,0 +1,65 @@
+"""A live input level bar (dBFS mapped to 0–100) with a short peak hold.
+
+Repaints are cheap: the widget only stores two numbers per event and calls ``update()``;
+Qt coalesces repaints, so a 50 Hz level stream costs nothing on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+FLOOR_DBFS = -60.0
+PEAK_HOLD_S = 1.0
+
+
+def level_fraction(dbfs: float, floor: float = FLOOR_DBFS) -> float:
+    """Map dBFS (floor..0) to 0..1, clamped."""
+    if dbfs != dbfs:  # NaN
+        return 0.0
+    return max(0.0, min(1.0, (dbfs - floor) / -floor))
+
+
+class LevelMeter(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("level_meter")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setToolTip("Microphone level")
+        self.rms = 0.0
+        self.peak = 0.0
+        self._peak_at = 0.0
+
+    def sizeHint(self) -> QSize:
+        return QSize(160, 10)
+
+    def set_level(self, rms_dbfs: float, peak_dbfs: float) -> None:
+        self.rms = level_fraction(rms_dbfs)
+        peak = level_fraction(peak_dbfs)
+        now = time.monotonic()
+        if peak >= self.peak or now - self._peak_at > PEAK_HOLD_S:
+            self.peak, self._peak_at = peak, now
+        self.update()
+
+    def reset(self) -> None:
+        self.rms = self.peak = 0.0
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#e3e6ea"))
+        p.drawRoundedRect(r, 4, 4)
+        colour = QColor("#2e9d5b") if self.rms < 0.85 else QColor("#d9822b")
+        p.setBrush(colour)
+        p.drawRoundedRect(QRectF(r.x(), r.y(), r.width() * self.rms, r.height()), 4, 4)
+        if self.peak > 0:
+            p.setBrush(QColor("#1f5f3a"))
+            x = r.x() + r.width() * self.peak
+            p.drawRect(QRectF(max(r.x(), x - 2), r.y(), 2, r.height()))
+        p.end()

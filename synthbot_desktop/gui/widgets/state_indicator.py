@@ -1,0 +1,32 @@
+"""A coloured dot plus a word: listening / hearing / thinking / speaking / error."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from synthbot_desktop.pipeline.events import TurnState
+
+COLOURS = {
+    TurnState.IDLE: "#8a939c", TurnState.LISTENING: "#2e7dd9", TurnState.HEARING: "#2e9d5b",
+    TurnState.TRANSCRIBING: "#7a5bd9", TurnState.THINKING: "#d9a62b", TurnState.SPEAKING: "#d9622b",
+    TurnState.ERROR: "#c62828",
+}
+WORDS = {
+    TurnState.IDLE: "Ready", TurnState.LISTENING: "Listening", TurnState.HEARING: "Hearing",
+    TurnState.TRANSCRIBING: "Transcribing", TurnState.THINKING: "Thinking", TurnState.SPEAKING: "Speaking",
+    TurnState.ERROR: "Error",
+}
+
+
+class StateIndicator(QLabel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("state_indicator")
+        self.state = TurnState.IDLE
+        self.set_state(TurnState.IDLE)
+
+    def set_state(self, state: TurnState) -> None:
+        self.state = state
+        colour = COLOURS.get(state, "#8a939c")
+        self.setText(f'<span style="color:{colour}; font-size:16px">●</span> {WORDS.get(state, str(state))}')
+        self.setAccessibleName(f"State: {WORDS.get(state, str(state))}")
