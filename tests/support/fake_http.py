@@ -123,7 +123,16 @@ class FakeServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        class _Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                import sys
+
+                exc = sys.exc_info()[1]
+                if isinstance(exc, ConnectionError | TimeoutError):
+                    return  # a client dropping a kept-alive or cancelled connection is normal
+                super().handle_error(request, client_address)
+
+        self._httpd = _Server((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
