@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 from synthbot_desktop import APP_NAME, __version__
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import SynthbotError
-from synthbot_desktop.gui.bridge import EngineThread, EventBridge
+from synthbot_desktop.gui.bridge import EngineThread, EventBridge, open_gate_after
 from synthbot_desktop.gui.history_page import HistoryPage
 from synthbot_desktop.gui.main_window import MainWindow
 from synthbot_desktop.gui.pipeline_service import PipelineTalkService
@@ -68,6 +68,8 @@ def build(ctx: AppContext | None = None, talk: TalkService | None = None, **serv
     """Everything but the event loop. ``talk`` replaces the pipeline service (tests)."""
     ensure_qapp()
     ctx = ctx or AppContext()
+    context = ctx
+    open_gate_after(lambda: (context.db, context.user_id, context.recorder))
     engine = EngineThread().start()
     bridge = EventBridge()
     service = talk or PipelineTalkService(ctx, engine, bridge.sink, **service_kw)

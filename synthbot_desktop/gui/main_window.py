@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QApplication,
     QCheckBox,
     QComboBox,
@@ -21,9 +22,11 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QPlainTextEdit,
     QPushButton,
     QSystemTrayIcon,
     QTabWidget,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -78,7 +81,12 @@ class _PushToTalkFilter(QObject):
         if not self._matches(event) or (not self.window.isActiveWindow() and not self.window.testing_keys):
             return False
         focus = QApplication.focusWidget()
-        if isinstance(focus, QLineEdit | QComboBox) or self.window.tabs.currentWidget() is not self.window.talk_page:
+        typing = (QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QTextEdit)
+        if isinstance(obj, typing) or isinstance(focus, typing):
+            return False  # the key types a character there
+        if not isinstance(obj, QWidget) or (obj is not self.window and not self.window.isAncestorOf(obj)):
+            return False  # other windows (settings dialog), and the QWindow copy of the same event
+        if self.window.tabs.currentWidget() is not self.window.talk_page:
             return False
         if event.type() == QEvent.Type.KeyPress:
             self.window.begin_push_to_talk()
@@ -102,6 +110,7 @@ class MainWindow(QMainWindow):
         self.session_id: int | None = None
         self.testing_keys = False  # tests drive keys without an active window
         self._timings: dict[str, dict[str, Any]] = {}
+        self._typed: list[str] = []
         self._tray: QSystemTrayIcon | None = None
         self.setWindowTitle("SynthBot")
         self.setWindowIcon(app_icon())
@@ -339,6 +348,7 @@ class MainWindow(QMainWindow):
             return
         self.input.clear()
         self.conversation.add_user(text)
+        self._typed.append(text)  # the engine echoes it as the turn's transcript: show it once
         self.talk.send_text(text)
 
     def new_session(self) -> None:
@@ -390,6 +400,9 @@ class MainWindow(QMainWindow):
             self.meter.reset()
 
     def _on_final(self, event: ev.FinalTranscript) -> None:
+        if event.text in self._typed:
+            self._typed.remove(event.text)
+            return
         if event.text.strip():
             self.conversation.add_user(event.text)
 

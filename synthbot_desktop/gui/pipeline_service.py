@@ -24,7 +24,7 @@ import numpy as np
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import ProviderError, SecretStoreError, SynthbotError
-from synthbot_desktop.gui.bridge import EngineThread
+from synthbot_desktop.gui.bridge import STARTUP_GATE, EngineThread
 from synthbot_desktop.pipeline import events as ev
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,8 @@ class PipelineTalkService:
         from synthbot_desktop.tts.registry import create_speech_provider
 
         ctx, s = self.ctx, self.ctx.settings
+        if not STARTUP_GATE.is_set():
+            await asyncio.to_thread(STARTUP_GATE.wait, 60)
         if self._chat is None:
             self._chat = create_chat_provider(self.provider, ctx)
         engine_name, _, voice_id = self.voice.partition(":")
