@@ -48,7 +48,11 @@ class GuiApp:
         return dialog
 
     def close(self) -> None:
+        from PySide6.QtCore import QThreadPool
+
+        self.history.commit_delete()  # a delete waiting for "undo" happens now
         self.talk.shutdown()
+        QThreadPool.globalInstance().waitForDone(10000)  # pool jobs still use the database
         self.engine.stop()
         self.ctx.close()
 

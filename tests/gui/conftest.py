@@ -56,6 +56,16 @@ class RecordedMic:
         self.closed = True
 
 
+@pytest.fixture(autouse=True)
+def _drain_thread_pool(qapp: Any) -> Iterator[None]:
+    """Background jobs of one test must finish before its database and keyring go away."""
+    yield
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(10000)
+    qapp.processEvents()
+
+
 @pytest.fixture(scope="session")
 def jfk_samples() -> np.ndarray:
     from synthbot_desktop.audio.formats import load_audio_file
