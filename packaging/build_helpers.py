@@ -265,8 +265,8 @@ def is_unused_data(dest: str) -> bool:
 class Dropped(NamedTuple):
     """What a filter pass removed, for the build log (sizes make regressions visible)."""
 
-    count: int
-    bytes: int
+    entries: int
+    size_bytes: int
 
 
 def filter_toc(

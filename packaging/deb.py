@@ -65,8 +65,11 @@ def debian_version(version: str) -> str:
     if not re.fullmatch(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[A-Za-z0-9.]+)?", version):
         raise ValueError(f"not a release version: {version!r} (expected e.g. 1.2.0, 1.2.0rc1, 1.2.0.dev3)")
     public, _, local = version.partition("+")
+    # A dev build of a pre-release follows it (1.0rc1.dev2 -> 1.0~rc1~dev2); one of the release
+    # itself precedes even its alphas (1.0.dev4 -> 1.0~~dev4, since "~~" sorts before "~a").
+    prerelease = re.search(r"\d(a|b|rc)\d+", public) is not None
+    public = re.sub(r"\.dev(\d+)", r"~dev\1" if prerelease else r"~~dev\1", public)
     public = re.sub(r"(\d)(a|b|rc)(\d+)", r"\1~\2\3", public)
-    public = re.sub(r"\.dev(\d+)", r"~dev\1", public)
     public = re.sub(r"\.post(\d+)", r"+post\1", public)
     return f"{public}+{local}" if local else public
 
@@ -107,32 +110,56 @@ def control_text(info: DebInfo) -> str:
         "Priority: optional",
         "Homepage: https://example.org/synthbot-desktop",
         f"Description: {SUMMARY}",
-        " SynthBot Desktop listens (local Whisper speech recognition), answers with the LLM",
-        " you choose (OpenAI, Anthropic, Gemini or a local Ollama) and speaks the reply",
-        " (ElevenLabs, or the bundled offline Piper voice).",
+        " SynthBot Desktop listens (local Whisper speech recognition), answers with",
+        " the LLM you choose (OpenAI, Anthropic, Gemini or a local Ollama) and speaks",
+        " the reply (ElevenLabs, or the bundled offline Piper voice).",
         " .",
-        f" Installed in {INSTALL_DIR}; administrators configure all desktops with",
-        f" /etc/{PACKAGE}/policy.toml (see {POLICY_EXAMPLE}).",
+        f" Installed in {INSTALL_DIR}. Administrators configure every desktop",
+        f" with /etc/{PACKAGE}/policy.toml; start from",
+        f" {POLICY_EXAMPLE}.",
     ]
     return "\n".join(lines) + "\n"
 
 
-def desktop_entry() -> str:
-    """The freedesktop.org launcher: no arguments opens the window."""
-    return "\n".join([
-        "[Desktop Entry]",
-        "Type=Application",
-        "Name=SynthBot Desktop",
-        "GenericName=Voice Assistant",
-        "Comment=Talk to an AI assistant: local speech recognition, natural voices",
-        f"Exec={PACKAGE}",
-        f"Icon={PACKAGE}",
-        "Terminal=false",
-        "Categories=Utility;AudioVideo;Audio;",
-        "Keywords=voice;assistant;speech;chat;AI;",
-        f"StartupWMClass={PACKAGE}",
-        "",
-    ])
+_DEFAULT_DESKTOP_ENTRY = """[Desktop Entry]
+Type=Application
+Name=SynthBot Desktop
+GenericName=Voice assistant
+Comment=Talk to an AI assistant: local speech recognition, natural voices
+Exec=synthbot-desktop
+Icon=synthbot-desktop
+Terminal=false
+Categories=Utility;AudioVideo;
+StartupWMClass=synthbot-desktop
+"""
+
+
+def desktop_entry(template: str | None = None) -> str:
+    """The freedesktop.org launcher for the package, from resources/' entry when there is one.
+
+    The source tree's entry points at the pip GUI script and a bare icon name; the package has
+    one executable (no arguments opens the window) and installs the icon under its own name,
+    so Exec/TryExec/Icon are rewritten and everything else (names, translations) is kept.
+    """
+    text = template if template and template.strip() else _DEFAULT_DESKTOP_ENTRY
+    if "[Desktop Entry]" not in text:
+        raise ValueError("not a desktop entry: no [Desktop Entry] group")
+    wanted = {"Exec": PACKAGE, "TryExec": PACKAGE, "Icon": PACKAGE}
+    out, group = [], ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            group = stripped
+        key = stripped.split("=", 1)[0].strip() if "=" in stripped and not stripped.startswith("#") else ""
+        if group == "[Desktop Entry]" and key in wanted:
+            line = f"{key}={wanted[key]}"
+        out.append(line)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def desktop_template(root: Path = ROOT) -> str | None:
+    path = root / "resources" / f"{PACKAGE}.desktop"
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def conffiles() -> str:
@@ -150,8 +177,7 @@ def pick_existing(candidates: Iterable[Path]) -> Path:
 
 
 def icon_source(root: Path = ROOT) -> Path:
-    return pick_existing([root / "resources" / "icons" / f"{PACKAGE}.svg", root / "resources" / f"{PACKAGE}.svg",
-                          root / "packaging" / f"{PACKAGE}.svg"])
+    return pick_existing([root / "resources" / "icons" / "synthbot.svg", root / "resources" / "icons" / f"{PACKAGE}.svg"])
 
 
 def tree_size_kib(path: Path) -> int:
@@ -172,7 +198,7 @@ def stage(app_dir: Path, stage_dir: Path, info_without_size: DebInfo, root: Path
     bindir.mkdir(parents=True)
     # Relative, so the link stays right if the tree is unpacked elsewhere (dpkg --root).
     (bindir / PACKAGE).symlink_to(os.path.relpath(opt / PACKAGE, bindir))
-    _write(stage_dir / DESKTOP_FILE.lstrip("/"), desktop_entry())
+    _write(stage_dir / DESKTOP_FILE.lstrip("/"), desktop_entry(desktop_template(root)))
     _copy(icon_source(root), stage_dir / ICON_FILE.lstrip("/"))
     _copy(root / "packaging" / "policy.example.toml", stage_dir / POLICY_EXAMPLE.lstrip("/"))
     _copy(root / "docs" / "packaging.md", stage_dir / f"usr/share/doc/{PACKAGE}/README.admin.md")

@@ -34,7 +34,9 @@ for tool in dpkg-deb readelf; do
     log "missing $tool: apt-get install dpkg binutils"; exit 2; }
 done
 
-bash scripts/setup.sh
+# System libraries (the ones the .deb will depend on) and the app in .venv; keep the test
+# extras if this checkout has them, so setup does not reinstall back and forth.
+if grep -qs '\[test\]' .venv/.synthbot-installed; then bash scripts/setup.sh --test; else bash scripts/setup.sh; fi
 log "installing PyInstaller into .venv (pip extra \"packaging\")"
 # The version range lives in pyproject.toml's "packaging" extra; only that is installed, so the
 # app's own (editable) install in .venv is left alone.
@@ -70,12 +72,15 @@ if dpkg-query -W -f='${Status}' synthbot-desktop 2>/dev/null | grep -q "install 
   log "synthbot-desktop is already installed here: not touching it (dpkg -r synthbot-desktop first)"; exit 2
 fi
 WORK=$(mktemp -d)
-cleanup() { dpkg -r synthbot-desktop >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+cleanup() { dpkg -P synthbot-desktop >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 log "dpkg -i $DEB"
 dpkg -i "$DEB" >/dev/null
 export SYNTHBOT_CONFIG_DIR="$WORK/config" SYNTHBOT_DATA_DIR="$WORK/data"
-export SYNTHBOT_POLICY_FILE="$WORK/no-policy.toml"
+mkdir -p "$WORK/config" "$WORK/data"
+# An empty policy: the verification must not depend on this machine's own /etc policy.
+printf '[defaults]\n' >"$WORK/policy.toml"
+export SYNTHBOT_POLICY_FILE="$WORK/policy.toml"
 unset SYNTHBOT_DATABASE_URL
 BIN=/usr/bin/synthbot-desktop
 
@@ -94,7 +99,7 @@ grep -q "synthbot-desktop $(.venv/bin/python -c 'import tomllib; print(tomllib.l
 # doctor exits non-zero when this machine lacks a keyring or audio devices; what the package
 # itself controls (Python packages, bundled models, config) must be ok.
 "$BIN" doctor --json >"$WORK/doctor.json" || true
-.venv/bin/python - "$WORK/doctor.json" <<'EOF'
+.venv/bin/python - "$WORK/doctor.json" <<'PY'
 import json, sys
 checks = {c["name"]: c for c in json.load(open(sys.argv[1]))["checks"]}
 for name, c in checks.items():
@@ -102,7 +107,17 @@ for name, c in checks.items():
 bad = [n for n in ("python", "config", "models") if checks[n]["status"] != "ok"]
 if bad:
     sys.exit(f"doctor: {', '.join(bad)} not ok in the installed package")
-EOF
+PY
+# The shipped policy example must be valid for the packaged app: its locks show up in doctor.
+SYNTHBOT_POLICY_FILE=/etc/synthbot-desktop/policy.toml.example "$BIN" doctor --json >"$WORK/doctor-policy.json" || true
+.venv/bin/python - "$WORK/doctor-policy.json" <<'PY'
+import json, sys
+config = {c["name"]: c for c in json.load(open(sys.argv[1]))["checks"]}["config"]
+locked = config["data"].get("locked", [])
+if config["status"] == "fail" or "database.url" not in locked:
+    sys.exit(f"the installed policy example was not applied: {config}")
+print(f"  ok  policy.toml.example applied    locked: {', '.join(locked)}")
+PY
 rm -f "$WORK/x.sqlite3"
 check "db upgrade (SQLite)" "$BIN" db upgrade --url "sqlite:///$WORK/x.sqlite3"
 check "db current" "$BIN" db current --url "sqlite:///$WORK/x.sqlite3"
@@ -127,5 +142,8 @@ if command -v xvfb-run >/dev/null 2>&1; then
 fi
 log "dpkg -r synthbot-desktop"
 dpkg -r synthbot-desktop >/dev/null
-[[ ! -e $BIN ]] || { log "FAILED: $BIN still exists after dpkg -r"; exit 1; }
+[[ ! -e $BIN && ! -e /opt/synthbot-desktop ]] || { log "FAILED: files left after dpkg -r"; exit 1; }
+# dpkg -r keeps conffiles (an admin's edits survive a reinstall); purge removes those too.
+[[ -f /etc/synthbot-desktop/policy.toml.example ]] || { log "FAILED: conffile not kept by dpkg -r"; exit 1; }
+dpkg -P synthbot-desktop >/dev/null
 log "verified: installed, ran and removed cleanly"
