@@ -189,6 +189,7 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
             mark = " [interrupted]" if event.interrupted else ""
             print(f"assistant{mark}: {event.text}", file=sys.stderr, flush=True)
 
+    engine.sink = announce
     loop_ = VoiceLoop(engine, mic, endpointer, config=cfg, sink=announce)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
