@@ -130,6 +130,29 @@ fi
 if "$BIN" --help | grep -qw speak; then
   check "speak (Piper, offline)" "$BIN" speak "The packaged voice works." --engine piper --out "$WORK/speak.wav"
 fi
+if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then
+  # The per-user step of a deployment: the DB password into a real Secret Service keyring,
+  # through the packaged app's own keyring backend (keyrings.alt is not bundled).
+  s=$(now)
+  dbus-run-session -- bash -c '
+    export XDG_RUNTIME_DIR=$(mktemp -d) HOME=$(mktemp -d); chmod 700 "$XDG_RUNTIME_DIR"
+    echo -n verify | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    echo "pw-for-verify" | "$1" db password --url "mysql+pymysql://alice@db.example.org:3306/synthbot?charset=utf8mb4"
+    "$1" doctor --json' _ "$BIN" >"$WORK/keyring.json" 2>"$WORK/keyring.err" || true
+  .venv/bin/python - "$WORK/keyring.json" "$WORK/keyring.err" <<'PY'
+import json, sys
+err = open(sys.argv[2]).read()
+try:
+    keyring = {c["name"]: c for c in json.load(open(sys.argv[1]))["checks"]}["keyring"]
+except (ValueError, KeyError):
+    sys.exit(f"keyring session failed: {err[-500:]}")
+if keyring["status"] != "ok" or "SecretService" not in keyring["detail"] or "stored the password" not in err:
+    sys.exit(f"the packaged app did not use the Secret Service keyring: {keyring} {err[-300:]}")
+if "pw-for-verify" in err + open(sys.argv[1]).read():
+    sys.exit("the password was echoed")
+PY
+  printf '  ok  %-28s %6s s  %s\n' "db password -> Secret Service" "$(secs "$s" "$(now)")" "stored and found by doctor"
+fi
 if command -v xvfb-run >/dev/null 2>&1; then
   # The window must come up on a real X server (xcb plugin + the system's xcb libraries)
   # and stay up: `timeout` ending it (124) is success, an early exit is a failure.
