@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from functools import cached_property
 
@@ -31,6 +32,8 @@ class AppContext:
         self.settings = settings or Settings.load(self.env)
         self._db: Database | None = None
         self._recorder: Recorder | None = None
+        # The GUI opens the database from a worker while other workers may ask for it too.
+        self._lock = threading.RLock()
 
     @property
     def paths(self) -> AppPaths:
@@ -61,6 +64,10 @@ class AppContext:
     @property
     def db(self) -> Database:
         """The configured database, schema ensured (SQLite upgraded, remote MySQL checked)."""
+        with self._lock:
+            return self._open_db_once()
+
+    def _open_db_once(self) -> Database:
         if self._db is None:
             db = self.open_database()
             try:
@@ -75,11 +82,15 @@ class AppContext:
 
     @cached_property
     def user_id(self) -> int:
-        with self.db.session() as s:
+        with self._lock, self.db.session() as s:
             return repo.get_or_create_user(s, self.settings.user_name).id
 
     @property
     def recorder(self) -> Recorder:
+        with self._lock:
+            return self._recorder_once()
+
+    def _recorder_once(self) -> Recorder:
         if self._recorder is None:
             self._recorder = Recorder(self.db, self.user_id, self.paths.spool_dir)
             try:
@@ -93,6 +104,10 @@ class AppContext:
         return self._recorder.flush(timeout) if self._recorder is not None else True
 
     def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._recorder is not None:
             self._recorder.close()
             self._recorder = None

@@ -6,6 +6,7 @@ and frozen builds carry a copy inside the package (``synthbot_desktop/_migration
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -16,6 +17,11 @@ from sqlalchemy import Engine
 
 from synthbot_desktop.errors import DatabaseError, SchemaOutdatedError
 from synthbot_desktop.storage.db import describe_db_error, masked
+
+# Alembic keeps its running environment in module globals (alembic.context), so two
+# migrations in one process at once (the GUI's startup job and a CLI-style call) corrupt each
+# other. One lock serialises every schema operation in the process.
+_MIGRATION_LOCK = threading.RLock()
 
 
 def migrations_dir() -> Path:
@@ -53,7 +59,8 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
-        command.upgrade(alembic_config(engine), revision)
+        with _MIGRATION_LOCK:
+            command.upgrade(alembic_config(engine), revision)
     except DatabaseError:
         raise
     except Exception as error:
@@ -62,7 +69,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     try:
-        command.downgrade(alembic_config(engine), revision)
+        with _MIGRATION_LOCK:
+            command.downgrade(alembic_config(engine), revision)
     except Exception as error:
         raise describe_db_error(error, engine.url) from None
 
@@ -75,12 +83,13 @@ def ensure_schema(engine: Engine, *, allow_upgrade: bool) -> str:
     default the app stops and says which command to run.
     """
     head = head_revision()
-    current = current_revision(engine)
-    if current == head:
-        return head
-    if engine.dialect.name == "sqlite" or allow_upgrade:
-        upgrade(engine)
-        return head
+    with _MIGRATION_LOCK:
+        current = current_revision(engine)
+        if current == head:
+            return head
+        if engine.dialect.name == "sqlite" or allow_upgrade:
+            upgrade(engine)
+            return head
     script = ScriptDirectory(str(migrations_dir()))
     known = {rev.revision for rev in script.walk_revisions()}
     if current is not None and current not in known:
