@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy import Engine
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, read_secret
@@ -32,20 +35,22 @@ def _usage(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _upgrade(ctx: AppContext, args: argparse.Namespace) -> int:
-    db = ctx.open_database(args.url)
-    before = migrate.current_revision(db.engine)
-    migrate.upgrade(db.engine, args.revision)
-    after = migrate.current_revision(db.engine)
-    _report(args, db.url, before=before, after=after, action="upgrade")
-    return 0
+    return _migrate(ctx, args, "upgrade", migrate.upgrade)
 
 
 def _downgrade(ctx: AppContext, args: argparse.Namespace) -> int:
+    return _migrate(ctx, args, "downgrade", migrate.downgrade)
+
+
+def _migrate(ctx: AppContext, args: argparse.Namespace, action: str, step: Callable[[Engine, str], None]) -> int:
     db = ctx.open_database(args.url)
-    before = migrate.current_revision(db.engine)
-    migrate.downgrade(db.engine, args.revision)
-    after = migrate.current_revision(db.engine)
-    _report(args, db.url, before=before, after=after, action="downgrade")
+    try:
+        before = migrate.current_revision(db.engine)
+        step(db.engine, args.revision)
+        after = migrate.current_revision(db.engine)
+    finally:
+        db.dispose()
+    _report(args, db.url, before=before, after=after, action=action)
     return 0
 
 
