@@ -61,7 +61,12 @@ def open_gate_after(init: Callable[[], Any]) -> threading.Thread:
 
 
 class Relay(QObject):
-    """Lives in the GUI thread; its signals are queued into it from any thread."""
+    """Lives in the GUI thread; its signals are queued into it from any thread.
+
+    Values travel wrapped in a 1-tuple: PySide6 mis-counts references when ``None`` is sent
+    through a ``Signal(object)`` many times ("Fatal Python error: none_dealloc"), and most jobs
+    return None. Use :meth:`done`/:meth:`fail`/:meth:`report` to emit.
+    """
 
     finished = Signal(object)
     failed = Signal(object)
@@ -78,14 +83,24 @@ class Relay(QObject):
         self.progress.connect(self._prog)
         _LIVE.add(self)
 
-    @Slot(object)
-    def _done(self, result: Any) -> None:
-        _LIVE.discard(self)
-        if self._on_done is not None:
-            self._on_done(result)
+    def done(self, result: Any) -> None:
+        self.finished.emit((result,))
+
+    def fail(self, error: BaseException) -> None:
+        self.failed.emit((error,))
+
+    def report(self, value: Any) -> None:
+        self.progress.emit((value,))
 
     @Slot(object)
-    def _fail(self, error: Any) -> None:
+    def _done(self, boxed: tuple[Any]) -> None:
+        _LIVE.discard(self)
+        if self._on_done is not None:
+            self._on_done(boxed[0])
+
+    @Slot(object)
+    def _fail(self, boxed: tuple[Any]) -> None:
+        error = boxed[0]
         _LIVE.discard(self)
         if self._on_error is not None:
             self._on_error(error)
@@ -93,9 +108,9 @@ class Relay(QObject):
             log.error("background job failed: %s", error)
 
     @Slot(object)
-    def _prog(self, value: Any) -> None:
+    def _prog(self, boxed: tuple[Any]) -> None:
         if self._on_progress is not None:
-            self._on_progress(value)
+            self._on_progress(boxed[0])
 
 
 class _Job(QRunnable):
@@ -108,11 +123,11 @@ class _Job(QRunnable):
     def run(self) -> None:
         STARTUP_GATE.wait(60)
         try:
-            result = self._fn(self._relay.progress.emit) if self._with_progress else self._fn()
+            result = self._fn(self._relay.report) if self._with_progress else self._fn()
         except BaseException as exc:  # reported to the GUI, never lost in a worker thread
-            self._relay.failed.emit(exc)
+            self._relay.fail(exc)
         else:
-            self._relay.finished.emit(result)
+            self._relay.done(result)
 
 
 def run_job(
@@ -175,11 +190,11 @@ class EngineThread:
 
             def report(f: concurrent.futures.Future[Any]) -> None:
                 if f.cancelled():
-                    relay.failed.emit(asyncio.CancelledError())
-                elif f.exception() is not None:
-                    relay.failed.emit(f.exception())
+                    relay.fail(asyncio.CancelledError())
+                elif (error := f.exception()) is not None:
+                    relay.fail(error)
                 else:
-                    relay.finished.emit(f.result())
+                    relay.done(f.result())
 
             future.add_done_callback(report)
         return future
@@ -216,7 +231,7 @@ class EventBridge(QObject):
         self._incoming.connect(self._dispatch)
         self._routes: dict[type, Callable[[Any], None]] = {
             ev.StateChanged: self.stateChanged.emit,
-            ev.InputLevel: lambda e: self.inputLevel.emit(e.rms_dbfs, e.peak_dbfs),
+            ev.InputLevel: lambda e: self.inputLevel.emit(float(e.rms_dbfs), float(e.peak_dbfs)),
             ev.PartialTranscript: self.partialTranscript.emit,
             ev.FinalTranscript: self.finalTranscript.emit,
             ev.AssistantDelta: self.assistantDelta.emit,
