@@ -2,7 +2,11 @@
 
 Why it matters: the user hears nothing until the first piece is synthesised, so the first piece
 is cut at the first clause (comma, colon, semicolon) once it has ``first_min_chars`` characters;
-later pieces are whole sentences, which sound better and still arrive ahead of playback.
+later pieces are whole sentences, which sound better and still arrive ahead of playback. When no
+clause boundary comes within ``first_max_words`` words, the first piece ends at a word boundary
+instead (never after an article, preposition or conjunction, which would sound cut off). The
+budget is counted in words, not milliseconds: a clock would make the cut depend on network
+jitter; at streaming speed (~40 tokens/s, about a word per token) six words are ~150 ms.
 
 What it must never do: cut inside a number (3.14), after an abbreviation (e.g., Dr., U.S.),
 inside a URL, a code block, or an open markdown span — the cut decides what is cleaned
@@ -34,6 +38,13 @@ _ABBREVIATIONS = frozenset({
 })
 _DOTTED = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$|^[A-Za-z]$")
 _DIGITS = re.compile(r"^\d{1,3}$")
+_WORD_END = re.compile(r"(?<=\S)[ \t]+(?=\S)")
+_FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "of", "to", "in", "on", "at", "for", "from", "with", "by", "into", "onto", "about",
+    "and", "or", "but", "nor", "so", "as", "than", "that", "if", "because", "my", "your", "his", "her",
+    "its", "our", "their", "this", "these", "those", "very", "not", "no", "is", "are", "was", "were",
+    "be", "i", "you", "we", "it", "he", "she", "they", "der", "die", "das", "und", "le", "la", "les", "de",
+})
 
 
 @dataclass(frozen=True)
@@ -48,11 +59,13 @@ class SpeechChunk:
 class SentenceChunker:
     """Incremental chunker: ``feed`` deltas as they stream, ``flush`` at the end of the reply."""
 
-    def __init__(self, first_min_chars: int = 12, max_chars: int = 250, clause_min_chars: int | None = None) -> None:
-        if first_min_chars < 1 or max_chars < 10:
-            raise ValueError("first_min_chars must be >= 1 and max_chars >= 10")
+    def __init__(self, first_min_chars: int = 12, max_chars: int = 250, clause_min_chars: int | None = None,
+                 first_max_words: int = 0) -> None:
+        if first_min_chars < 1 or max_chars < 10 or first_max_words < 0:
+            raise ValueError("first_min_chars must be >= 1, max_chars >= 10 and first_max_words >= 0")
         self.first_min_chars = first_min_chars
         self.max_chars = max_chars
+        self.first_max_words = first_max_words
         # After the first piece, a clause is only cut when the sentence is getting long.
         self.clause_min_chars = clause_min_chars if clause_min_chars is not None else max(first_min_chars, max_chars // 2)
         self._buf = ""
@@ -61,7 +74,8 @@ class SentenceChunker:
 
     @classmethod
     def from_settings(cls, settings: Any) -> SentenceChunker:
-        return cls(int(settings.get("pipeline.first_chunk_min_chars")), int(settings.get("pipeline.chunk_max_chars")))
+        return cls(int(settings.get("pipeline.first_chunk_min_chars")), int(settings.get("pipeline.chunk_max_chars")),
+                   first_max_words=int(settings.get("pipeline.first_chunk_max_words")))
 
     @property
     def pending(self) -> str:
@@ -108,15 +122,20 @@ class SentenceChunker:
 
     def _find_cut(self) -> int | None:
         buf = self._buf
+        # The earliest valid cut wins, whichever rule found it, so the result never depends on how
+        # much text had arrived when the question was asked.
+        word_cut = self._first_word_cut(buf) if self._index == 0 and self.first_max_words else None
         for m in _BOUNDARY.finditer(buf):
             if m.start() >= self.max_chars:
                 break
+            if word_cut is not None and word_cut <= m.start():
+                return word_cut
             end = m.end()
             while end < len(buf) and buf[end] in _CLOSERS:
                 end += 1
             punct = m.group()
             if end >= len(buf):
-                return None  # cannot tell yet (a space, digit or closing quote may follow)
+                return word_cut  # cannot tell yet (a space, digit or closing quote may follow)
             nxt = buf[end]
             cjk = punct[-1] in _CJK_PUNCT
             if punct != "\n" and not cjk and not nxt.isspace():
@@ -127,18 +146,44 @@ class SentenceChunker:
             while cut < len(buf) and buf[cut] in " \t\n":
                 cut += 1
             if cut >= len(buf):
-                return None  # whitespace may continue; decide when real text follows
+                return word_cut  # whitespace may continue; decide when real text follows
             if not _balanced(buf[:cut]):
                 continue
             sentence = punct[-1] in _SENTENCE_END
             spoken = len(clean_for_speech(buf[:cut], at_line_start=self._at_line_start).strip())
             if spoken == 0:
-                return cut  # markup only: consume silently
+                return cut if word_cut is None else min(cut, word_cut)  # markup only: consume silently
             needed = self.first_min_chars if self._index == 0 else (1 if sentence else self.clause_min_chars)
             if spoken >= needed:
-                return cut
+                return cut if word_cut is None else min(cut, word_cut)
+        if word_cut is not None:
+            return word_cut
         if len(buf) > self.max_chars and not _in_open_fence(buf[: self.max_chars]):
             return _forced_cut(buf, self.max_chars)
+        return None
+
+    def _first_word_cut(self, buf: str) -> int | None:
+        """First piece, no clause yet: the earliest word boundary after ``first_max_words`` words
+        where a cut sounds natural and breaks nothing (numbers, abbreviations, URLs, markdown)."""
+        for m in _WORD_END.finditer(buf, 0, self.max_chars):
+            words = len(buf[:m.start()].split())
+            if words < self.first_max_words:
+                continue
+            cut = m.end()
+            if cut >= len(buf):
+                return None
+            last = buf[:m.start()].split()[-1]
+            bare = last.strip("\"'“”‘’()[]*_`~#>").lower()
+            if not bare or bare.rstrip(".,;:") in _FUNCTION_WORDS or not bare[-1].isalnum() and bare[-1] not in ".!?":
+                continue
+            if bare.rstrip(".") in _ABBREVIATIONS or _DOTTED.match(bare.rstrip(".")) or bare.endswith("."):
+                continue  # "Dr. Smith", "U.S. Army": the period decides it, not the word count
+            if bare[-1].isdigit():
+                continue  # "3 000", "20 %", "5 km": a number and what it counts are said together
+            if not _balanced(buf[:cut]) or len(clean_for_speech(buf[:cut], at_line_start=self._at_line_start).strip()) \
+                    < self.first_min_chars:
+                continue
+            return cut
         return None
 
     @staticmethod

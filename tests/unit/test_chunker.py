@@ -84,6 +84,29 @@ def test_clean_for_speech_reads_no_syntax() -> None:
     assert clean_for_speech("snake_case_name stays") == "snake_case_name stays"
 
 
+def test_first_chunk_ends_at_a_word_when_no_clause_comes_soon() -> None:
+    text = "Those words come from the inaugural address of John F. Kennedy, given in 1961. He asked."
+    assert chunks(text, step=1, first_max_words=6) == [
+        "Those words come from the inaugural", "address of John F. Kennedy, given in 1961.", "He asked."]
+    # off by default: the first clause as before
+    assert chunks(text, step=1)[0] == "Those words come from the inaugural address of John F. Kennedy,"
+    # a clause boundary inside the budget still wins
+    assert chunks("Well, the quick answer is yes, you can.", step=1, first_max_words=6)[0] == "Well, the quick answer is yes,"
+
+
+def test_word_cut_never_splits_numbers_abbreviations_urls_or_after_function_words() -> None:
+    got = chunks("It costs 3 000 dollars at https://shop.example.com/a.b today for sure.", step=2, first_max_words=2)
+    assert got[0] == "It costs 3 000 dollars"
+    got = chunks("Please ask Dr. Smith about the U.S. Army rules now please.", step=1, first_max_words=2, first_min_chars=1)
+    assert got[0] == "Please ask"
+    got = chunks("Go to Dr. Smith and the U.S. Army then.", step=1, first_max_words=3, first_min_chars=1)
+    assert got[0] == "Go to Dr. Smith"  # not after "to" (function word) nor after "Dr." (abbreviation)
+    got = chunks("Read https://example.com/x.y?z=1 and then some more words.", step=1, first_max_words=1)
+    assert got[0] == "Read example.com and then"  # the URL stays whole (spoken as its host), no cut after "and"
+    got = chunks("The **very bold claim here** is true and more.", step=1, first_max_words=2, first_min_chars=1)
+    assert "**" not in got[0] and got[0].startswith("The very bold claim here")
+
+
 # Properties ---------------------------------------------------------------------------------------
 WORDS = st.sampled_from(["hello", "world", "3.14", "Dr.", "e.g.", "U.S.", "x", "答案", "好", "https://a.io/p.q",
                          "**bold**", "*it*", "`co.de`", "[lnk](http://z.z/y)", "snake_case", "2 * 3"])
@@ -116,13 +139,14 @@ def run(deltas: list[str], **kw: int) -> list[str]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(data=st.data(), first_min=st.integers(1, 30), max_chars=st.integers(40, 300))
-def test_properties(data: st.DataObject, first_min: int, max_chars: int) -> None:
+@given(data=st.data(), first_min=st.integers(1, 30), max_chars=st.integers(40, 300),
+       words=st.sampled_from([0, 1, 3, 6]))
+def test_properties(data: st.DataObject, first_min: int, max_chars: int, words: int) -> None:
     text = data.draw(replies())
     deltas = data.draw(splits(text))
-    got = run(deltas, first_min_chars=first_min, max_chars=max_chars)
+    got = run(deltas, first_min_chars=first_min, max_chars=max_chars, first_max_words=words)
     # 1. the same chunks however the stream was split
-    assert got == run([text], first_min_chars=first_min, max_chars=max_chars)
+    assert got == run([text], first_min_chars=first_min, max_chars=max_chars, first_max_words=words)
     # 2. nothing over the cap, nothing empty
     assert all(0 < len(c) <= max_chars for c in got)
     # 3. no markdown syntax read aloud
