@@ -19,7 +19,7 @@ class WhisperTranscriber:
         self.engine = engine
 
     def transcribe(self, audio: Samples, *, language: str | None = None, prompt: str | None = None) -> Transcription:
-        t = self.engine.transcribe(audio, language=language, prompt=prompt)
+        t = self.engine.transcribe(audio, language=language, prompt=prompt, live=True)
         return Transcription(t.text, t.language, t.confidence, t.audio_seconds, t.model or self.engine.model_name)
 
 

@@ -1,7 +1,9 @@
 """Speech to text with faster-whisper: loaded once, warmed up, safe to call from any thread.
 
 Whisper encodes a 30 s window whatever the clip length, so a 1 s utterance costs nearly as much
-as a 10 s one: the pipeline transcribes whole utterances at end of speech. The model is loaded
+as a 10 s one: the pipeline transcribes whole utterances (speculatively at a short pause, see
+``pipeline.voice_loop``). Greedy decoding (beam 1) is the default: on jfk.flac it makes the same
+words as beam 5 (WER 0 %) about 12 % faster. The model is loaded
 once (about 0.6 s for tiny.en here) and warmed up with one short decode so the user's first
 sentence does not pay for lazy initialisation. Calls are serialised by a lock — two decodes at
 once on two cores only slow each other down — and :meth:`WhisperEngine.transcribe_async` runs
@@ -179,8 +181,14 @@ class WhisperEngine:
         model = self._model
         return model is not None and getattr(model, "model", None) is not None and not model.model.is_multilingual
 
-    def transcribe(self, audio: np.ndarray, *, language: str | None = None, prompt: str | None = None) -> Transcript:
-        """Transcribe float32 mono 16 kHz samples. Thread-safe; loads the model on first use."""
+    def transcribe(self, audio: np.ndarray, *, language: str | None = None, prompt: str | None = None,
+                   live: bool = False) -> Transcript:
+        """Transcribe float32 mono 16 kHz samples. Thread-safe; loads the model on first use.
+
+        ``live=True`` is for utterances cut by the endpointer (a few seconds, one turn): no timestamp
+        tokens and no conditioning on the previous 30 s window, which cost decode steps and buy
+        nothing for a clip that fits one window (the segment then spans the whole clip).
+        """
         samples = np.asarray(audio, dtype=np.float32)
         if samples.ndim != 1:
             raise AudioError(f"expected mono samples (1-D), got shape {samples.shape}",
@@ -200,9 +208,10 @@ class WhisperEngine:
             return Transcript("", [], lang, None, None, None, audio_s, 0.0, model=self.model_name)
         with self._lock:
             t0 = time.perf_counter()
+            extra: dict[str, Any] = {"without_timestamps": True, "condition_on_previous_text": False} if live else {}
             raw_segments, info = self._model.transcribe(samples, language=lang, beam_size=self.options.beam_size,
                                                         initial_prompt=prompt or None,
-                                                        vad_filter=self.options.vad_filter)
+                                                        vad_filter=self.options.vad_filter, **extra)
             segments = [Segment(s.start, s.end, s.text.strip(), s.avg_logprob, s.no_speech_prob) for s in raw_segments]
             elapsed = time.perf_counter() - t0
         text = " ".join(s.text for s in segments if s.text).strip()
@@ -221,13 +230,13 @@ class WhisperEngine:
         return Transcript(**{**{f: getattr(result, f) for f in result.__dataclass_fields__}, "decode_seconds": decode_s})
 
     async def transcribe_async(self, audio: np.ndarray, *, language: str | None = None,
-                               prompt: str | None = None) -> Transcript:
+                               prompt: str | None = None, live: bool = False) -> Transcript:
         """Run :meth:`transcribe` on the engine's worker thread, so the event loop stays responsive."""
         if self._executor is None:
             self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor,
-                                          lambda: self.transcribe(audio, language=language, prompt=prompt))
+        return await loop.run_in_executor(
+            self._executor, lambda: self.transcribe(audio, language=language, prompt=prompt, live=live))
 
     async def load_async(self) -> LoadReport:
         if self._executor is None:
