@@ -92,3 +92,19 @@ def test_retry_policy_backoff_jitter_and_bounds() -> None:
     d = policy.delay_for(limited, 0)
     assert d is not None and 3 <= d <= 3.25
     assert policy.delay_for(ProviderError("x", ProviderErrorKind.RATE_LIMIT, retry_after=60), 0) is None
+
+
+def test_openai_reasoning_models_get_max_completion_tokens_and_no_temperature() -> None:
+    from synthbot_desktop.llm.base import ChatMessage
+    from synthbot_desktop.llm.providers.openai import OpenAIChatProvider, is_reasoning_model
+
+    assert [is_reasoning_model(m) for m in ("o1", "o3-mini", "o4-mini-2025-04-16", "gpt-5", "openai/o3-mini",
+                                            "gpt-4o-mini", "gpt-4.1", "llama3.2", "qwen2.5-7b")] == [
+        True, True, True, True, True, False, False, False, False]
+    provider = OpenAIChatProvider(base_url="http://127.0.0.1:9/v1", api_key="sk-test-abcdefghijklmnop")
+    msgs = [ChatMessage("user", "hi")]
+    chat = provider.build_chat_request(msgs, "gpt-4o-mini", system="s", temperature=0.7, max_tokens=50).json
+    assert chat["max_tokens"] == 50 and chat["temperature"] == 0.7 and "max_completion_tokens" not in chat
+    reasoning = provider.build_chat_request(msgs, "o3-mini", system="s", temperature=0.7, max_tokens=50).json
+    assert reasoning["max_completion_tokens"] == 50
+    assert "max_tokens" not in reasoning and "temperature" not in reasoning

@@ -8,6 +8,7 @@ skip the usage chunk, send ``choices: null`` or omit ``[DONE]``: all tolerated.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
@@ -28,6 +29,15 @@ from synthbot_desktop.llm.lines import iter_sse
 from synthbot_desktop.llm.providers._json import as_int, loads_event
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+# OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 ...) reject ``max_tokens`` ("use
+# max_completion_tokens instead") and any temperature but the default. Matched by name, also
+# behind a router prefix such as ``openai/o3-mini``.
+_REASONING_MODEL = re.compile(r"^(?:[\w.-]+/)?(?:o\d|gpt-5)", re.IGNORECASE)
+
+
+def is_reasoning_model(model: str) -> bool:
+    return bool(_REASONING_MODEL.match(model))
 
 
 class OpenAIChatProvider(HttpChatProvider):
@@ -59,11 +69,13 @@ class OpenAIChatProvider(HttpChatProvider):
         wire += [{"role": m.role, "content": m.content} for m in messages]
         body: dict[str, Any] = {"model": model, "messages": wire, "stream": True,
                                 "stream_options": {"include_usage": True}}
-        if temperature is not None:
+        reasoning = is_reasoning_model(model)
+        if temperature is not None and not reasoning:
             body["temperature"] = temperature
         if max_tokens is not None:
-            # max_tokens is what compatible servers understand; OpenAI still accepts it for chat models.
-            body["max_tokens"] = max_tokens
+            # max_tokens is what compatible servers understand; OpenAI still accepts it for chat
+            # models, but its reasoning models only take max_completion_tokens.
+            body["max_completion_tokens" if reasoning else "max_tokens"] = max_tokens
         return PreparedRequest("POST", f"{self.base_url}/chat/completions", body)
 
     async def parse_stream(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[WireEvent, None]:
