@@ -17,7 +17,8 @@ from typing import Any
 from synthbot_desktop import __version__
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import KEYED_PROVIDERS
-from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import SecretStoreError, SynthbotError
+from synthbot_desktop.keystore import env_key_name
 from synthbot_desktop.redaction import redact
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -88,7 +89,14 @@ def check_database(ctx: AppContext) -> Check:
 
 
 def check_keyring(ctx: AppContext) -> Check:
-    backend = ctx.keystore.backend_name()
+    try:
+        backend = ctx.keystore.backend_name()
+    except SecretStoreError as exc:
+        # Not fatal: the app still works with a local LLM, the Piper voice and
+        # SYNTHBOT_<PROVIDER>_API_KEY variables; only storing keys needs a keyring.
+        env_keys = [p for p in KEYED_PROVIDERS if ctx.env.get(env_key_name(p))]
+        detail = exc.message + (f"; keys from the environment for: {', '.join(env_keys)}" if env_keys else "")
+        return Check("keyring", WARN, detail, exc.hint, {"backend": None, "env_keys": env_keys})
     keys = {i.provider: {"fingerprint": i.fingerprint, "source": i.source} for i in ctx.keystore.list()}
     with_keys = [p for p, v in keys.items() if v["fingerprint"]]
     detail = f"{backend}; keys for: {', '.join(with_keys) or 'none'}"

@@ -145,3 +145,13 @@ def test_gui_without_display_explains_in_one_line(run) -> None:  # type: ignore[
     r = run(drop=("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "no display found" in r.stderr and "xvfb-run" in r.stderr
+
+
+def test_doctor_without_keyring_warns_and_names_env_keys(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("doctor", "--json", drop=("SYNTHBOT_SET__secrets__allow_file_backend",),
+            extra={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+                   "SYNTHBOT_OPENAI_API_KEY": "sk-proj-ENVONLYabcdefghijklmno"})
+    check = {c["name"]: c for c in json.loads(r.stdout)["checks"]}["keyring"]
+    assert check["status"] == "warn" and "no OS keyring" in check["detail"]
+    assert check["data"]["env_keys"] == ["openai"]
+    assert "ENVONLY" not in r.stdout + r.stderr
