@@ -201,16 +201,21 @@ class ElevenLabsSpeech:
                 m.error_kind = ProviderErrorKind.CANCELLED.value
                 self._finish(m, endpoint, "cancelled by the caller")
                 raise
-            except httpx.TimeoutException:
-                error = ProviderError(PROVIDER, ProviderErrorKind.TIMEOUT, f"no answer within {self.config.timeout_s:g} s")
             except (httpx.TransportError, httpx.StreamError) as exc:
+                # Once audio was handed on, a retry would speak it twice: a read timeout
+                # mid-stream is a cut like any other broken connection.
                 if m.audio_bytes:
                     cut = StreamInterruptedError(m.audio_bytes, type(exc).__name__,
                                                  status_code=m.status_code, request_id=m.request_id)
                     m.error_kind = cut.kind.value
                     self._finish(m, endpoint, cut.message)
                     raise cut from None
-                error = ProviderError(PROVIDER, ProviderErrorKind.CONNECTION, redact(str(exc)) or type(exc).__name__)
+                if isinstance(exc, httpx.TimeoutException):
+                    error = ProviderError(PROVIDER, ProviderErrorKind.TIMEOUT,
+                                          f"no answer within {self.config.timeout_s:g} s")
+                else:
+                    error = ProviderError(PROVIDER, ProviderErrorKind.CONNECTION,
+                                          redact(str(exc)) or type(exc).__name__)
             if error is None:
                 self._finish(m, endpoint, None)
                 return

@@ -216,6 +216,25 @@ def test_stream_cut_keeps_what_arrived(fake: FakeElevenLabs) -> None:
     assert usage[-1].success is False and len(fake.state.streams) == 1  # not re-requested
 
 
+def test_read_timeout_after_audio_is_a_cut_not_a_retry(fake: FakeElevenLabs) -> None:
+    """A stall mid-audio must not re-request the sentence: the user would hear it twice."""
+    fake.state.chunk_bytes = 4800
+    fake.state.chunk_delay = 1.0  # the second chunk comes after the client's read timeout
+    usage: list[UsageRecord] = []
+    provider = ElevenLabsSpeech(ElevenLabsConfig(FAKE_API_KEY, fake.url, timeout_s=0.3),
+                                ElevenLabsOptions(retry_base_s=0.01), usage_sink=usage.append)
+    got: list[AudioChunk] = []
+
+    async def go() -> None:
+        async for c in provider.stream(SpeechRequest("A sentence whose audio stalls halfway.")):
+            got.append(c)
+
+    with pytest.raises(StreamInterruptedError) as err:
+        run(go())
+    assert sum(len(c.pcm) for c in got) == 4800 == err.value.bytes_received
+    assert len(fake.state.streams) == 1 and usage[-1].success is False
+
+
 def test_cancellation_closes_the_stream_at_once(fake: FakeElevenLabs) -> None:
     fake.state.chunk_bytes = 2400
     fake.state.chunk_delay = 0.05  # 20 chunks -> ~1 s if read to the end
