@@ -10,8 +10,15 @@ well under a millisecond. The :class:`Endpointer` turns probabilities into two e
   carrying the whole utterance including ``preroll_ms`` of audio before the onset — Whisper
   misses first syllables without it.
 
+Optionally (``pause_ms`` > 0) a :class:`SpeechPause` comes first, after a short silence, with the
+utterance so far: the pipeline starts transcribing then, and keeps the result if the utterance
+ends at that same sample (speech that resumes makes it stale).
+
 Silence alone never produces an event. The threshold can change at runtime: the pipeline
 raises it while the assistant speaks so its own echo does not count as the user barging in.
+With :meth:`Endpointer.set_confirm_threshold` the onset is still found at the normal threshold
+and only the *confirmation* needs the raised one, so the utterance (and its pre-roll) starts
+where the user started, not where the VAD became sure — no first words lost to the echo guard.
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ class EndpointerConfig:
     preroll_ms: int = 300
     min_speech_ms: int = 200
     max_utterance_s: float = 60.0  # 0 = no limit
+    pause_ms: int = 0  # > 0: a SpeechPause after this much silence (early transcription); 0 = none
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> EndpointerConfig:
@@ -115,7 +123,25 @@ class SpeechEnd:
         return (self.end_sample - self.start_sample) / STT_RATE
 
 
-VadEvent = SpeechStart | SpeechEnd
+@dataclass(frozen=True)
+class SpeechPause:
+    """A short silence inside an utterance: the audio so far, for early (speculative) transcription.
+
+    Same fields as :class:`SpeechEnd`; it is confirmed when a ``SpeechEnd`` arrives with the same
+    ``end_sample``, and stale if speech resumes first.
+    """
+
+    audio: np.ndarray
+    start_sample: int
+    end_sample: int
+    audio_start_sample: int
+
+    @property
+    def end_seconds(self) -> float:
+        return self.end_sample / STT_RATE
+
+
+VadEvent = SpeechStart | SpeechEnd | SpeechPause
 
 
 class Endpointer:
@@ -126,6 +152,7 @@ class Endpointer:
         self._vad = vad or SileroVad()
         self._lock = threading.Lock()
         self._threshold = self.config.threshold
+        self._confirm: float | None = None
         self.reset()
 
     # -- runtime control -------------------------------------------------------------------
@@ -139,6 +166,18 @@ class Endpointer:
             raise ValueError(f"VAD threshold must be between 0 and 1 (got {value})")
         with self._lock:
             self._threshold = float(value)
+
+    @property
+    def confirm_threshold(self) -> float | None:
+        return self._confirm
+
+    def set_confirm_threshold(self, value: float | None) -> None:
+        """Require this probability (in at least one window) before speech counts as started, while
+        the onset is still found at the normal threshold; None = the normal threshold decides alone."""
+        if value is not None and not 0.0 < value < 1.0:
+            raise ValueError(f"VAD confirm threshold must be between 0 and 1 (got {value})")
+        with self._lock:
+            self._confirm = None if value is None else float(value)
 
     @property
     def in_speech(self) -> bool:
@@ -157,6 +196,8 @@ class Endpointer:
         self._history_start = 0  # stream position of the first history window
         self._speaking = False
         self._candidate_start: int | None = None
+        self._confirmed_at: int | None = None  # first window of the candidate above the confirm threshold
+        self._paused = False
         self._voiced_ms = 0.0
         self._gap_ms = 0.0
         self._silence_ms = 0.0
@@ -194,12 +235,14 @@ class Endpointer:
         prob = self._vad(window)
         self._last_prob = prob
         threshold = self._threshold
+        confirm = self._confirm
         neg = max(threshold - 0.15, 0.01)
         events: list[VadEvent] = []
         if not self._speaking:
             if prob >= threshold:
                 if self._candidate_start is None:
                     self._candidate_start = start
+                    self._confirmed_at = None
                     self._voiced_ms = 0.0
                 self._voiced_ms += win_ms
                 self._gap_ms = 0.0
@@ -210,9 +253,19 @@ class Endpointer:
                         self._candidate_start = None  # a short blip, not speech
                 elif prob >= neg:
                     self._voiced_ms += win_ms
-            if self._candidate_start is not None and self._voiced_ms >= max(cfg.min_speech_ms, win_ms):
+            if self._candidate_start is not None and confirm is not None and prob >= confirm \
+                    and self._confirmed_at is None:
+                self._confirmed_at = start
+            confirmed = confirm is None or self._confirmed_at is not None
+            if self._candidate_start is not None and self._voiced_ms >= max(cfg.min_speech_ms, win_ms) and confirmed:
                 self._speaking = True
-                self._utt_start = self._candidate_start
+                # The onset, not the confirmation; but echo that kept a candidate open for long must
+                # not become the start of the user's utterance: at most one second before confirming.
+                onset = self._candidate_start
+                if self._confirmed_at is not None:
+                    onset = max(onset, self._confirmed_at - STT_RATE)
+                self._utt_start = onset
+                self._paused = False
                 self._silence_ms = 0.0
                 events.append(SpeechStart(self._utt_start))
             else:
@@ -226,8 +279,12 @@ class Endpointer:
             if self._silence_ms >= cfg.silence_ms:
                 events.append(self._finish(self._silence_start, "silence"))
                 return events
+            if cfg.pause_ms > 0 and not self._paused and self._silence_ms >= cfg.pause_ms:
+                self._paused = True
+                events.append(self._pause(self._silence_start))
         else:
             self._silence_ms = 0.0
+            self._paused = False
         if cfg.max_utterance_s > 0 and (self._pos - self._utt_start) >= cfg.max_utterance_s * STT_RATE:
             events.append(self._finish(self._pos, "max_length"))
         return events
@@ -239,6 +296,14 @@ class Endpointer:
         while self._history and self._history_start + WINDOW <= keep_from:
             self._history.popleft()
             self._history_start += WINDOW
+
+    def _pause(self, end_sample: int) -> SpeechPause:
+        """The utterance so far, cut exactly as :meth:`_finish` would cut it at this end sample."""
+        audio = np.concatenate(list(self._history)) if self._history else np.zeros(0, dtype=np.float32)
+        first = max(self._history_start, self._utt_start - int(self.config.preroll_ms * STT_RATE / 1000))
+        last = min(self._pos, end_sample + int(POSTROLL_MS * STT_RATE / 1000))
+        return SpeechPause(audio[first - self._history_start:last - self._history_start].copy(), self._utt_start,
+                           end_sample, first)
 
     def _finish(self, end_sample: int, reason: str) -> SpeechEnd:
         audio = np.concatenate(list(self._history)) if self._history else np.zeros(0, dtype=np.float32)

@@ -174,7 +174,7 @@ class SentenceChunker:
                 return None
             last = buf[:m.start()].split()[-1]
             bare = last.strip("\"'“”‘’()[]*_`~#>").lower()
-            if not bare or bare.rstrip(".,;:") in _FUNCTION_WORDS or not bare[-1].isalnum() and bare[-1] not in ".!?":
+            if not bare or bare.rstrip(".,;:") in _FUNCTION_WORDS or (not bare[-1].isalnum() and bare[-1] not in ".!?"):
                 continue
             if bare.rstrip(".") in _ABBREVIATIONS or _DOTTED.match(bare.rstrip(".")) or bare.endswith("."):
                 continue  # "Dr. Smith", "U.S. Army": the period decides it, not the word count

@@ -95,6 +95,18 @@ class SessionChanged:
     title: str | None = None
 
 
+@dataclass(frozen=True)
+class TurnRetracted:
+    """The user kept talking before the reply was heard: this turn is withdrawn without a reply.
+
+    Its transcript and any streamed reply text should disappear from the screen; the words come
+    back as part of the merged turn that follows (a new ``FinalTranscript``).
+    """
+
+    turn_id: str
+    transcript: str
+
+
 Event = (StateChanged | InputLevel | PartialTranscript | FinalTranscript | AssistantDelta | AssistantDone
-         | PlaybackProgress | TurnTimings | ErrorEvent | SessionChanged)
+         | PlaybackProgress | TurnTimings | ErrorEvent | SessionChanged | TurnRetracted)
 EventSink = Callable[[Event], None]

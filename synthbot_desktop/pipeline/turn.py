@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import uuid
@@ -34,6 +35,7 @@ from synthbot_desktop.pipeline.events import (
     FinalTranscript,
     PlaybackProgress,
     StateChanged,
+    TurnRetracted,
     TurnState,
     TurnTimings,
 )
@@ -68,6 +70,7 @@ class TurnConfig:
     context_chars: int = 32000
     first_chunk_min_chars: int = 12
     chunk_max_chars: int = 250
+    first_chunk_max_words: int = 0  # first piece may end at a word after this many (0 = clause only)
     voice_id: str | None = None
     tts_model_id: str | None = None
     voice_settings: VoiceSettings = field(default_factory=VoiceSettings)
@@ -84,6 +87,7 @@ class UserInput:
     speech_end: float | None = None  # monotonic time of the last speech sample
     endpoint_detected: float | None = None  # monotonic time the silence ended the utterance
     transcription: Transcription | None = None  # already transcribed (e.g. early, on a short pause)
+    stt_latency_ms: float | None = None  # what that transcription cost (for its usage row)
 
 
 @dataclass
@@ -101,6 +105,7 @@ class TurnResult:
     assistant_uid: str | None = None
     usage: list[UsageRecord] = field(default_factory=list)
     audio_seconds: float = 0.0
+    retracted: bool = False  # withdrawn before any reply was heard (the user kept talking): no messages stored
 
 
 class _Interrupted(Exception):
@@ -127,6 +132,7 @@ class TurnEngine:
         self._current: asyncio.Task[TurnResult] | None = None
         self._interrupt: asyncio.Event | None = None
         self._speaking = False
+        self._turn: _Turn | None = None
 
     # Public API ---------------------------------------------------------------------------------------
     @property
@@ -158,6 +164,35 @@ class TurnEngine:
             self._interrupt.set()
         return True
 
+    @property
+    def reply_heard(self) -> bool:
+        """True once the running turn's first reply sample has reached the speaker."""
+        turn = self._turn
+        if not self.busy or turn is None or not self._speaking or self.output is None:
+            return False
+        first = self.output.first_sample_time()
+        return first is not None and first <= self.clock()
+
+    def stt_prompt(self, earlier: str = "") -> str | None:
+        """Whisper's prompt: the last turns (if ``use_context_prompt``) plus ``earlier`` words of this
+        turn, so a piece transcribed after a pause continues the sentence instead of starting anew."""
+        recent = [m.content for m in self.conversation.history[-4:]] if self.config.use_context_prompt else []
+        return " ".join([*recent, earlier]).strip()[-600:] or None
+
+    def retract(self) -> bool:
+        """The user is still talking: withdraw the running turn if none of its reply was heard yet.
+
+        Nothing is stored as a message (the words return in the merged turn that follows); usage
+        really incurred (the transcription, the tokens streamed so far) is still recorded. Returns
+        False when there is nothing to withdraw or the reply is already audible (that is a barge-in).
+        """
+        turn = self._turn
+        if not self.busy or turn is None or self.reply_heard:
+            return False
+        turn.retracted = True
+        self.interrupt()
+        return True
+
     async def aclose(self) -> None:
         """App closing mid-turn: stop, store what was said, and wait for that to be handed off."""
         self.interrupt()
@@ -177,7 +212,8 @@ class TurnEngine:
     async def _serialised(self, user: UserInput) -> TurnResult:
         async with self._lock:
             self._interrupt = asyncio.Event()
-            return await _Turn(self, user, self._interrupt).run()
+            self._turn = _Turn(self, user, self._interrupt)
+            return await self._turn.run()
 
 
 class _Turn:
@@ -202,6 +238,7 @@ class _Turn:
         self.user_uid = str(uuid.uuid4())
         self.assistant_uid = str(uuid.uuid4())
         self.interrupted = False
+        self.retracted = False
         self.llm_started = 0.0
 
     def mark(self, key: str) -> None:
@@ -257,7 +294,7 @@ class _Turn:
         e, user = self.e, self.user
         if user.transcription is not None:
             self.mark("transcript_ready")
-            self._stt_usage(user.transcription, None)
+            self._stt_usage(user.transcription, user.stt_latency_ms)
             return user.transcription
         if user.text is not None:
             self.mark("transcript_ready")
@@ -266,10 +303,7 @@ class _Turn:
             raise SynthbotError("a turn needs either audio with a speech-to-text engine, or text")
         e._emit(StateChanged(TurnState.TRANSCRIBING, self.turn_id))
         started = e.clock()
-        prompt = None
-        if e.config.use_context_prompt:
-            recent = [m.content for m in e.conversation.history[-4:]]
-            prompt = " ".join(recent)[-600:] or None
+        prompt = e.stt_prompt()
         stt = e.stt
         audio = user.audio
         result = await asyncio.to_thread(stt.transcribe, audio, language=e.config.language, prompt=prompt)
@@ -286,7 +320,8 @@ class _Turn:
     async def _llm(self, messages: list[ChatMessage], chunk_q: asyncio.Queue[SpeechChunk | None]) -> None:
         e = self.e
         cfg = e.config
-        chunker = SentenceChunker(cfg.first_chunk_min_chars, cfg.chunk_max_chars)
+        chunker = SentenceChunker(cfg.first_chunk_min_chars, cfg.chunk_max_chars,
+                                  first_max_words=cfg.first_chunk_max_words)
         self.llm_started = e.clock()
         try:
             stream: AsyncIterator[Any] = e.chat.stream(
@@ -409,6 +444,8 @@ class _Turn:
 
     # Finishing ------------------------------------------------------------------------------------
     def _finish(self, transcription: Transcription, text: str) -> TurnResult:
+        if self.retracted:
+            return self._finish_retracted(text)
         e = self.e
         out = e.output
         self._note_first_sample()
@@ -448,6 +485,20 @@ class _Turn:
                           self.tts_error.message if self.tts_error else None, timings=timings,
                           user_uid=self.user_uid, assistant_uid=self.assistant_uid, usage=self.usage,
                           audio_seconds=self.timeline.total_s)
+
+    def _finish_retracted(self, text: str) -> TurnResult:
+        """Withdrawn turn: no messages, no history; only the usage that really happened is recorded."""
+        e = self.e
+        self.mark("done")
+        if self.llm_started:
+            self.usage.append(self._llm_usage())
+        usage = [dataclasses.replace(u, message_uid=None) for u in self.usage]
+        if usage and e.recorder is not None:
+            e.recorder.submit(WriteUnit(usage=usage))
+        e._emit(TurnRetracted(self.turn_id, text))
+        e._emit(StateChanged(TurnState.HEARING, self.turn_id))
+        return TurnResult(self.turn_id, text, "", self.full_reply, interrupted=True, timings=self.timings_ms(),
+                          usage=usage, retracted=True)
 
     def _llm_usage(self) -> UsageRecord:
         e = self.e

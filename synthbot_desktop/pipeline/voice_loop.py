@@ -4,20 +4,35 @@ The microphone's dispatcher thread only hands blocks to the asyncio loop; the en
 there (Silero costs well under a millisecond per 32 ms window), so speech start can interrupt
 the assistant in the same loop iteration. While the assistant speaks the VAD threshold is raised
 (its own voice leaking from the speakers must not interrupt it) unless headphones are in use.
-The utterance that interrupted is captured from its start: the endpointer keeps a pre-roll.
+The utterance that interrupted is captured from its start: the endpointer keeps a pre-roll, and
+the onset is found at the normal threshold while only the confirmation needs the raised one.
+
+Turn-taking (why a pause is not always the end of a turn):
+- speculative transcription: at a short pause (``SpeechPause``) Whisper starts at once; if the
+  utterance ends at that same sample the result is used, so at the default 600 ms silence STT
+  is hidden inside the silence wait; if speech resumed, the result is dropped;
+- semantic end of turn: a transcript that sounds unfinished (``end_of_turn.looks_complete``)
+  is held until ``incomplete_hold_ms`` of total silence; speech that resumes is merged into the
+  same user turn (audio and text; only the new piece is transcribed, with the earlier words as
+  Whisper's prompt, so the last STT after the final pause stays short);
+- a turn already started whose reply has not been heard yet is withdrawn silently when the user
+  goes on talking (``TurnEngine.retract``) and merged too; once reply audio plays, it is barge-in.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from synthbot_desktop.pipeline.end_of_turn import looks_complete
 from synthbot_desktop.pipeline.events import EventSink, InputLevel, StateChanged, TurnState
+from synthbot_desktop.pipeline.ports import Transcription
 from synthbot_desktop.pipeline.turn import TurnEngine, TurnResult, UserInput
 
 log = logging.getLogger(__name__)
@@ -45,6 +60,35 @@ class LoopConfig:
     threshold: float = 0.5
     threshold_during_playback: float = 0.85
     max_turns: int | None = None
+    incomplete_hold_ms: int = 1200  # total silence before answering an unfinished-sounding transcript
+    speculative: bool = True  # transcribe at the endpointer's SpeechPause (when it sends them)
+
+
+@dataclass
+class Heard:
+    """What the user said in this turn so far (one or more utterances merged)."""
+
+    audio: np.ndarray
+    transcription: Transcription
+    speech_end: float  # monotonic time of the last speech sample
+    stt_ms: float = 0.0  # transcription time (sum over pieces)
+    pieces: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.transcription.text
+
+
+def merge(earlier: Heard | None, audio: np.ndarray, part: Transcription, speech_end: float, stt_ms: float) -> Heard:
+    """One user turn from an earlier held/withdrawn piece and a new one (audio and text)."""
+    if earlier is None:
+        return Heard(audio, part, speech_end, stt_ms, [part.text])
+    text = " ".join(t for t in (earlier.text.strip(), part.text.strip()) if t)
+    confs = [c for c in (earlier.transcription.confidence, part.confidence) if c is not None]
+    t = Transcription(text, part.language or earlier.transcription.language, min(confs) if confs else None,
+                      earlier.transcription.audio_seconds + part.audio_seconds, part.model)
+    return Heard(np.concatenate([earlier.audio, audio]), t, speech_end, earlier.stt_ms + stt_ms,
+                 [*earlier.pieces, part.text])
 
 
 class VoiceLoop:
@@ -57,9 +101,19 @@ class VoiceLoop:
         self.sink = sink
         self.results: list[TurnResult] = []
         self.barge_ins: list[BargeIn] = []
+        self.retracted: list[TurnResult] = []  # turns withdrawn because the user kept talking
+        self.speculative_hits = 0  # utterances whose early transcription was used
+        self.speculative_misses = 0  # early transcriptions dropped because speech resumed
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[TurnResult]] = []
         self._fed = 0
+        self._epoch = 0  # bumped at every speech start: work begun before it may be stale
+        self._spec: tuple[int, str, asyncio.Task[tuple[Transcription, float]]] | None = None
+        self._pending: Heard | None = None  # held (sounds unfinished) or withdrawn, waiting for more
+        self._hold: asyncio.Task[None] | None = None
+        self._submitted: tuple[Heard, asyncio.Task[TurnResult]] | None = None
+        self._order = asyncio.Lock()  # utterances are finalised in the order they ended
+        self._background: set[asyncio.Task[Any]] = set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -67,6 +121,14 @@ class VoiceLoop:
     def _set_threshold(self) -> None:
         cfg = self.config
         raised = self.engine.speaking and not cfg.headphones
+        if hasattr(self.endpointer, "set_confirm_threshold"):
+            # Onset at the normal threshold (no first words lost), confirmation at the raised one (echo).
+            if abs(self.endpointer.threshold - cfg.threshold) > 1e-9:
+                self.endpointer.set_threshold(cfg.threshold)
+            want_confirm = cfg.threshold_during_playback if raised else None
+            if self.endpointer.confirm_threshold != want_confirm:
+                self.endpointer.set_confirm_threshold(want_confirm)
+            return
         want = cfg.threshold_during_playback if raised else cfg.threshold
         if abs(self.endpointer.threshold - want) > 1e-9:
             self.endpointer.set_threshold(want)
@@ -91,8 +153,19 @@ class VoiceLoop:
                     break
         finally:
             unsubscribe()
+            for t in list(self._background):
+                t.cancel()
+            for t in list(self._background):
+                with contextlib.suppress(BaseException):
+                    await t
             await self.engine.aclose()
         return self.results
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
 
     def _on_block(self, block: Block) -> None:
         self._set_threshold()
@@ -103,25 +176,109 @@ class VoiceLoop:
             rms = float(np.sqrt(np.mean(np.square(samples))))
             self.sink(InputLevel(20 * np.log10(max(rms, 1e-6)), 20 * np.log10(max(peak, 1e-6))))
         for event in self.endpointer.feed(samples):
-            if hasattr(event, "audio"):
+            if hasattr(event, "reason"):
                 self._on_speech_end(event, block)
+            elif hasattr(event, "audio"):
+                self._on_pause(event)
             else:
                 self._on_speech_start()
 
     def _on_speech_start(self) -> None:
+        self._epoch += 1
+        if self._hold is not None:
+            self._hold.cancel()  # the user goes on: the held piece waits for the rest
+            self._hold = None
         if self.sink:
             self.sink(StateChanged(TurnState.HEARING))
-        if self.engine.busy and self.config.barge_in:
+        engine = self.engine
+        if not engine.busy:
+            return
+        sub = self._submitted
+        if sub is not None and sub[1] is engine._current and not engine.reply_heard and engine.retract():
+            # Started, but nothing heard yet: not an interruption, the user simply was not done.
+            self._pending = sub[0]
+            self._submitted = None
+            log.info("turn withdrawn: the user kept talking before the reply was heard")
+            return
+        if self.config.barge_in:
             detected = time.monotonic()
-            task = self.engine._current
-            self.engine.interrupt()  # silences the speaker first, then winds the turn down
+            task = engine._current
+            engine.interrupt()  # silences the speaker first, then winds the turn down
             self.barge_ins.append(BargeIn(detected, time.monotonic(), task))
             log.info("barge-in: the user spoke while the assistant was answering")
+
+    def _on_pause(self, event: Any) -> None:
+        if not self.config.speculative or self.engine.stt is None:
+            return
+        earlier = self._pending.text if self._pending is not None else ""
+        if self._spec is not None:
+            self.speculative_misses += 1  # speech resumed after the previous pause
+        self._spec = (event.end_sample, earlier, self._spawn(self._transcribe(event.audio, earlier)))
 
     def _on_speech_end(self, event: Any, block: Block) -> None:
         now = time.monotonic()
         speech_end = block.captured_at - (self._fed - event.end_sample) / RATE
-        task = self.engine.start_turn(UserInput(audio=event.audio, speech_end=speech_end, endpoint_detected=now))
+        spec, self._spec = self._spec, None
+        if spec is not None and spec[0] != event.end_sample:
+            self.speculative_misses += 1
+            spec = None
+        if self.engine.stt is None:  # nothing to transcribe with here: the engine does it (typed-only setups)
+            self._submit_audio(event.audio, speech_end, now)
+            return
+        self._spawn(self._complete(event.audio, speech_end, now, spec, self._epoch))
+
+    async def _transcribe(self, audio: np.ndarray, earlier: str) -> tuple[Transcription, float]:
+        engine = self.engine
+        stt = engine.stt
+        assert stt is not None
+        started = time.monotonic()
+        result = await asyncio.to_thread(stt.transcribe, audio, language=engine.config.language,
+                                         prompt=engine.stt_prompt(earlier))
+        return result, (time.monotonic() - started) * 1000.0
+
+    async def _complete(self, audio: np.ndarray, speech_end: float, endpoint: float,
+                        spec: tuple[int, str, asyncio.Task[tuple[Transcription, float]]] | None, epoch: int) -> None:
+        async with self._order:
+            earlier = self._pending
+            earlier_text = earlier.text if earlier is not None else ""
+            if spec is not None and spec[1] == earlier_text:
+                part, ms = await spec[2]
+                self.speculative_hits += 1
+            else:
+                part, ms = await self._transcribe(audio, earlier_text)
+            # a new piece that was only noise leaves the held words as the turn
+            heard = earlier if earlier is not None and not part.text.strip() else merge(
+                earlier, audio, part, speech_end, ms)
+            self._pending = None
+            if self._epoch != epoch:  # the user already started again: wait for the rest
+                self._pending = heard
+                return
+            hold = self.config.incomplete_hold_ms
+            if hold > 0 and part.text.strip() and not looks_complete(part.text):
+                self._pending = heard
+                self._hold = self._spawn(self._hold_then_answer(heard.speech_end + hold / 1000.0, epoch))
+                return
+            self._submit(heard, endpoint)
+
+    async def _hold_then_answer(self, deadline: float, epoch: int) -> None:
+        await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+        heard = self._pending
+        if heard is None or self._epoch != epoch or self.endpointer.in_speech:
+            return
+        self._pending = None
+        self._hold = None
+        self._submit(heard, time.monotonic())
+
+    def _submit(self, heard: Heard, endpoint: float) -> None:
+        task = self.engine.start_turn(UserInput(audio=heard.audio, speech_end=heard.speech_end,
+                                                endpoint_detected=endpoint, transcription=heard.transcription,
+                                                stt_latency_ms=round(heard.stt_ms, 1)))
+        self._submitted = (heard, task)
+        task.add_done_callback(self._collect)
+        self._tasks.append(task)
+
+    def _submit_audio(self, audio: np.ndarray, speech_end: float, endpoint: float) -> None:
+        task = self.engine.start_turn(UserInput(audio=audio, speech_end=speech_end, endpoint_detected=endpoint))
         task.add_done_callback(self._collect)
         self._tasks.append(task)
 
@@ -132,4 +289,5 @@ class VoiceLoop:
         if exc is not None:
             log.error("turn failed: %s", exc)
             return
-        self.results.append(task.result())
+        result = task.result()
+        (self.retracted if result.retracted else self.results).append(result)

@@ -114,7 +114,8 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
         temperature=float(s.get("llm.temperature")), max_tokens=int(s.get("llm.max_tokens")),
         context_chars=int(s.get("llm.context_tokens")) * 4,
         first_chunk_min_chars=int(s.get("pipeline.first_chunk_min_chars")),
-        chunk_max_chars=int(s.get("pipeline.chunk_max_chars")), voice_id=args.voice,
+        chunk_max_chars=int(s.get("pipeline.chunk_max_chars")),
+        first_chunk_max_words=int(s.get("pipeline.first_chunk_max_words")), voice_id=args.voice,
         prices=load_prices(ctx.paths.config_dir))
     engine = TurnEngine(conversation=conv, chat=chat, stt=WhisperTranscriber(whisper), speech=speech, output=output,
                         recorder=recorder, sink=_stderr_events, config=config)
@@ -172,14 +173,16 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
     from synthbot_desktop.pipeline.voice_loop import LoopConfig, VoiceLoop
 
     s = ctx.settings
-    endpointer = Endpointer(EndpointerConfig.from_settings(s, silence_ms=args.silence_ms))
+    pause_ms = int(s.get("pipeline.speculative_pause_ms"))
+    endpointer = Endpointer(EndpointerConfig.from_settings(s, silence_ms=args.silence_ms, pause_ms=pause_ms))
     device = str(s.get("audio.input_device")) or None
     mic = await asyncio.to_thread(lambda: MicrophoneStream(device).start())
     cfg = LoopConfig(
         barge_in=bool(s.get("audio.barge_in")) if args.barge_in is None else args.barge_in,
         headphones=bool(s.get("audio.headphones")) if args.headphones is None else True,
         threshold=float(s.get("audio.vad_threshold")),
-        threshold_during_playback=float(s.get("audio.vad_threshold_during_playback")), max_turns=args.turns)
+        threshold_during_playback=float(s.get("audio.vad_threshold_during_playback")), max_turns=args.turns,
+        incomplete_hold_ms=int(s.get("pipeline.incomplete_turn_hold_ms")))
 
     def announce(event: Event) -> None:
         _stderr_events(event)
@@ -203,5 +206,7 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
     ctx.recorder.flush()
     if args.json:
         print_json({"session_id": engine.conversation.session_id, "turns": [_result_json(r) for r in results],
-                    "barge_ins": [{"stop_ms": round((b.stopped_at - b.detected_at) * 1000, 2)} for b in loop_.barge_ins]})
+                    "barge_ins": [{"stop_ms": round((b.stopped_at - b.detected_at) * 1000, 2)} for b in loop_.barge_ins],
+                    "withdrawn_turns": [r.transcript for r in loop_.retracted],
+                    "speculative_stt": {"used": loop_.speculative_hits, "dropped": loop_.speculative_misses}})
     return 0
