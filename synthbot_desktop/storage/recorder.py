@@ -4,7 +4,9 @@ A voice turn must never wait on a database round trip, and a remote MySQL outage
 lose a word: the recorder queues each unit of work to a writer thread, which writes it in one
 transaction; if that fails with a connectivity error the unit is appended to a JSONL spool
 file (fsynced) and replayed in order once the database answers again. Uids make replays
-idempotent.
+idempotent. A unit the database refuses for its content (e.g. messages of a session deleted
+meanwhile) would fail the same way forever: it is set aside in ``rejected.jsonl`` next to the
+spool, reported, and does not hold back the writes queued after it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
+
 from synthbot_desktop.errors import DatabaseError
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.db import Database
@@ -31,6 +35,25 @@ from synthbot_desktop.storage.records import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def _refused(error: DatabaseError) -> bool:
+    """True when the database refused the rows themselves, so waiting and replaying cannot help."""
+    return isinstance(error.__cause__, sa_exc.IntegrityError | sa_exc.DataError)
+
+
+def _append_line(path: Path, line: str) -> None:
+    """Append one JSONL line durably; a torn last line (a crash mid-write) is closed off first,
+    so the new line is not glued onto it and lost with it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as fh:
+        if fh.tell() > 0:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                fh.write(b"\n")
+        fh.write(line.encode("utf-8") + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 @dataclass
@@ -57,9 +80,10 @@ class Recorder:
         self.db = db
         self.user_id = user_id
         self.spool_file = spool_dir / "pending.jsonl"
+        self.rejected_file = spool_dir / "rejected.jsonl"
         self._on_error = on_error
         self._queue: queue.Queue[WriteUnit | None] = queue.Queue()
-        self._spool_lock = threading.Lock()
+        self._spool_lock = threading.RLock()
         self._idle = threading.Condition()
         self._pending = 0
         self._thread = threading.Thread(target=self._run, name="synthbot-recorder", daemon=True)
@@ -106,13 +130,16 @@ class Recorder:
                 try:
                     unit = WriteUnit.from_json(json.loads(line))
                 except (ValueError, TypeError, KeyError) as exc:
-                    log.error("dropping unreadable spool line: %s", exc)
+                    log.error("setting aside an unreadable spool line in %s: %s", self.rejected_file, exc)
+                    _append_line(self.rejected_file, line)
                     written += 1
                     continue
                 try:
                     self._write(unit)
-                except DatabaseError:
-                    break
+                except DatabaseError as exc:
+                    if not _refused(exc):
+                        break
+                    self._reject(unit, exc)
                 written += 1
             rest = lines[written:]
             if rest:
@@ -136,11 +163,15 @@ class Recorder:
 
     def _spool(self, unit: WriteUnit) -> None:
         with self._spool_lock:
-            self.spool_file.parent.mkdir(parents=True, exist_ok=True)
-            with self.spool_file.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(unit.to_json(), ensure_ascii=False) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+            _append_line(self.spool_file, json.dumps(unit.to_json(), ensure_ascii=False))
+
+    def _reject(self, unit: WriteUnit, error: DatabaseError) -> None:
+        with self._spool_lock:
+            _append_line(self.rejected_file, json.dumps(unit.to_json(), ensure_ascii=False))
+        message = f"the database refused a write ({error.one_line()}); it was kept in {self.rejected_file}"
+        log.error("%s", message)
+        if self._on_error:
+            self._on_error(message)
 
     def _write_or_spool(self, unit: WriteUnit) -> None:
         if self.spooled_count():
@@ -151,6 +182,9 @@ class Recorder:
         try:
             self._write(unit)
         except DatabaseError as exc:
+            if _refused(exc):
+                self._reject(unit, exc)
+                return
             log.warning("database unavailable, keeping the write in the local spool: %s", exc)
             self._spool(unit)
             if self._on_error:

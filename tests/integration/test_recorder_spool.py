@@ -88,3 +88,60 @@ def test_unreadable_spool_line_is_dropped_not_fatal(tmp_path: Path) -> None:
     finally:
         rec.close()
         db.dispose()
+
+
+def _sqlite_with_session(tmp_path: Path) -> tuple[Database, int, int]:
+    db = Database(make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    migrate.upgrade(db.engine)
+    with db.session() as s:
+        uid = repo.get_or_create_user(s, "x").id
+        sid = repo.create_session(s, uid).id
+    return db, uid, sid
+
+
+def test_a_refused_unit_is_set_aside_and_does_not_block_later_writes(tmp_path: Path) -> None:
+    """Messages of a session deleted mid-turn fail the same way forever: they must not jam the spool."""
+    db, uid, sid = _sqlite_with_session(tmp_path)
+    with db.session() as s:
+        gone = repo.create_session(s, uid).id
+    with db.session() as s:
+        repo.delete_session(s, gone)
+    errors: list[str] = []
+    rec = Recorder(db, uid, tmp_path / "spool", on_error=errors.append)
+    try:
+        rec.submit(WriteUnit([MessageRecord(gone, "assistant", "reply to a deleted session")]))
+        rec.submit(WriteUnit([MessageRecord(sid, "user", "a later question")]))
+        assert rec.flush(20)
+        assert _counts(db) == (1, 0)
+        assert rec.spooled_count() == 0
+        assert errors and "refused" in errors[0]
+        kept = (tmp_path / "spool" / "rejected.jsonl").read_text(encoding="utf-8")
+        assert "reply to a deleted session" in kept  # set aside, not lost
+    finally:
+        rec.close()
+        db.dispose()
+
+
+def test_a_torn_spool_line_is_kept_aside_and_the_next_write_survives(tmp_path: Path) -> None:
+    """A crash mid-append leaves a line without newline: keep the fragment, lose nothing after it."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    (spool / "pending.jsonl").write_bytes(b'{"messages": [{"session_id": 1, "ro')
+    down = Database(make_engine("mysql+pymysql://nobody@127.0.0.1:9/none", connect_timeout=1))
+    db, uid, sid = _sqlite_with_session(tmp_path)
+    offline = Recorder(down, uid, spool)
+    try:
+        offline.write_now(WriteUnit([MessageRecord(sid, "user", "spoken while offline")]))
+    finally:
+        offline.close()
+        down.dispose()
+    rec = Recorder(db, uid, spool)
+    try:
+        assert rec.replay() == 1
+        assert _counts(db) == (1, 0)
+        with db.session() as s:
+            assert [m.content for m in repo.session_messages(s, sid)] == ["spoken while offline"]
+        assert (spool / "rejected.jsonl").read_bytes().startswith(b'{"messages": [{"session_id": 1, "ro')
+    finally:
+        rec.close()
+        db.dispose()
