@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -79,6 +80,7 @@ class ElevenLabsSpeech:
         metrics_sink: MetricsSink | None = None,
         events: EventSink | None = None,
         client: httpx.AsyncClient | None = None,
+        pricing_dir: Path | None = None,
     ) -> None:
         self.config = config
         self.options = options or ElevenLabsOptions()
@@ -86,6 +88,7 @@ class ElevenLabsSpeech:
         self.usage_sink = usage_sink
         self.metrics_sink = metrics_sink
         self.events = events
+        self.pricing_dir = pricing_dir  # where the user's pricing.toml overrides live
         self._given_client = client
         self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
         self._limit: asyncio.Semaphore | None = None
@@ -268,7 +271,8 @@ class ElevenLabsSpeech:
             self.metrics_sink(m)
         if self.usage_sink is not None:
             try:
-                self.usage_sink(usage_from_metrics(m, endpoint, error_message=error_message))
+                self.usage_sink(usage_from_metrics(m, endpoint, error_message=error_message,
+                                                   config_dir=self.pricing_dir))
             except Exception:  # recording must never break speech
                 log.exception("could not record ElevenLabs usage")
 

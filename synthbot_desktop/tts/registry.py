@@ -95,6 +95,7 @@ def create_speech_provider(
     primary = ElevenLabsSpeech(
         config, options or elevenlabs_options(ctx, use_preferences=use_preferences),
         usage_sink=_usage_sink(ctx) if record_usage else None, metrics_sink=metrics_sink, events=events,
+        pricing_dir=ctx.paths.config_dir,
     )
     if not ctx.settings.get("tts.fallback_to_piper"):
         return primary

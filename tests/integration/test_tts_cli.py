@@ -8,6 +8,7 @@ import subprocess
 import sys
 import wave
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,22 @@ def test_speak_to_wav_records_one_usage_row(env: dict[str, str], tmp_path: Path)
     assert len(rows) == 1
     assert rows[0][0] == "elevenlabs" and rows[0][1] == len("Hello from the command line.")
     assert rows[0][2] == "req_fake_000001" and rows[0][3] > 0 and rows[0][4]
+
+
+def test_speak_cost_uses_the_users_price_override(env: dict[str, str], tmp_path: Path) -> None:
+    """The user's pricing.toml must price speech as it prices chat (it was ignored for TTS)."""
+    config_dir = Path(env["SYNTHBOT_CONFIG_DIR"])
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "pricing.toml").write_text('[tts.elevenlabs]\n"eleven_flash_v2_5" = { per_1k_chars = 2.5 }\n',
+                                             encoding="utf-8")
+    text_ = "Twenty characters!!"
+    r = cli(env, "speak", text_, "--engine", "elevenlabs", "--out", str(tmp_path / "c.wav"))
+    assert r.returncode == 0, r.stderr
+    engine = create_engine(f"sqlite:///{next(Path(env['SYNTHBOT_DATA_DIR']).glob('**/*.sqlite3'))}")
+    with engine.connect() as c:
+        (cost,) = c.execute(text("select cost_usd from api_usage_logs")).one()
+    engine.dispose()
+    assert Decimal(str(cost)) == Decimal("2.5") * len(text_) / 1000
 
 
 def test_speak_errors_are_one_line(env: dict[str, str], tmp_path: Path) -> None:
