@@ -120,6 +120,15 @@ class MicrophoneStream:
         dev = self.choice.device
         self.samplerate = int(self._requested_rate or dev.default_samplerate or STT_RATE)
         self._resampler = StreamResampler(self.samplerate, STT_RATE)
+        # A reopen (after an unplug, or a device change) starts clean: the old failure, the old
+        # stream's leftover blocks and its sample count belong to the stream that was closed.
+        self.error = None
+        self._offset = 0
+        while True:
+            try:
+                self._raw.get_nowait()
+            except queue.Empty:
+                break
         blocksize = max(1, int(self.samplerate * self.block_ms / 1000))
         try:
             self._stream = sd.InputStream(device=dev.index, samplerate=self.samplerate, channels=1,

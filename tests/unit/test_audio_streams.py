@@ -140,6 +140,26 @@ def test_capture_unplugged_device_keeps_delivered_blocks_then_errors() -> None:
             reader.read(timeout=0.3)
 
 
+def test_capture_reopened_after_unplug_works_again() -> None:
+    """close() + start() is how the app recovers from a lost device: the old failure must not stick."""
+    sd = FakeSD(16000)
+    mic = MicrophoneStream(sd=sd).start()
+    try:
+        sd.streams[0].push(np.full(320, 0.1, dtype=np.float32))
+        sd.streams[0].unplug()
+        _wait(lambda: mic.error is not None)
+        mic.close()
+        mic.start()
+        assert mic.active and mic.error is None
+        with mic.reader() as reader:
+            sd.streams[1].push(np.full(320, 0.2, dtype=np.float32))
+            block = reader.read(timeout=2)
+            assert block is not None and block.sample_offset == 0
+            assert float(block.samples[0]) == pytest.approx(0.2)
+    finally:
+        mic.close()
+
+
 def test_subscriber_failure_does_not_stop_others() -> None:
     sd = FakeSD(16000)
     seen: list[int] = []
