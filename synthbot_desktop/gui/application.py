@@ -18,6 +18,7 @@ from synthbot_desktop import APP_NAME, __version__
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import SynthbotError
 from synthbot_desktop.gui.bridge import EngineThread, EventBridge, open_gate_after
+from synthbot_desktop.gui.global_shortcut import GlobalShortcut
 from synthbot_desktop.gui.history_page import HistoryPage
 from synthbot_desktop.gui.main_window import MainWindow
 from synthbot_desktop.gui.pipeline_service import PipelineTalkService
@@ -38,6 +39,14 @@ class GuiApp:
     window: MainWindow
     history: HistoryPage
     usage: UsagePage
+    shortcut: GlobalShortcut
+
+    def register_global_shortcut(self) -> bool:
+        """Grab ``ui.global_shortcut`` system-wide where the platform allows (status in ``shortcut.status``)."""
+        ok = self.shortcut.register(str(self.ctx.settings.get("ui.global_shortcut") or ""))
+        if not ok:
+            log.info("global shortcut: %s", self.shortcut.status)
+        return ok
 
     def open_settings(self, page: str = "") -> SettingsDialog:
         dialog = SettingsDialog(self.ctx, self.window)
@@ -51,6 +60,7 @@ class GuiApp:
         from PySide6.QtCore import QThreadPool
 
         self.history.commit_delete()  # a delete waiting for "undo" happens now
+        self.shortcut.unregister()
         self.talk.shutdown()
         QThreadPool.globalInstance().waitForDone(10000)  # pool jobs still use the database
         self.engine.stop()
@@ -82,7 +92,9 @@ def build(ctx: AppContext | None = None, talk: TalkService | None = None, **serv
     usage = UsagePage(ctx)
     window.add_page(history, "History")
     window.add_page(usage, "Usage")
-    gui = GuiApp(ctx, engine, bridge, service, window, history, usage)
+    shortcut = GlobalShortcut(window)
+    shortcut.activated.connect(window.toggle_talk)
+    gui = GuiApp(ctx, engine, bridge, service, window, history, usage, shortcut)
     window.settingsRequested.connect(gui.open_settings)
     history.resumeRequested.connect(window.resume_session)
 
@@ -108,6 +120,7 @@ def run() -> int:
         return 2
     gui = build(ctx)
     gui.window.show()
+    gui.register_global_shortcut()
     warm = getattr(gui.talk, "warm_up", None)
     if callable(warm):
         warm()

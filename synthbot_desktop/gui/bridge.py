@@ -13,7 +13,9 @@ Why a Relay object: a Qt signal connected to a plain Python callable runs that c
 connection queued, so every callback below runs on the GUI thread, whatever thread emitted.
 
 Core events (``pipeline.events``) cross the same way: :class:`EventBridge.sink` may be called
-from any thread, and re-emits each event as a typed, queued Qt signal.
+from any thread, and re-emits each event as a typed, queued Qt signal. Input levels arrive at the
+capture block rate (50/s or more, several per block when two sources report); only the newest is
+worth drawing, so they are coalesced to at most one per screen frame (``LEVEL_INTERVAL_MS``).
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from synthbot_desktop.pipeline import events as ev
 
 log = logging.getLogger(__name__)
+
+#: At most one level-meter update per ~60 Hz frame: more cannot be seen, and each costs a repaint.
+LEVEL_INTERVAL_MS = 16
 
 ResultCallback = Callable[[Any], None]
 ErrorCallback = Callable[[BaseException], None]
@@ -225,13 +230,22 @@ class EventBridge(QObject):
     sessionChanged = Signal(object)
 
     _incoming = Signal(object)
+    _levelReady = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._incoming.connect(self._dispatch)
+        self._levelReady.connect(self._flush_level)
+        self._level_lock = threading.Lock()
+        self._level: ev.InputLevel | None = None  # newest level not yet shown
+        self._level_timer = QTimer(self)
+        self._level_timer.setSingleShot(True)
+        self._level_timer.timeout.connect(self._flush_level)
+        self._level_shown_at = 0.0
+        self.levels_received = 0  # for tests and the UI benchmark: how much coalescing saved
+        self.levels_emitted = 0
         self._routes: dict[type, Callable[[Any], None]] = {
             ev.StateChanged: self.stateChanged.emit,
-            ev.InputLevel: lambda e: self.inputLevel.emit(float(e.rms_dbfs), float(e.peak_dbfs)),
             ev.PartialTranscript: self.partialTranscript.emit,
             ev.FinalTranscript: self.finalTranscript.emit,
             ev.AssistantDelta: self.assistantDelta.emit,
@@ -244,7 +258,39 @@ class EventBridge(QObject):
 
     def sink(self, event: ev.Event) -> None:
         """The core's EventSink: never blocks, safe from any thread."""
+        if type(event) is ev.InputLevel:
+            with self._level_lock:
+                pending = self._level is not None
+                self._level = event
+                self.levels_received += 1
+            if not pending:  # one queued wake-up per frame, however many levels arrive
+                self._levelReady.emit()
+            return
         self._incoming.emit(event)
+
+    def drop_pending_level(self) -> None:
+        """Forget a level still waiting to be drawn (the meter was reset: it must stay at rest)."""
+        with self._level_lock:
+            self._level = None
+        self._level_timer.stop()
+
+    @Slot()
+    def _flush_level(self) -> None:
+        import time
+
+        wait_ms = LEVEL_INTERVAL_MS - (time.monotonic() - self._level_shown_at) * 1000
+        if wait_ms > 1:
+            if not self._level_timer.isActive():
+                self._level_timer.start(int(wait_ms))
+            return
+        with self._level_lock:
+            level, self._level = self._level, None
+        if level is None:
+            return
+        self._level_shown_at = time.monotonic()
+        self.levels_emitted += 1
+        self.anyEvent.emit(level)
+        self.inputLevel.emit(float(level.rms_dbfs), float(level.peak_dbfs))
 
     @Slot(object)
     def _dispatch(self, event: Any) -> None:

@@ -45,6 +45,7 @@ from synthbot_desktop.resources import resource_path
 
 log = logging.getLogger(__name__)
 
+IDLE_STATES = {ev.TurnState.IDLE, ev.TurnState.ERROR}
 BUSY_STATES = {ev.TurnState.TRANSCRIBING, ev.TurnState.THINKING, ev.TurnState.SPEAKING}
 PIPER_VOICE = "piper:joe-us"
 
@@ -342,6 +343,15 @@ class MainWindow(QMainWindow):
         else:
             self.talk.start_listening(hands_free=True)
 
+    def toggle_talk(self) -> None:
+        """The global shortcut: press to start talking, press again to stop (or to interrupt)."""
+        if self.state in (ev.TurnState.LISTENING, ev.TurnState.HEARING):
+            self.talk.stop_listening()
+        elif self.state == ev.TurnState.SPEAKING:
+            self.talk.interrupt()
+        else:
+            self.talk.start_listening(hands_free=self.hands_free_box.isChecked())
+
     def send_typed(self) -> None:
         text = self.input.text().strip()
         if not text:
@@ -382,7 +392,7 @@ class MainWindow(QMainWindow):
     def _connect_bridge(self) -> None:
         b = self.bridge
         b.stateChanged.connect(self._on_state)
-        b.inputLevel.connect(self.meter.set_level)
+        b.inputLevel.connect(self._on_level)
         b.partialTranscript.connect(lambda e: self.conversation.show_partial(e.text))
         b.finalTranscript.connect(self._on_final)
         b.assistantDelta.connect(lambda e: self.conversation.append_assistant(e.turn_id, e.text))
@@ -396,8 +406,13 @@ class MainWindow(QMainWindow):
         self.indicator.set_state(event.state)
         self.talk_button.set_state(event.state)
         self.stop_button.setEnabled(event.state in BUSY_STATES)
-        if event.state in (ev.TurnState.IDLE, ev.TurnState.ERROR):
+        if event.state in IDLE_STATES:
+            self.bridge.drop_pending_level()
             self.meter.reset()
+
+    def _on_level(self, rms_dbfs: float, peak_dbfs: float) -> None:
+        if self.state not in IDLE_STATES:  # a late level must not light the meter at rest
+            self.meter.set_level(rms_dbfs, peak_dbfs)
 
     def _on_final(self, event: ev.FinalTranscript) -> None:
         if event.text in self._typed:

@@ -37,6 +37,9 @@ METRICS = {"Tokens": lambda r: r.tokens_in + r.tokens_out, "Characters": lambda 
            "Audio minutes": lambda r: r.audio_seconds / 60, "Calls": lambda r: r.calls}
 
 
+DATE_FORMAT = "yyyy-MM-dd"
+
+
 def _utc_start(d: QDate) -> dt.datetime:
     return dt.datetime(d.year(), d.month(), d.day(), tzinfo=dt.UTC)
 
@@ -51,10 +54,13 @@ class UsagePage(QWidget):
         today = QDate.currentDate()
         self.since = QDateEdit(today.addDays(-29))
         self.since.setObjectName("usage_since")
-        self.since.setCalendarPopup(True)
         self.until = QDateEdit(today)
         self.until.setObjectName("usage_until")
-        self.until.setCalendarPopup(True)
+        for edit in (self.since, self.until):
+            # ISO dates read the same in every locale ("25 10 2026" in some locales is ambiguous).
+            edit.setDisplayFormat(DATE_FORMAT)
+            edit.setCalendarPopup(True)
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("2026-10-25") + 48)
         self.metric_box = QComboBox()
         self.metric_box.setObjectName("usage_metric")
         self.metric_box.addItems(list(METRICS))

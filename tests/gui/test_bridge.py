@@ -89,3 +89,25 @@ def test_event_bridge_delivers_typed_signals_from_other_threads(qtbot: Any) -> N
     t.join()
     qtbot.waitUntil(lambda: len(got) == 3, timeout=3000)
     assert got == [("state", ev.TurnState.THINKING, True), ("level", (-30, -12), True), ("delta", "Hi", True)]
+
+
+def test_input_levels_are_coalesced_to_the_newest_per_frame(qtbot: Any) -> None:
+    """A burst of levels from the capture thread costs a few repaints, and the newest one wins."""
+    bridge = EventBridge()
+    got: list[float] = []
+    bridge.inputLevel.connect(lambda r, p: got.append(r))
+
+    def burst() -> None:
+        for i in range(500):
+            bridge.sink(ev.InputLevel(-60.0 + i * 0.1, -1.0))
+
+    t = threading.Thread(target=burst)
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: bool(got) and abs(got[-1] - (-60.0 + 499 * 0.1)) < 1e-6, timeout=3000)
+    assert bridge.levels_received == 500
+    assert len(got) == bridge.levels_emitted < 20
+    bridge.sink(ev.InputLevel(-20.0, -3.0))
+    bridge.drop_pending_level()  # a reset meter stays at rest: the late level is never drawn
+    qtbot.wait(60)
+    assert got[-1] != -20.0

@@ -11,7 +11,6 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from synthbot_desktop.gui.bridge import EventBridge
-from synthbot_desktop.gui.global_shortcut import describe
 from synthbot_desktop.gui.main_window import MainWindow, format_timings
 from synthbot_desktop.gui.widgets.level_meter import level_fraction
 from synthbot_desktop.pipeline import events as ev
@@ -104,18 +103,3 @@ def test_switchers_and_sessions_reach_the_service(window: Any) -> None:
 
 def test_format_timings() -> None:
     assert format_timings({"first_token": 655.2, "note": "x", "skip": None}) == "first token: 655 ms\nnote: x"
-
-
-@pytest.mark.parametrize(("platform", "env", "available", "backend"), [
-    ("win32", {}, True, "win32-registerhotkey"),
-    ("darwin", {}, False, "macos"),
-    ("linux", {"WAYLAND_DISPLAY": "wayland-0"}, False, "wayland"),
-    ("linux", {"XDG_SESSION_TYPE": "wayland", "DISPLAY": ":0"}, False, "wayland"),
-    ("linux", {"DISPLAY": ":0"}, False, "x11"),
-    ("linux", {}, False, "none"),
-])
-def test_global_shortcut_support_per_platform(platform: str, env: dict[str, str], available: bool,
-                                              backend: str) -> None:
-    support = describe(platform, env)
-    assert (support.available, support.backend) == (available, backend)
-    assert support.available or support.limitation  # every refusal says why and what to do

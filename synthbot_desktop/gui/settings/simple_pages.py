@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QWidget
 
 from synthbot_desktop.app import AppContext
+from synthbot_desktop.gui.global_shortcut import describe
 from synthbot_desktop.gui.settings.base import SettingsPage
 
 STT_MODELS = ("tiny.en", "base", "base.en", "small", "small.en", "medium", "large-v3", "turbo")
@@ -46,6 +47,12 @@ class GeneralPage(SettingsPage):
         keys = self.form("Keyboard and window")
         self.binder.row(keys, "ui.push_to_talk_key", "Push-to-talk key")
         self.binder.row(keys, "ui.global_shortcut", "Global shortcut")
+        support = describe()
+        note = QLabel("Press it in any application to start or stop talking (applies at the next start)."
+                      if support.available else f"Not available here: {support.limitation}.")
+        note.setObjectName("global_shortcut_note")
+        note.setWordWrap(True)
+        keys.addRow("", note)
         self.binder.row(keys, "ui.show_timings", "Show turn timings")
         privacy = self.form("Privacy")
         self.binder.row(privacy, "privacy.keep_recordings", "Keep recordings")
