@@ -112,6 +112,8 @@ class Player:
         dev = self.choice.device
         self.samplerate = int(self._requested_rate or dev.default_samplerate or 48000)
         self.channels = 1 if dev.max_output_channels < 2 else 2
+        self.error = None  # a reopen after a lost device starts clean
+        self._resamplers.clear()  # they convert to the old stream's rate
         try:
             self._stream = sd.OutputStream(device=dev.index, samplerate=self.samplerate, channels=self.channels,
                                            dtype="float32", blocksize=max(1, int(self.samplerate * self.block_ms / 1000)),

@@ -244,6 +244,22 @@ def test_playback_of_several_widths_and_rates_in_one_block() -> None:
         assert a.finished_at is not None and b.finished_at is not None
 
 
+def test_playback_reopened_after_unplug_plays_again() -> None:
+    sd = FakeSD(16000)
+    player = Player(sd=sd).start()
+    try:
+        sd.streams[0].unplug()
+        assert player.error is not None
+        player.close()
+        sd.rate = 48000  # the replacement device runs at another rate
+        player.start()
+        item = player.enqueue(np.full(160, 0.2, dtype=np.float32), sample_rate=16000)
+        assert item.frames == pytest.approx(480, abs=4)  # resampled to the new rate
+        assert np.allclose(sd.streams[1].pull(960)[100:400, 0], 0.2, atol=1e-3)
+    finally:
+        player.close()
+
+
 def test_playback_errors_are_clear() -> None:
     sd = FakeSD(16000)
     player = Player(sd=sd)
