@@ -91,7 +91,7 @@ class ElevenLabsSpeech:
         self.pricing_dir = pricing_dir  # where the user's pricing.toml overrides live
         self._given_client = client
         self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
-        self._limit: asyncio.Semaphore | None = None
+        self._limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self.last_metrics: SpeechMetrics | None = None
         self.voice_fallbacks: set[str] = set()  # voices found missing this session
 
@@ -134,9 +134,15 @@ class ElevenLabsSpeech:
                 log.exception("event sink failed")
 
     def _semaphore(self) -> asyncio.Semaphore:
-        if self._limit is None:  # created lazily: it binds to the running loop
-            self._limit = asyncio.Semaphore(max(1, self.options.concurrency))
-        return self._limit
+        """The concurrency limit for the running loop: a semaphore binds to the loop it first
+        waits on, and like the HTTP clients this provider may serve a second loop later."""
+        loop = asyncio.get_running_loop()
+        limit = self._limits.get(loop)
+        if limit is None:
+            for old in [lp for lp in self._limits if lp.is_closed()]:
+                del self._limits[old]
+            limit = self._limits[loop] = asyncio.Semaphore(max(1, self.options.concurrency))
+        return limit
 
     async def stream(self, request: SpeechRequest) -> AsyncIterator[AudioChunk]:
         """Audio for ``request`` as PCM chunks; nothing (and no request) for blank text."""

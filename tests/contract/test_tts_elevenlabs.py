@@ -235,6 +235,22 @@ def test_read_timeout_after_audio_is_a_cut_not_a_retry(fake: FakeElevenLabs) -> 
     assert len(fake.state.streams) == 1 and usage[-1].success is False
 
 
+def test_one_provider_serves_a_second_event_loop_under_contention(fake: FakeElevenLabs) -> None:
+    """The GUI and CLI may drive one provider from a fresh loop: its concurrency limit must follow."""
+    fake.state.chunk_delay = 0.02
+    provider, _, _ = make(fake, concurrency=1)
+
+    async def two_at_once() -> list[int]:
+        async def one(text: str) -> int:
+            return sum(len(c.pcm) for c in await collect(provider.stream(SpeechRequest(text))))
+
+        return list(await asyncio.gather(one("First sentence."), one("Second sentence.")))
+
+    assert all(run(two_at_once()))
+    assert all(run(two_at_once()))  # a new loop: the old one's semaphore must not be reused
+    assert len(fake.state.streams) == 4
+
+
 def test_cancellation_closes_the_stream_at_once(fake: FakeElevenLabs) -> None:
     fake.state.chunk_bytes = 2400
     fake.state.chunk_delay = 0.05  # 20 chunks -> ~1 s if read to the end
