@@ -141,14 +141,17 @@ def _padded_jfk(tmp_path: Path) -> Path:
 
 @pytest.mark.audio
 @pytest.mark.parametrize("fakes", [LONG_REPLY], indirect=True)
+@pytest.mark.parametrize("headphones", [True, False], ids=["headphones", "speakers"])
 def test_barge_in_on_the_virtual_mic(app_env: dict[str, str], fakes: dict[str, str], tmp_path: Path,
-                                     virtual_audio) -> None:  # type: ignore[no-untyped-def]
+                                     virtual_audio, headphones: bool) -> None:  # type: ignore[no-untyped-def]
     db_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     utt = _padded_jfk(tmp_path)
     env = _env(app_env, fakes, db_url)
     env["SYNTHBOT_SET__audio__silence_ms"] = "1000"  # jfk.flac pauses between phrases: one utterance
-    # the virtual speaker does not leak into the virtual mic: no echo, so headphones mode (normal threshold)
-    app = subprocess.Popen(_cli("talk", "--mic", "--headphones", "--provider", "openai", "--engine", "elevenlabs", "--json"),
+    # Without --headphones the echo guard is on: the onset is found at the normal threshold and only
+    # the confirmation needs audio.vad_threshold_during_playback, so "And so" must still be captured.
+    flags = ["--headphones"] if headphones else []
+    app = subprocess.Popen(_cli("talk", "--mic", *flags, "--provider", "openai", "--engine", "elevenlabs", "--json"),
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(app.stderr.readline, "")), daemon=True)  # type: ignore[union-attr]
