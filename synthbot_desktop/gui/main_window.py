@@ -262,11 +262,17 @@ class MainWindow(QMainWindow):
         self.voice_box.clear()
         self.voice_box.addItem("Piper — Joe (offline)", PIPER_VOICE)
         el_voice = str(s.get("tts.elevenlabs.voice_id"))
-        self.voice_box.addItem(f"ElevenLabs — {el_voice}", f"elevenlabs:{el_voice}")
+        # The name comes from the cached catalog (a DB read, off the GUI thread); until then a
+        # neutral label, never the bare id.
+        self.voice_box.addItem("ElevenLabs — …", f"elevenlabs:{el_voice}")
+        self.voice_box.setItemData(1, f"voice id {el_voice}", Qt.ItemDataRole.ToolTipRole)
         engine = str(s.get("tts.engine"))
         self.voice_box.setCurrentIndex(0 if engine == "piper" else 1)
         self.voice_box.blockSignals(False)
-        run_job(self._voice_catalog, self._fill_voices, lambda e: log.info("voice catalog unavailable: %s", e))
+        from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
+
+        CATALOG_SIGNALS.changed.connect(self._fill_voices)
+        run_job(self._voice_catalog, self._fill_voices, self._no_catalog)
 
     def _fill_models(self, provider: str) -> None:
         model = str(self.ctx.settings.get(f"providers.{provider}.model"))
@@ -276,26 +282,31 @@ class MainWindow(QMainWindow):
         self.model_box.setCurrentText(model)
         self.model_box.blockSignals(False)
 
-    def _voice_catalog(self) -> list[tuple[str, str]]:
-        from sqlalchemy import select
-
-        from synthbot_desktop.storage.models import AvailableVoice
+    def _voice_catalog(self) -> list[Any]:
+        from synthbot_desktop.storage.voices import list_voices
 
         with self.ctx.db.session() as s:
-            rows = s.execute(select(AvailableVoice.voice_id, AvailableVoice.name)
-                             .where(AvailableVoice.provider == "elevenlabs").order_by(AvailableVoice.name))
-            return [(str(v), str(n)) for v, n in rows]
+            return list_voices(s, "elevenlabs")
 
-    def _fill_voices(self, voices: list[tuple[str, str]]) -> None:
+    def _no_catalog(self, error: BaseException) -> None:
+        log.info("voice catalog unavailable: %s", error)
+        self._fill_voices([])
+
+    def _fill_voices(self, voices: list[Any]) -> None:
+        """Name every ElevenLabs voice from the catalog; one not (yet) in it is shown by its id."""
         current = self.voice_box.currentData()
         self.voice_box.blockSignals(True)
-        for voice_id, name in voices:
-            data = f"elevenlabs:{voice_id}"
-            i = self.voice_box.findData(data)
-            if i >= 0:
-                self.voice_box.setItemText(i, f"ElevenLabs — {name}")
-            else:
-                self.voice_box.addItem(f"ElevenLabs — {name}", data)
+        names = {v.voice_id: v.name for v in voices}
+        for v in voices:
+            data = f"elevenlabs:{v.voice_id}"
+            if self.voice_box.findData(data) < 0:
+                self.voice_box.addItem("", data)
+        for i in range(self.voice_box.count()):
+            engine, _, voice_id = str(self.voice_box.itemData(i)).partition(":")
+            if engine == "elevenlabs":
+                name = names.get(voice_id)
+                self.voice_box.setItemText(i, f"ElevenLabs — {name}" if name else f"ElevenLabs — voice {voice_id}")
+                self.voice_box.setItemData(i, f"voice id {voice_id}", Qt.ItemDataRole.ToolTipRole)
         self.voice_box.setCurrentIndex(max(0, self.voice_box.findData(current)))
         self.voice_box.blockSignals(False)
 
@@ -461,4 +472,3 @@ class MainWindow(QMainWindow):
 
 
 __all__ = ["MainWindow", "format_timings"]
-_ = Qt  # keep the import for type checkers of subclasses

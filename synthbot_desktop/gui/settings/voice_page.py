@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -34,6 +34,15 @@ from synthbot_desktop.redaction import redact
 from synthbot_desktop.tts.base import VoiceSettings
 
 log = logging.getLogger(__name__)
+
+
+class VoiceCatalogSignals(QObject):
+    """App-wide news that the cached voice catalog changed (the main window's switcher listens)."""
+
+    changed = Signal(object)  # list[CatalogVoice]
+
+
+CATALOG_SIGNALS = VoiceCatalogSignals()
 
 # name, label, min, max, default (ElevenLabs ranges)
 SLIDERS = (
@@ -269,6 +278,7 @@ class VoicePage(SettingsPage):
 
     def _refreshed(self, catalog: list[Any]) -> None:
         self._catalog = catalog
+        CATALOG_SIGNALS.changed.emit(list(catalog))
         self._filter(self.search.text())
         self.status.setText(f"{len(catalog)} voices.")
 
