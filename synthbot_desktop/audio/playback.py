@@ -48,6 +48,9 @@ class PlaybackItem:
     cancelled: bool = False
     done: threading.Event = field(default_factory=threading.Event)
     _callbacks: list[Callable[[PlaybackItem], None]] = field(default_factory=list)
+    # Guards done+callbacks together: without it a callback added while the audio thread
+    # finishes the item could be appended after the thread looked, and never run.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def seconds(self) -> float:
@@ -62,10 +65,12 @@ class PlaybackItem:
 
     def add_done_callback(self, fn: Callable[[PlaybackItem], None]) -> None:
         """Run ``fn(item)`` on the player's notifier thread when the item finished or was dropped."""
-        if self.done.is_set():
+        with self._lock:
+            finished = self.done.is_set()
+            if not finished:
+                self._callbacks.append(fn)
+        if finished:
             fn(self)
-        else:
-            self._callbacks.append(fn)
 
 
 @dataclass(frozen=True)
@@ -265,8 +270,10 @@ class Player:
             self.stop()
 
     def _post(self, item: PlaybackItem) -> None:
-        item.done.set()
-        if item._callbacks:
+        with item._lock:  # uncontended except in the rare add-while-finishing case
+            item.done.set()
+            notify = bool(item._callbacks)
+        if notify:
             with self._notify_cv:
                 self._notify.append(item)
                 self._notify_cv.notify()

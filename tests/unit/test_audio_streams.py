@@ -276,3 +276,30 @@ def test_playback_errors_are_clear() -> None:
             player.enqueue(np.zeros(10, dtype=np.float32), sample_rate=16000)
     finally:
         player.close()
+
+
+def test_done_callback_added_while_the_item_finishes_always_runs() -> None:
+    """Race between add_done_callback and the audio thread finishing the item."""
+    import threading as _t
+
+    from synthbot_desktop.audio.playback import PlaybackItem, Player
+
+    player = Player.__new__(Player)  # only _post's bookkeeping is exercised
+    player._notify_cv = _t.Condition()
+    from collections import deque
+
+    player._notify = deque()
+    for _ in range(300):
+        item = PlaybackItem.__new__(PlaybackItem)
+        item.done = _t.Event()
+        item._callbacks = []
+        item._lock = _t.Lock()
+        ran: list[int] = []
+        t = _t.Thread(target=player._post, args=(item,))
+        t.start()
+        item.add_done_callback(lambda _i, ran=ran: ran.append(1))
+        t.join()
+        queued = item in player._notify
+        # either it ran at once (already done) or it was queued for the notifier thread
+        assert ran == [1] or queued
+        player._notify.clear()
