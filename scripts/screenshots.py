@@ -40,11 +40,12 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="synthbot-shots-"))
     llm = start_fake_llm("openai", "Sure! Lisbon is the capital of Portugal. It sits on seven hills by the "
-                         "Tagus river, and its trams are famous.", first_token_delay=0.2, tokens_per_second=30)
+                         "Tagus river, and its trams are famous.", first_token_delay=0.2, tokens_per_second=15)
     el = start_fake_elevenlabs()
     os.environ.update({"SYNTHBOT_CONFIG_DIR": str(tmp / "config"), "SYNTHBOT_DATA_DIR": str(tmp / "data"),
                        "SYNTHBOT_OPENAI_BASE_URL": base_url("openai", llm), "SYNTHBOT_ELEVENLABS_BASE_URL": el.url,
-                       "SYNTHBOT_SET__LLM__PROVIDER": "openai", "SYNTHBOT_SET__AUDIO__MODE": "push_to_talk"})
+                       "SYNTHBOT_SET__LLM__PROVIDER": "openai", "SYNTHBOT_SET__AUDIO__MODE": "push_to_talk",
+                       "SYNTHBOT_SET__TTS__ELEVENLABS__VOICE_ID": "FAKEvoice000000000001"})  # "Rachel" in the fake
     store = MemoryKeyring()
     store.set_password("synthbot-desktop", "openai", "sk-screenshot-0000")
     store.set_password("synthbot-desktop", "elevenlabs", FAKE_API_KEY)
@@ -62,7 +63,10 @@ def main() -> int:
     ctx = gui.ctx
     import asyncio
 
-    asyncio.run(voice_service.refresh_catalog(ctx))  # the fake's voice catalog, for the voice page
+    from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
+
+    # The fake's voice catalog, for the voice page; announced as the settings page's refresh does.
+    CATALOG_SIGNALS.changed.emit(asyncio.run(voice_service.refresh_catalog(ctx)))
     now = dt.datetime.now(dt.UTC)
     with ctx.db.session() as s:
         for day in range(7):
@@ -81,13 +85,13 @@ def main() -> int:
     w.input.setText("What's the capital of Portugal?")
     w.send_typed()
     deadline = time.monotonic() + 30
-    while w.state != ev.TurnState.IDLE or len(w.conversation.bubbles()) < 2:
+    while w.state != ev.TurnState.IDLE or len(w.conversation.bubbles()) < 2:  # ~2 s at 15 tokens/s
         if time.monotonic() > deadline:
             raise SystemExit("the conversation did not finish")
         pump(app, 0.05)
     w.input.setText("And how many people live there?")
     w.send_typed()
-    pump(app, 1.2)  # mid-stream: the reply is still coming in
+    pump(app, 0.7)  # mid-stream: the reply is still coming in
     gui.bridge.sink(ev.InputLevel(-22.0, -9.0))
     pump(app, 0.2)
     w.grab().save(str(OUT / "main-window.png"))
@@ -107,6 +111,8 @@ def main() -> int:
     w.grab().save(str(OUT / "usage.png"))
     w.tabs.setCurrentWidget(gui.history)
     pump(app, 1.5)
+    gui.history.table.selectRow(0)  # the preview pane shows the conversation
+    pump(app, 1.0)
     w.grab().save(str(OUT / "history.png"))
     gui.close()
     llm.stop()

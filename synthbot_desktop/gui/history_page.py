@@ -58,7 +58,11 @@ class HistoryPage(QWidget):
         self.table = QTableWidget(0, 3)
         self.table.setObjectName("history_table")
         self.table.setHorizontalHeaderLabels(["Conversation", "Last message", "Messages"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for section in (1, 2):  # "2026-11-23 11:27" on one line, never wrapped or cut
+            header.setSectionResizeMode(section, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setWordWrap(False)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)

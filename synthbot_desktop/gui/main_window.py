@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self._timings: dict[str, dict[str, Any]] = {}
         self._typed: list[str] = []
         self._tray: QSystemTrayIcon | None = None
+        self._voice_names: dict[str, str] = {}
         self.setWindowTitle("SynthBot")
         self.setWindowIcon(app_icon())
         self.resize(980, 720)
@@ -155,6 +156,7 @@ class MainWindow(QMainWindow):
         self.voice_box = QComboBox()
         self.voice_box.setObjectName("voice_box")
         self.voice_box.setMinimumWidth(180)
+        self.voice_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # names are never cut
         self.voice_box.setToolTip("Who speaks")
         self.new_button = QPushButton("New conversation")
         self.new_button.setObjectName("new_session")
@@ -296,7 +298,9 @@ class MainWindow(QMainWindow):
         """Name every ElevenLabs voice from the catalog; one not (yet) in it is shown by its id."""
         current = self.voice_box.currentData()
         self.voice_box.blockSignals(True)
-        names = {v.voice_id: v.name for v in voices}
+        # Names only accumulate: a start-up read that raced a catalog refresh must not undo it.
+        self._voice_names.update({v.voice_id: v.name for v in voices})
+        names = self._voice_names
         for v in voices:
             data = f"elevenlabs:{v.voice_id}"
             if self.voice_box.findData(data) < 0:
@@ -305,7 +309,8 @@ class MainWindow(QMainWindow):
             engine, _, voice_id = str(self.voice_box.itemData(i)).partition(":")
             if engine == "elevenlabs":
                 name = names.get(voice_id)
-                self.voice_box.setItemText(i, f"ElevenLabs — {name}" if name else f"ElevenLabs — voice {voice_id}")
+                short = voice_id if len(voice_id) <= 10 else voice_id[:8] + "…"  # the tooltip has it whole
+                self.voice_box.setItemText(i, f"ElevenLabs — {name}" if name else f"ElevenLabs — voice {short}")
                 self.voice_box.setItemData(i, f"voice id {voice_id}", Qt.ItemDataRole.ToolTipRole)
         self.voice_box.setCurrentIndex(max(0, self.voice_box.findData(current)))
         self.voice_box.blockSignals(False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
+
 from synthbot_desktop.storage.voices import CatalogVoice, replace_catalog
 
 
@@ -20,8 +22,10 @@ def test_names_come_from_the_cached_catalog_off_the_gui_thread(gui: Any, qtbot: 
     ctx = gui.ctx
     voice = str(ctx.settings.get("tts.elevenlabs.voice_id"))
     # Not in the catalog yet: once the DB answered, the id is shown as such (never a stale guess).
-    qtbot.waitUntil(lambda: "…" not in _el_text(gui.window), timeout=5000)
-    assert _el_text(gui.window) == f"ElevenLabs — voice {voice}"
+    qtbot.waitUntil(lambda: _el_text(gui.window) != "ElevenLabs — …", timeout=5000)
+    assert _el_text(gui.window) == f"ElevenLabs — voice {voice[:8]}…"
+    box = gui.window.voice_box
+    assert voice in str(box.itemData(box.findData(f"elevenlabs:{voice}"), Qt.ItemDataRole.ToolTipRole))
 
     with ctx.db.session() as s:
         replace_catalog(s, "elevenlabs", [CatalogVoice("elevenlabs", voice, "Rachel"),
@@ -31,7 +35,7 @@ def test_names_come_from_the_cached_catalog_off_the_gui_thread(gui: Any, qtbot: 
     # A new start: the name, read from the DB in a worker, replaces the placeholder.
     window = MainWindow(ctx, gui.talk, gui.bridge)
     qtbot.addWidget(window)
-    assert "…" in _el_text(window) or _el_text(window) == "ElevenLabs — Rachel"
+    assert _el_text(window) in ("ElevenLabs — …", "ElevenLabs — Rachel")
     qtbot.waitUntil(lambda: _el_text(window) == "ElevenLabs — Rachel", timeout=5000)
     assert window.voice_box.findData("elevenlabs:v-other") > 0
     window.close()
