@@ -116,4 +116,6 @@ def test_default_silence_uses_the_early_transcription(whisper: Any) -> None:
     t = answered[0].timings
     # Whisper ran during the 600 ms silence wait: the transcript was ready (almost) at the endpoint
     assert t["transcript_ready"] - t["endpoint_detected"] < 100, t
-    assert t["transcript_ready"] < 700, t
+    # ...so it came ~600 ms (the silence) + window granularity after speech end; transcribing only
+    # at the endpoint would add Whisper's ~400 ms on top of that.
+    assert t["transcript_ready"] < 800, t
