@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 
 from synthbot_desktop.errors import ProviderError, SynthbotError
@@ -49,6 +50,18 @@ from synthbot_desktop.tts.base import AudioChunk, SpeechProvider, SpeechRequest,
 log = logging.getLogger(__name__)
 
 STT_PROVIDER = "local-whisper"
+LOCAL_PROVIDERS = frozenset({STT_PROVIDER, "piper"})
+
+
+def _speech_engine_and_model(speech: Any, configured_model: str | None) -> tuple[str, str | None]:
+    """Who actually spoke the last chunk (a fallback wrapper may have switched to Piper) and with
+    which model, for the usage row and its price."""
+    engine = getattr(speech, "last_engine", None) or getattr(speech, "name", "tts")
+    if engine == "piper":
+        piper = getattr(speech, "secondary", None) if getattr(speech, "name", None) != "piper" else speech
+        return engine, str(getattr(getattr(piper, "options", None), "voice", None) or "piper")
+    primary = getattr(speech, "primary", speech)
+    return engine, configured_model or getattr(getattr(primary, "options", None), "model_id", None)
 TIMING_KEYS = ("speech_end", "endpoint_detected", "transcript_ready", "first_token", "first_chunk",
                "first_audio_byte", "first_sample_played", "llm_done", "done")
 
@@ -315,7 +328,7 @@ class _Turn:
         self.usage.append(UsageRecord(
             provider=STT_PROVIDER, endpoint="transcribe", model=t.model, audio_seconds=round(t.audio_seconds, 3),
             latency_ms=latency_ms, session_id=self.e.conversation.session_id, message_uid=self.user_uid,
-            cost_usd=None))
+            cost_usd=Decimal(0)))  # local transcription costs nothing (a known zero, not "unknown")
 
     async def _llm(self, messages: list[ChatMessage], chunk_q: asyncio.Queue[SpeechChunk | None]) -> None:
         e = self.e
@@ -395,8 +408,15 @@ class _Turn:
                    error: SynthbotError | None) -> None:
         e = self.e
         info = getattr(error, "info", None)
+        engine, model = _speech_engine_and_model(e.speech, e.config.tts_model_id)
+        if engine in LOCAL_PROVIDERS:
+            cost: Decimal | None = Decimal(0)  # runs on this computer: free, and known to be
+        elif error is None and e.config.prices is not None:
+            cost = e.config.prices.characters_cost(engine, model, len(chunk.text))
+        else:
+            cost = None
         self.usage.append(UsageRecord(
-            provider=getattr(e.speech, "name", "tts"), endpoint="text-to-speech", model=e.config.tts_model_id,
+            provider=engine, endpoint="text-to-speech", model=model, cost_usd=cost,
             characters=len(chunk.text), audio_seconds=round(seconds, 3), ttfb_ms=ttfb,
             latency_ms=(e.clock() - started) * 1000.0, success=error is None,
             error_kind=getattr(getattr(info, "kind", None), "value", "tts" if error else None),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 
 import numpy as np
@@ -263,3 +264,42 @@ def test_context_prompt_and_history_feed_the_next_turn() -> None:
     asyncio.run(engine.run_turn(UserInput(audio=AUDIO)))
     sent = engine.chat.calls[0]  # type: ignore[attr-defined]
     assert [m.content for m in sent] == ["earlier", "answer", "what is the plan"]
+
+
+def test_usage_rows_carry_speech_model_and_costs() -> None:
+    """Local STT is a known zero; ElevenLabs chunks are priced by characters with the model that spoke;
+    a chunk the fallback spoke with Piper is a known zero too."""
+    from decimal import Decimal
+
+    from synthbot_desktop.pricing import load_prices
+
+    class Options:
+        model_id = "eleven_flash_v2_5"
+
+    class ElevenLike(FakeSpeech):
+        name = "elevenlabs"
+        options = Options()
+
+    speech = ElevenLike(delay=0.0)
+    engine, _out, rec, _events = make(speech=speech, realtime=False)
+    engine.config = dataclasses.replace(engine.config, prices=load_prices(None))
+    asyncio.run(engine.run_turn(UserInput(audio=AUDIO)))
+    usage = rec.units[0].usage
+    stt = usage[0]
+    assert stt.provider == "local-whisper" and stt.cost_usd == Decimal(0)
+    tts = [u for u in usage if u.provider == "elevenlabs"]
+    assert tts and all(u.model == "eleven_flash_v2_5" for u in tts)
+    expected = load_prices(None).characters_cost("elevenlabs", "eleven_flash_v2_5", tts[0].characters)
+    assert expected is not None and expected > 0 and tts[0].cost_usd == expected
+
+    class Piperish:
+        class options:
+            voice = "joe-us"
+
+    speech.last_engine = "piper"  # type: ignore[attr-defined]  # what FallbackSpeech reports
+    speech.secondary = Piperish()  # type: ignore[attr-defined]
+    engine2, _o, rec2, _e = make(speech=speech, realtime=False)
+    asyncio.run(engine2.run_turn(UserInput(audio=AUDIO)))
+    piper_rows = [u for u in rec2.units[0].usage if u.endpoint == "text-to-speech"]
+    assert piper_rows and all(u.provider == "piper" and u.model == "joe-us" and u.cost_usd == Decimal(0)
+                              for u in piper_rows)
