@@ -56,7 +56,7 @@ LOCAL_PROVIDERS = frozenset({STT_PROVIDER, "piper"})
 def _speech_engine_and_model(speech: Any, configured_model: str | None) -> tuple[str, str | None]:
     """Who actually spoke the last chunk (a fallback wrapper may have switched to Piper) and with
     which model, for the usage row and its price."""
-    engine = getattr(speech, "last_engine", None) or getattr(speech, "name", "tts")
+    engine = str(getattr(speech, "last_engine", None) or getattr(speech, "name", "tts"))
     if engine == "piper":
         piper = getattr(speech, "secondary", None) if getattr(speech, "name", None) != "piper" else speech
         return engine, str(getattr(getattr(piper, "options", None), "voice", None) or "piper")
