@@ -228,6 +228,7 @@ class EventBridge(QObject):
     turnTimings = Signal(object)
     error = Signal(object)  # ev.ErrorEvent
     sessionChanged = Signal(object)
+    turnRetracted = Signal(object)  # ev.TurnRetracted: the user kept talking; remove that turn's bubbles
 
     _incoming = Signal(object)
     _levelReady = Signal()
@@ -254,6 +255,7 @@ class EventBridge(QObject):
             ev.TurnTimings: self.turnTimings.emit,
             ev.ErrorEvent: self.error.emit,
             ev.SessionChanged: self.sessionChanged.emit,
+            ev.TurnRetracted: self.turnRetracted.emit,
         }
 
     def sink(self, event: ev.Event) -> None:

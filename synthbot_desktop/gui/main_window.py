@@ -411,6 +411,7 @@ class MainWindow(QMainWindow):
         b.inputLevel.connect(self._on_level)
         b.partialTranscript.connect(lambda e: self.conversation.show_partial(e.text))
         b.finalTranscript.connect(self._on_final)
+        b.turnRetracted.connect(lambda e: self.conversation.remove_turn(e.turn_id))
         b.assistantDelta.connect(lambda e: self.conversation.append_assistant(e.turn_id, e.text))
         b.assistantDone.connect(self._on_done)
         b.turnTimings.connect(self._on_timings)
@@ -435,7 +436,8 @@ class MainWindow(QMainWindow):
             self._typed.remove(event.text)
             return
         if event.text.strip():
-            self.conversation.add_user(event.text)
+            bubble = self.conversation.add_user(event.text)
+            bubble.setProperty("turn_id", event.turn_id)  # so a withdrawn turn can be taken back
 
     def _on_done(self, event: ev.AssistantDone) -> None:
         bubble = self.conversation.finish_assistant(event.turn_id, event.text, interrupted=event.interrupted,
@@ -449,7 +451,7 @@ class MainWindow(QMainWindow):
         if not self.ctx.settings.get("ui.show_timings"):
             return
         for bubble in self.conversation.bubbles():
-            if bubble.property("turn_id") == event.turn_id:
+            if bubble.role == "assistant" and bubble.property("turn_id") == event.turn_id:
                 bubble.setToolTip(format_timings(event.timings))
                 return
         self._timings[event.turn_id] = dict(event.timings)

@@ -130,7 +130,8 @@ class PipelineTalkService:
         from synthbot_desktop.llm.registry import create_chat_provider
         from synthbot_desktop.pipeline.adapters import WhisperTranscriber
         from synthbot_desktop.pipeline.session import resume_session, start_session
-        from synthbot_desktop.pipeline.turn import TurnConfig, TurnEngine
+        from synthbot_desktop.pipeline.settings_map import turn_config
+        from synthbot_desktop.pipeline.turn import TurnEngine
         from synthbot_desktop.pricing import load_prices
         from synthbot_desktop.tts.registry import create_speech_provider
 
@@ -167,15 +168,8 @@ class PipelineTalkService:
                 voice_id=voice_id if engine_name == "elevenlabs" else None, persona_id=self.persona_id,
                 system_prompt=system_prompt)
             self.session_id = self._conv.session_id
-        language = str(s.get("stt.language"))
-        config = TurnConfig(
-            language=None if language == "auto" else language, use_context_prompt=bool(s.get("stt.use_context_prompt")),
-            temperature=temperature, max_tokens=int(s.get("llm.max_tokens")),
-            context_chars=int(s.get("llm.context_tokens")) * 4,
-            first_chunk_min_chars=int(s.get("pipeline.first_chunk_min_chars")),
-            chunk_max_chars=int(s.get("pipeline.chunk_max_chars")),
-            voice_id=voice_id if engine_name == "elevenlabs" else None,
-            prices=await asyncio.to_thread(load_prices, ctx.paths.config_dir))
+        config = turn_config(s, prices=await asyncio.to_thread(load_prices, ctx.paths.config_dir),
+                             voice_id=voice_id if engine_name == "elevenlabs" else None, temperature=temperature)
         recorder = await asyncio.to_thread(lambda: ctx.recorder)
         self._engine = TurnEngine(conversation=self._conv, chat=self._chat,
                                   stt=WhisperTranscriber(self._whisper) if self._whisper is not None else None,
@@ -268,18 +262,17 @@ class PipelineTalkService:
         self._track(engine.start_turn(UserInput(audio=audio, speech_end=time.monotonic())))
 
     async def _hands_free(self) -> None:
-        from synthbot_desktop.audio.vad import Endpointer, EndpointerConfig
-        from synthbot_desktop.pipeline.voice_loop import LoopConfig, VoiceLoop
+        from synthbot_desktop.audio.vad import Endpointer
+        from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config
+        from synthbot_desktop.pipeline.voice_loop import VoiceLoop
 
         if self._loop_task is not None and not self._loop_task.done():
             return
         s = self.ctx.settings
         mic = await self._ensure_mic()
         engine = await self._ensure_engine(need_stt=True)
-        endpointer = Endpointer(EndpointerConfig.from_settings(s))
-        cfg = LoopConfig(barge_in=bool(s.get("audio.barge_in")), headphones=bool(s.get("audio.headphones")),
-                         threshold=float(s.get("audio.vad_threshold")),
-                         threshold_during_playback=float(s.get("audio.vad_threshold_during_playback")))
+        endpointer = Endpointer(endpointer_config(s))
+        cfg = loop_config(s)
         self._voice_loop = VoiceLoop(engine, mic, endpointer, config=cfg, sink=self.sink)
         self._loop_task = asyncio.get_running_loop().create_task(self._voice_loop.run())
 

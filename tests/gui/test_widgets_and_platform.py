@@ -103,3 +103,19 @@ def test_switchers_and_sessions_reach_the_service(window: Any) -> None:
 
 def test_format_timings() -> None:
     assert format_timings({"first_token": 655.2, "note": "x", "skip": None}) == "first token: 655 ms\nnote: x"
+
+
+def test_withdrawn_turn_leaves_the_conversation(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from synthbot_desktop.gui.widgets.conversation import ConversationView
+
+    view = ConversationView()
+    qtbot.addWidget(view)
+    kept = view.add_user("What is the weather")
+    kept.setProperty("turn_id", "t1")
+    view.finish_assistant("t1", "Sunny.").setProperty("turn_id", "t1")
+    piece = view.add_user("And so my fellow Americans")
+    piece.setProperty("turn_id", "t2")
+    view.append_assistant("t2", "Well")
+    assert view.remove_turn("t2") == 2
+    assert [b.text() for b in view.bubbles()] == ["What is the weather", "Sunny."]
+    assert view.remove_turn("nope") == 0

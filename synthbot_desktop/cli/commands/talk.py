@@ -25,7 +25,8 @@ from synthbot_desktop.errors import UsageError
 from synthbot_desktop.pipeline.events import AssistantDone, ErrorEvent, Event, FinalTranscript
 from synthbot_desktop.pipeline.memory_output import MemoryOutput
 from synthbot_desktop.pipeline.session import ConversationState, resume_session, start_session
-from synthbot_desktop.pipeline.turn import TurnConfig, TurnEngine, TurnResult, UserInput
+from synthbot_desktop.pipeline.settings_map import turn_config
+from synthbot_desktop.pipeline.turn import TurnEngine, TurnResult, UserInput
 
 log = logging.getLogger(__name__)
 
@@ -108,15 +109,7 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
                                        system_prompt=system_prompt)
     recorder = ctx.recorder
     await load
-    language = str(s.get("stt.language"))
-    config = TurnConfig(
-        language=None if language == "auto" else language, use_context_prompt=bool(s.get("stt.use_context_prompt")),
-        temperature=float(s.get("llm.temperature")), max_tokens=int(s.get("llm.max_tokens")),
-        context_chars=int(s.get("llm.context_tokens")) * 4,
-        first_chunk_min_chars=int(s.get("pipeline.first_chunk_min_chars")),
-        chunk_max_chars=int(s.get("pipeline.chunk_max_chars")),
-        first_chunk_max_words=int(s.get("pipeline.first_chunk_max_words")), voice_id=args.voice,
-        prices=load_prices(ctx.paths.config_dir))
+    config = turn_config(s, prices=load_prices(ctx.paths.config_dir), voice_id=args.voice)
     engine = TurnEngine(conversation=conv, chat=chat, stt=WhisperTranscriber(whisper), speech=speech, output=output,
                         recorder=recorder, sink=_stderr_events, config=config)
     return engine, whisper
@@ -169,20 +162,15 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
 
 async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngine) -> int:
     from synthbot_desktop.audio.capture import MicrophoneStream
-    from synthbot_desktop.audio.vad import Endpointer, EndpointerConfig
-    from synthbot_desktop.pipeline.voice_loop import LoopConfig, VoiceLoop
+    from synthbot_desktop.audio.vad import Endpointer
+    from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config
+    from synthbot_desktop.pipeline.voice_loop import VoiceLoop
 
     s = ctx.settings
-    pause_ms = int(s.get("pipeline.speculative_pause_ms"))
-    endpointer = Endpointer(EndpointerConfig.from_settings(s, silence_ms=args.silence_ms, pause_ms=pause_ms))
+    endpointer = Endpointer(endpointer_config(s, silence_ms=args.silence_ms))
     device = str(s.get("audio.input_device")) or None
     mic = await asyncio.to_thread(lambda: MicrophoneStream(device).start())
-    cfg = LoopConfig(
-        barge_in=bool(s.get("audio.barge_in")) if args.barge_in is None else args.barge_in,
-        headphones=bool(s.get("audio.headphones")) if args.headphones is None else True,
-        threshold=float(s.get("audio.vad_threshold")),
-        threshold_during_playback=float(s.get("audio.vad_threshold_during_playback")), max_turns=args.turns,
-        incomplete_hold_ms=int(s.get("pipeline.incomplete_turn_hold_ms")))
+    cfg = loop_config(s, barge_in=args.barge_in, headphones=True if args.headphones else None, max_turns=args.turns)
 
     def announce(event: Event) -> None:
         _stderr_events(event)

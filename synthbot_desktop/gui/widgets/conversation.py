@@ -101,6 +101,22 @@ class ConversationView(QScrollArea):
         self._partial = None
         self.placeholder.show()
 
+    def remove_turn(self, turn_id: str) -> int:
+        """Take a withdrawn turn off the screen (its words come back in the merged turn that follows)."""
+        gone = [b for b in self._bubbles if b.property("turn_id") == turn_id]
+        open_bubble = self._open.pop(turn_id, None)
+        if open_bubble is not None and open_bubble not in gone:
+            gone.append(open_bubble)
+        for bubble in gone:
+            self._bubbles.remove(bubble)
+            holder = bubble.parentWidget()
+            if holder is not None:
+                holder.hide()
+                holder.deleteLater()
+        if not self._bubbles:
+            self.placeholder.show()
+        return len(gone)
+
     # Streaming -----------------------------------------------------------------------------
     def show_partial(self, text: str) -> None:
         """What the user is saying, as far as heard; replaced by the final transcript."""
@@ -147,4 +163,5 @@ class ConversationView(QScrollArea):
         bar = self.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 40
         if at_bottom:
-            QTimer.singleShot(0, lambda: bar.setValue(bar.maximum()))
+            # The scroll bar is the timer's context: a view closed before the timer fires cancels it.
+            QTimer.singleShot(0, bar, lambda: bar.setValue(bar.maximum()))
