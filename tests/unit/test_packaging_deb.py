@@ -7,33 +7,19 @@ and build a real .deb with dpkg-deb when it is available, reading it back with d
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import shutil
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.support.packaging_modules import load
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load(name: str) -> ModuleType:
-    sys.path.insert(0, str(ROOT / "packaging"))
-    try:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "packaging" / f"{name}.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(ROOT / "packaging"))
-
-
-deb = _load("deb")
+deb = load("deb")
 
 
 @pytest.mark.parametrize(

@@ -7,31 +7,17 @@ desktop. These tests pin both sides, including against the real PySide6 install.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.support.packaging_modules import load
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load(name: str) -> ModuleType:
-    # packaging/ is not a Python package (the name would shadow PyPA's `packaging`).
-    sys.path.insert(0, str(ROOT / "packaging"))
-    try:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "packaging" / f"{name}.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(ROOT / "packaging"))
-
-
-bh = _load("build_helpers")
+bh = load("build_helpers")
 
 QT = "PySide6/Qt"
 
