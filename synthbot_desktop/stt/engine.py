@@ -18,6 +18,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,8 +183,11 @@ class WhisperEngine:
         return model is not None and getattr(model, "model", None) is not None and not model.model.is_multilingual
 
     def transcribe(self, audio: np.ndarray, *, language: str | None = None, prompt: str | None = None,
-                   live: bool = False) -> Transcript:
+                   live: bool = False, on_progress: Callable[[float, float], None] | None = None) -> Transcript:
         """Transcribe float32 mono 16 kHz samples. Thread-safe; loads the model on first use.
+
+        ``on_progress(seconds_done, seconds_total)`` is called after each decoded segment, so long
+        recordings can show progress.
 
         ``live=True`` is for utterances cut by the endpointer (a few seconds, one turn): no timestamp
         tokens and no conditioning on the previous 30 s window, which cost decode steps and buy
@@ -212,7 +216,11 @@ class WhisperEngine:
             raw_segments, info = self._model.transcribe(samples, language=lang, beam_size=self.options.beam_size,
                                                         initial_prompt=prompt or None,
                                                         vad_filter=self.options.vad_filter, **extra)
-            segments = [Segment(s.start, s.end, s.text.strip(), s.avg_logprob, s.no_speech_prob) for s in raw_segments]
+            segments = []
+            for raw in raw_segments:  # a generator: Whisper decodes window by window as we iterate
+                segments.append(Segment(raw.start, raw.end, raw.text.strip(), raw.avg_logprob, raw.no_speech_prob))
+                if on_progress is not None:
+                    on_progress(min(raw.end, audio_s), audio_s)
             elapsed = time.perf_counter() - t0
         text = " ".join(s.text for s in segments if s.text).strip()
         weights = [max(s.end - s.start, 1e-3) for s in segments]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+import time
+from typing import Any, TextIO
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.audio.formats import load_audio_file
@@ -28,12 +29,53 @@ def register(subparsers: Any) -> None:
     add_json_flag(parser)
 
 
+LONG_AUDIO_S = 120.0  # longer recordings report progress on stderr
+
+
+def _clock(seconds: float) -> str:
+    m, sec = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+class _Progress:
+    """Progress of a long transcription on stderr: one updating line on a terminal, a line per
+    10 % otherwise (logs stay readable)."""
+
+    def __init__(self, name: str, stream: TextIO) -> None:
+        self.name, self.stream = name, stream
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+        self._last_tenth = -1
+
+    def __call__(self, done: float, total: float) -> None:
+        tenth = int(10 * done / total) if total else 10
+        if not self.tty and tenth <= self._last_tenth:
+            return
+        self._last_tenth = tenth
+        elapsed = time.monotonic() - self.started
+        eta = elapsed * (total - done) / done if done > 0 else 0.0
+        line = (f"transcribing {self.name}: {_clock(done)} of {_clock(total)} ({100 * done / total:.0f} %), "
+                f"about {_clock(eta)} left")
+        self.stream.write(("\r" + line) if self.tty else line + "\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
 def transcribe_one(engine: WhisperEngine, path: str, language: str | None) -> dict[str, Any]:
     samples = load_audio_file(path)
     if is_silent(samples, SILENCE_DBFS):
         raise AudioError(f"{path} contains only silence ({len(samples) / 16000:.1f} s, no sound above "
                          f"{SILENCE_DBFS:.0f} dBFS)", hint="check that the recording has speech and the mic was not muted")
-    result = engine.transcribe(samples, language=language)
+    audio_s = len(samples) / 16000
+    progress = _Progress(path, sys.stderr) if audio_s >= LONG_AUDIO_S else None
+    result = engine.transcribe(samples, language=language, on_progress=progress)
+    if progress is not None:
+        progress.done()
     if not result.text:
         raise AudioError(f"no speech was recognised in {path}", hint="check the language (--language) and the recording")
     return {"file": path, **result.as_json()}
