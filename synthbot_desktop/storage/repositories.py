@@ -173,10 +173,15 @@ def search_messages(s: Session, user_id: int, query: str, *, limit: int = 50) ->
         stmt = base.where(ConversationMessage.id.in_(ids)).params(q=match)
         rows = list(s.execute(stmt.order_by(ConversationMessage.id.desc()).limit(limit)))
     elif dialect in ("mysql", "mariadb") and all(len(w) >= 3 for w in words):
-        # InnoDB's FULLTEXT ignores tokens shorter than innodb_ft_min_token_size (3).
-        against = " ".join(f"+{w}*" for w in words)
-        cond = text("MATCH (conversation_messages.content) AGAINST (:q IN BOOLEAN MODE)").bindparams(q=against)
-        rows = list(s.execute(base.where(cond).order_by(ConversationMessage.id.desc()).limit(limit)))
+        # InnoDB's FULLTEXT ignores tokens shorter than innodb_ft_min_token_size (3). It also reads
+        # every posting of a term before ORDER BY id DESC LIMIT can stop it: a common word costs
+        # seconds at 1M messages. The newest messages are scanned first instead (cheap, and
+        # enough for common words); the index answers when that window holds too few hits.
+        rows = _recent_word_matches(s, base, words, limit)
+        if len(rows) < limit:
+            against = " ".join(f"+{w}*" for w in words)
+            cond = text("MATCH (conversation_messages.content) AGAINST (:q IN BOOLEAN MODE)").bindparams(q=against)
+            rows = list(s.execute(base.where(cond).order_by(ConversationMessage.id.desc()).limit(limit)))
     else:
         fts_usable = False
     if not rows and not fts_usable:
@@ -190,6 +195,24 @@ def search_messages(s: Session, user_id: int, query: str, *, limit: int = 50) ->
         SearchHit(m.session_id, title, m.id, m.role, _snippet(m.content, words), m.created_at)
         for m, title in rows
     ]
+
+
+RECENT_SEARCH_WINDOW = 20_000  # newest messages scanned before asking the FULLTEXT index
+
+
+def _recent_word_matches(s: Session, base: Any, words: list[str], limit: int) -> list[Any]:
+    """Newest-first hits among the newest messages, with the index's semantics (word prefixes)."""
+    top = s.scalar(select(func.max(ConversationMessage.id)))
+    if top is None:
+        return []
+    stmt = base.where(ConversationMessage.id > top - RECENT_SEARCH_WINDOW)
+    for w in words:
+        escaped = w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(ConversationMessage.content.like(f"%{escaped}%", escape="\\"))
+    candidates = list(s.execute(stmt.order_by(ConversationMessage.id.desc()).limit(limit * 4)))
+    starts = [re.compile(rf"(?<!\w){re.escape(w)}", re.IGNORECASE) for w in words]
+    hits = [row for row in candidates if all(p.search(row[0].content) for p in starts)]
+    return hits[:limit]
 
 
 def _snippet(content: str, words: list[str], width: int = 120) -> str:

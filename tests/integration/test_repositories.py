@@ -74,6 +74,10 @@ def test_full_text_search(db: Database) -> None:
         assert [h.role for h in repo.search_messages(s, uid, "forecast Lisbon")] == ["user"]
         assert len(repo.search_messages(s, uid, "東京")) == 1
         assert repo.search_messages(s, uid, "zebra") == []
+        # few wanted: the newest window answers (MySQL); same answer as the index would give
+        newest = repo.search_messages(s, uid, "lisbon", limit=1)
+        assert [h.role for h in newest] == ["assistant"]
+        assert repo.search_messages(s, uid, "isbon", limit=1) == []  # word prefixes, not substrings
         assert repo.search_messages(s, uid, "   ") == []
 
 
