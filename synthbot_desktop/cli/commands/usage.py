@@ -92,16 +92,16 @@ def _usage(ctx: AppContext, args: argparse.Namespace) -> int:
             "by_provider": report.by_provider,
         })
         return 0
-    header = f"{'day':<10}  {'provider':<10}  {'model':<26} {'calls':>5} {'tok in':>8} {'tok out':>8} " \
+    header = f"{'day':<10}  {'provider':<13}  {'model':<26} {'calls':>5} {'tok in':>8} {'tok out':>8} " \
              f"{'chars':>7} {'audio min':>9} {'cost':>11}"
     print(header)
     print("-" * len(header))
     for r in report.rows:
-        print(f"{r.day or 'all'!s:<10}  {r.provider:<10}  {(r.model or '-')[:26]:<26} {r.calls:>5} "
+        print(f"{r.day or 'all'!s:<10}  {r.provider:<13}  {(r.model or '-')[:26]:<26} {r.calls:>5} "
               f"{r.tokens_in:>8} {r.tokens_out:>8} {r.characters:>7} {r.audio_seconds / 60:>9.2f} "
               f"{format_cost(r.cost_usd, r.cost_unknown_calls):>11}")
     t = report.totals
     print("-" * len(header))
-    print(f"{'total':<10}  {'':<10}  {'':<26} {t.calls:>5} {t.tokens_in:>8} {t.tokens_out:>8} {t.characters:>7} "
+    print(f"{'total':<10}  {'':<13}  {'':<26} {t.calls:>5} {t.tokens_in:>8} {t.tokens_out:>8} {t.characters:>7} "
           f"{t.audio_seconds / 60:>9.2f} {format_cost(t.cost_usd, t.cost_unknown_calls):>11}")
     return 0
