@@ -33,6 +33,10 @@ def _sentence(rng: random.Random) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 30))).capitalize() + "."
 
 
+def _content(rng: random.Random, n: int) -> str:
+    return _sentence(rng) + (" Zanzibar trip." if n % 1000 == 0 else "")  # the rare word: 0.1 %
+
+
 def run_backend(name: str, url: str, size: int) -> dict[str, Any]:
     db = Database(make_engine(url))
     migrate.upgrade(db.engine)
@@ -45,7 +49,7 @@ def run_backend(name: str, url: str, size: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     for start in range(0, size, batch):
         rows = [{"session_id": sessions[(start + i) // 50 % len(sessions)], "uid": str(uuid.uuid4()),
-                 "role": "user" if i % 2 == 0 else "assistant", "content": _sentence(rng), "interrupted": False,
+                 "role": "user" if i % 2 == 0 else "assistant", "content": _content(rng, start + i), "interrupted": False,
                  "created_at": now} for i in range(min(batch, size - start))]
         with db.session() as s:
             s.execute(insert(ConversationMessage), rows)
@@ -53,7 +57,8 @@ def run_backend(name: str, url: str, size: int) -> dict[str, Any]:
     with db.session() as s:
         s.query(ConversationSession).update({"last_message_at": now})
     searches = {}
-    for query in ("lisbon", "weather forecast", "zebra"):
+    # A word in ~40 % of messages (worst case for an index), two such words, a rare word (0.1 %), a miss.
+    for query in ("lisbon", "weather forecast", "zanzibar", "zebra"):
         times = []
         for _ in range(5):
             t = time.perf_counter()
@@ -90,15 +95,19 @@ def main() -> None:
                 results.append(run_backend("mariadb", mariadb.server_url(name), size))
             finally:
                 mariadb.drop_database(name)
-    table: list[tuple[str, ...]] = [("backend", "messages", "write rows/s", "search 'lisbon' ms",
-                                     "search 2 words ms", "search miss ms", "list sessions ms")]
+    table: list[tuple[str, ...]] = [("backend", "messages", "write rows/s", "search common word ms",
+                                     "search 2 common words ms", "search rare word ms", "search miss ms",
+                                     "list sessions ms")]
     for r in results:
         s = r["search"]
         table.append((r["backend"], f"{r['messages']:,}", f"{r['rows_per_s']:,.0f}",
                       f"{s['lisbon']['median_ms']:.1f}", f"{s['weather forecast']['median_ms']:.1f}",
-                      f"{s['zebra']['median_ms']:.1f}", f"{r['list_sessions_ms']:.1f}"))
+                      f"{s['zanzibar']['median_ms']:.1f}", f"{s['zebra']['median_ms']:.1f}",
+                      f"{r['list_sessions_ms']:.1f}"))
     md = write_report("storage", {"results": results}, table,
-                      "Search: FTS5 (SQLite) / FULLTEXT boolean mode (MariaDB), newest 50 hits; medians of 5.")
+                      "Search: newest 50 hits, medians of 5. SQLite: FTS5. MariaDB: the newest 2,000 messages "
+                      "scanned first, then the FULLTEXT index (boolean mode) when they hold fewer than 50 hits. "
+                      "Common word: in ~40 % of messages; rare word: in 0.1 %.")
     print(md.read_text())
 
 
