@@ -126,3 +126,30 @@ def test_client_on_older_schema_is_refused_with_the_command(
         _ = ctx.db
     assert "synthbot-desktop db upgrade" in str(err.value) + str(getattr(err.value, "hint", ""))
     ctx.close()
+
+
+@pytest.mark.parametrize("any_db_url", ["sqlite", "mysql"], indirect=True)
+def test_usage_view_equals_report_with_percentiles(any_db_url: str) -> None:
+    db = Database(make_engine(any_db_url))
+    migrate.upgrade(db.engine)
+    latencies = [float(x) for x in range(1, 21)]  # 1..20 ms: nearest-rank p50 = 10, p95 = 19
+    with db.session() as s:
+        uid = repo.get_or_create_user(s, "carol").id
+        for i, lat in enumerate(latencies):
+            repo.add_usage(s, UsageRecord("openai", model="m1", tokens_in=i, latency_ms=lat, created_at=DAY), uid)
+        repo.add_usage(s, UsageRecord("openai", model="m1", success=False, created_at=DAY), uid)
+        repo.add_usage(s, UsageRecord("elevenlabs", model="v2", characters=50, latency_ms=7.0, created_at=DAY), uid)
+    with db.session() as s:
+        view = {(r.service, r.model): r for r in s.execute(text("SELECT * FROM v_api_usage_stats"))}
+        report = {r.key: r for r in admin.usage_report(s, ["provider", "model"])}
+        active = s.execute(text("SELECT username, sessions FROM v_active_user_sessions")).all()
+        s.execute(text("SELECT * FROM v_user_preferences")).all()
+    db.dispose()
+    assert set(view) == set(report)
+    for key, row in view.items():
+        rep = report[key]
+        assert (row.calls, row.failures, row.tokens_in, row.characters) == (
+            rep.calls, rep.failures, rep.tokens_in, rep.characters)
+    assert (view[("openai", "m1")].p50_latency_ms, view[("openai", "m1")].p95_latency_ms) == (10.0, 19.0)
+    assert view[("elevenlabs", "v2")].p95_latency_ms == 7.0
+    assert [tuple(a) for a in active] == [("carol", 0)]
