@@ -81,6 +81,13 @@ def _talk(ctx: AppContext, args: argparse.Namespace) -> int:
     return asyncio.run(_run(ctx, args))
 
 
+def _speaker(ctx: AppContext) -> Any:
+    from synthbot_desktop.audio.playback import Player
+    from synthbot_desktop.pipeline.adapters import PlayerOutput
+
+    return PlayerOutput(Player(ctx.settings.get_str("audio.output_device") or None).start())
+
+
 async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) -> tuple[TurnEngine, Any]:
     """The conversation engine, built by the application layer exactly as the window builds it."""
     from synthbot_desktop.pipeline.adapters import WhisperTranscriber
@@ -90,7 +97,7 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
     plan = await asyncio.to_thread(plan_conversation, ctx, provider=args.provider, model=args.model,
                                    engine=args.engine, voice_id=args.voice)
     chat = chat_for(ctx, plan)
-    speech = speech_for(ctx, plan.voice, events=_stderr_events)
+    speech = speech_for(ctx, plan.voice, events=_stderr_events) if output is not None else None
     whisper = WhisperEngine.from_settings(ctx.settings)
     load = asyncio.create_task(whisper.load_async())  # ~1 s: overlap with the database work below
     try:
@@ -112,12 +119,11 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
         if args.out is not None:
             memory = output = MemoryOutput(realtime=False)
         else:
-            from synthbot_desktop.audio.playback import Player
-            from synthbot_desktop.pipeline.adapters import PlayerOutput
+            from synthbot_desktop.services.conversation import open_output
 
-            device = str(ctx.settings.get("audio.output_device")) or None
-            player = await asyncio.to_thread(lambda: Player(device).start())
-            output = PlayerOutput(player)
+            # No speaker: the reply is still printed, and stderr says once that speech is off.
+            output = await open_output(ctx, _speaker, _stderr_events)
+            player = getattr(output, "player", None)
         engine, whisper = await _build_engine(ctx, args, output)
         try:
             if args.mic:
