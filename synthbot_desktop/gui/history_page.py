@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.cli.commands.history import export_document, session_summary, to_markdown
 from synthbot_desktop.errors import SynthbotError
 from synthbot_desktop.gui.bridge import run_job
+from synthbot_desktop.services.history import export_document, session_summary, to_markdown
 from synthbot_desktop.storage import repositories as repo
 
 UNDO_MS = 6000
