@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.errors import ProviderError, SecretStoreError, SynthbotError
+from synthbot_desktop.errors import SynthbotError, describe, error_kind, settings_action
 from synthbot_desktop.gui.bridge import STARTUP_GATE, EngineThread
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.services.conversation import (
@@ -62,18 +62,14 @@ def _default_whisper(ctx: AppContext) -> Any:
 
 
 def error_event(exc: BaseException) -> ev.ErrorEvent:
-    """A banner for an exception: the sentence, the fix, and where to fix it."""
-    if isinstance(exc, ProviderError):
-        action = "open_settings:providers" if exc.kind in ("authentication", "permission", "not_found") else None
-        return ev.ErrorEvent(exc.message, hint=exc.hint, kind=str(exc.kind), action=action)
-    if isinstance(exc, SecretStoreError):
-        return ev.ErrorEvent(exc.message, hint=exc.hint, kind="keys", action="open_settings:providers")
+    """A banner for an exception: the sentence, the fix, and where to fix it (redacted)."""
+    from synthbot_desktop.redaction import redact
+
+    kind = error_kind(exc)
     if isinstance(exc, SynthbotError):
-        kind = type(exc).__name__.removesuffix("Error").lower()
-        action = {"audio": "open_settings:audio", "database": "open_settings:database",
-                  "model": "open_settings:stt"}.get(kind, "open_settings")
-        return ev.ErrorEvent(exc.message, hint=exc.hint, kind=kind, action=action)
-    return ev.ErrorEvent(f"unexpected problem: {type(exc).__name__}: {exc}", kind="bug")
+        return ev.ErrorEvent(redact(exc.message), hint=redact(exc.hint) if exc.hint else None, kind=kind,
+                             action=settings_action(kind))
+    return ev.ErrorEvent(f"unexpected problem: {describe(exc)}", kind=kind)
 
 
 class PipelineTalkService:
