@@ -42,7 +42,7 @@ from synthbot_desktop.gui.widgets.state_indicator import StateIndicator
 from synthbot_desktop.gui.widgets.talk_button import TalkButton
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.resources import resource_path
-from synthbot_desktop.services.voice import VoiceChoice, resolve_engine
+from synthbot_desktop.services.voice import VoiceChoice, default_voice
 
 log = logging.getLogger(__name__)
 
@@ -273,8 +273,8 @@ class MainWindow(QMainWindow):
         engine = s.get_str("tts.engine")
         self.voice_box.setCurrentIndex(0 if engine == "piper" else 1)
         self.voice_box.blockSignals(False)
-        if engine == "auto":  # the one rule decides (a keyring read: off the GUI thread)
-            run_job(lambda: resolve_engine(self.ctx), self._show_engine, lambda _e: None)
+        # The one rule decides what is shown (keyring + preference reads: off the GUI thread).
+        run_job(lambda: default_voice(self.ctx), self._show_voice, lambda _e: None)
         from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
 
         CATALOG_SIGNALS.changed.connect(self._fill_voices)
@@ -288,10 +288,15 @@ class MainWindow(QMainWindow):
         self.model_box.setCurrentText(model)
         self.model_box.blockSignals(False)
 
-    def _show_engine(self, engine: str) -> None:
-        """Show what ``tts.engine = auto`` resolved to, without telling the service (it resolved the same)."""
+    def _show_voice(self, choice: VoiceChoice) -> None:
+        """Select the voice the service will use (services.voice's rule), without re-telling it."""
+        if getattr(self, "_voice_picked", False):  # the person chose already: their choice stands
+            return
+        if self.voice_box.findData(choice.key) < 0:
+            self.voice_box.addItem("ElevenLabs — …", choice.key)
+            self._fill_voices([])  # names it from what the catalog already told us, else by id
         self.voice_box.blockSignals(True)
-        self.voice_box.setCurrentIndex(0 if engine == "piper" else 1)
+        self.voice_box.setCurrentIndex(self.voice_box.findData(choice.key))
         self.voice_box.blockSignals(False)
 
     def _voice_catalog(self) -> list[Any]:
@@ -337,6 +342,7 @@ class MainWindow(QMainWindow):
     def _voice_changed(self) -> None:
         data = str(self.voice_box.currentData() or "")
         if data:
+            self._voice_picked = True
             self.talk.configure(voice=VoiceChoice.parse(data))
 
     # Talking --------------------------------------------------------------------------------
