@@ -66,5 +66,5 @@ def draw(db: Database, consumer: str) -> Draw:
         reason = "the quantum pool is empty"
     except Exception as exc:  # a failing database must not stall a turn either
         reason = f"the quantum pool is unreadable ({type(exc).__name__})"
-    log.warning("enhanced mode: %s; using the OS CSPRNG for this turn", reason)
+    log.debug("enhanced mode: %s; using the OS CSPRNG for this turn", reason)  # the caller shows the notice
     return Draw(secrets.randbits(64), "os", "os.urandom", None, fallback_reason=reason)
