@@ -40,3 +40,31 @@ def sampling_for_turn(db: Database, consumer: str, provider: str, base_temperatu
               "seed_supported": provider in SEED_PROVIDERS, "fallback": d.fallback_reason}
     notice = f"enhanced mode: {d.fallback_reason}; using the OS CSPRNG for this turn" if d.fallback_reason else None
     return TurnSampling(seed, temperature, record, notice)
+
+
+class EnhancedChat:
+    """Wraps a chat provider so every ``stream`` call (one per voice turn) draws its own seed and temperature.
+
+    Used by ``talk --mode enhanced``: the turn engine is untouched. The consumed block names
+    ``talk:<session id>:<turn n>`` and ``records`` keeps each turn's record in order; the draw is
+    one indexed DB read on the caller's thread (a few ms), and any failure is the CSPRNG at once.
+    """
+
+    def __init__(self, inner: Any, db: Database, provider: str, base_temperature: float, session_id: int,
+                 notify: Any = None) -> None:
+        self._inner, self._db, self._provider = inner, db, provider
+        self._base, self._session_id, self._notify = base_temperature, session_id, notify
+        self.records: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def stream(self, messages: Any, model: str | None = None, *, system: str | None = None,
+               temperature: float | None = None, max_tokens: int | None = None) -> Any:
+        base = self._base if temperature is None else temperature
+        turn = sampling_for_turn(self._db, f"talk:{self._session_id}:{len(self.records) + 1}", self._provider, base)
+        self._inner.sampling_seed = turn.seed
+        self.records.append(turn.record)
+        if turn.notice and self._notify is not None:
+            self._notify(turn.notice)
+        return self._inner.stream(messages, model, system=system, temperature=turn.temperature, max_tokens=max_tokens)

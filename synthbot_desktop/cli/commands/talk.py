@@ -43,6 +43,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--voice", help="voice id for the speech engine")
     p.add_argument("--silence-ms", type=int, help="silence that ends an utterance (default: audio.silence_ms)")
     p.add_argument("--session", type=int, help="continue this conversation session (with its context)")
+    p.add_argument("--mode", choices=("normal", "enhanced"), default="normal",
+                   help="enhanced: pooled quantum random numbers pick each turn's seed and temperature")
     p.add_argument("--turns", type=int, help="with --mic: stop after this many turns")
     p.add_argument("--headphones", action="store_true", default=None,
                    help="no echo: barge-in uses the normal VAD threshold while the assistant speaks")
@@ -107,6 +109,11 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
         conv = await asyncio.to_thread(start_session, ctx.db, ctx.user_id, provider=provider, model=model,
                                        tts_engine=getattr(speech, "name", engine_name), voice_id=args.voice,
                                        system_prompt=system_prompt)
+    if args.mode == "enhanced":
+        from synthbot_desktop.randomness.enhanced import EnhancedChat
+
+        chat = EnhancedChat(chat, ctx.db, provider, float(s.get("llm.temperature")), conv.session_id,
+                            notify=lambda m: print(m, file=sys.stderr, flush=True))
     recorder = ctx.recorder
     await load
     config = turn_config(s, prices=load_prices(ctx.paths.config_dir), voice_id=args.voice)
@@ -147,6 +154,7 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
         ctx.recorder.flush()
         if args.json:
             print_json({"session_id": engine.conversation.session_id, **_result_json(result),
+                        **({"randomness": engine.chat.records} if args.mode == "enhanced" else {}),
                         "out": str(args.out) if args.out else None})
         else:
             print(f"you: {result.transcript}", file=sys.stderr)
