@@ -1,4 +1,4 @@
-"""`talk --mode enhanced` end to end (issue #20): real Whisper on jfk.flac, fake OpenAI on 127.0.0.1, pooled seed per turn."""
+"""`talk --mode enhanced` end to end (issue #20): real Whisper on jfk.flac, fake OpenAI, a pooled seed per turn."""
 
 from __future__ import annotations
 

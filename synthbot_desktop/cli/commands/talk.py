@@ -112,8 +112,8 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
     if args.mode == "enhanced":
         from synthbot_desktop.randomness.enhanced import EnhancedChat
 
-        chat = EnhancedChat(chat, ctx.db, provider, float(s.get("llm.temperature")), conv.session_id,
-                            notify=lambda m: print(m, file=sys.stderr, flush=True))
+        chat = EnhancedChat(chat, ctx.db, provider, float(s.get("llm.temperature")),  # type: ignore[assignment]
+                            conv.session_id, notify=lambda m: print(m, file=sys.stderr, flush=True))
     recorder = ctx.recorder
     await load
     config = turn_config(s, prices=load_prices(ctx.paths.config_dir), voice_id=args.voice)
@@ -154,7 +154,7 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
         ctx.recorder.flush()
         if args.json:
             print_json({"session_id": engine.conversation.session_id, **_result_json(result),
-                        **({"randomness": engine.chat.records} if args.mode == "enhanced" else {}),
+                        **({"randomness": getattr(engine.chat, "records", None)} if args.mode == "enhanced" else {}),
                         "out": str(args.out) if args.out else None})
         else:
             print(f"you: {result.transcript}", file=sys.stderr)
