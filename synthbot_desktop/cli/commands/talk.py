@@ -41,6 +41,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--voice", help="voice id for the speech engine")
     p.add_argument("--silence-ms", type=int, help="silence that ends an utterance (default: audio.silence_ms)")
     p.add_argument("--session", type=int, help="continue this conversation session (with its context)")
+    p.add_argument("--mode", choices=("normal", "enhanced"), default="normal",
+                   help="enhanced: pooled quantum random numbers pick each turn's seed and temperature")
     p.add_argument("--turns", type=int, help="with --mic: stop after this many turns")
     p.add_argument("--headphones", action="store_true", default=None,
                    help="no echo: barge-in uses the normal VAD threshold while the assistant speaks")
@@ -106,6 +108,12 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
                                          session_id=args.session)
     finally:
         await load
+    if args.mode == "enhanced":
+        from synthbot_desktop.randomness.enhanced import EnhancedChat
+
+        engine.chat = EnhancedChat(engine.chat, ctx.db, plan.provider,
+                                   ctx.settings.get_float("llm.temperature"), engine.conversation.session_id,
+                                   notify=lambda m: print(m, file=sys.stderr, flush=True))
     return engine, whisper
 
 
@@ -140,6 +148,7 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
         ctx.recorder.flush()
         if args.json:
             print_json({"session_id": engine.conversation.session_id, **_result_json(result),
+                        **({"randomness": getattr(engine.chat, "records", None)} if args.mode == "enhanced" else {}),
                         "out": str(args.out) if args.out else None})
         else:
             print(f"you: {result.transcript}", file=sys.stderr)
