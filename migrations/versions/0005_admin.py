@@ -4,7 +4,7 @@ Plain SQL that runs unchanged on SQLite and MariaDB 10.11 / MySQL 8: percentiles
 functions (nearest rank), available on both; DATE() exists on both.
 
 Revision ID: 0005_admin
-Revises: 0001_initial
+Revises: 0006_quantum
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0005_admin"
-down_revision = "0001_initial"
+down_revision = "0006_quantum"  # chained after main's 0006 at merge; written against 0001_initial
 branch_labels = None
 depends_on = None
 
