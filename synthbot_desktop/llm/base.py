@@ -42,7 +42,20 @@ class ChatUsage:
     latency_ms: float | None = None
 
 
-StreamItem = TextDelta | ChatUsage
+@dataclass(frozen=True)
+class ToolCall:
+    """One complete tool call the model asked for, emitted once its arguments have all arrived.
+
+    ``arguments`` is the raw JSON text as the model wrote it (it may be malformed: the tool loop
+    validates it and answers the model with an error rather than failing the turn).
+    """
+
+    id: str
+    name: str
+    arguments: str
+
+
+StreamItem = TextDelta | ToolCall | ChatUsage
 
 
 @runtime_checkable

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind
-from synthbot_desktop.llm.base import ChatMessage, ChatUsage, StreamItem, TextDelta
+from synthbot_desktop.llm.base import ChatMessage, ChatUsage, StreamItem, TextDelta, ToolCall
 from synthbot_desktop.llm.errors import ChatStreamError
 from synthbot_desktop.llm.http_errors import error_from_response, error_from_transport
 from synthbot_desktop.llm.retry import RetryPolicy
@@ -69,7 +69,16 @@ class WireMeta:
     request_id: str
 
 
-WireEvent = WireDelta | WireUsage | WireFinish | WireFailure | WireMeta
+@dataclass(frozen=True)
+class WireToolCall:
+    """A complete tool call assembled by the parser from the provider's pieces."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+WireEvent = WireDelta | WireUsage | WireFinish | WireFailure | WireMeta | WireToolCall
 
 
 @dataclass
@@ -91,6 +100,7 @@ class _CallState:
     tokens_out: int | None = None
     finish: str | None = None
     finished: bool = False
+    tool_calls: int = 0
 
 
 class HttpChatProvider(abc.ABC):
@@ -211,7 +221,7 @@ class HttpChatProvider(abc.ABC):
                                     status_code=state.status_code, request_id=state.request_id)
             yield chunk
 
-    async def _attempt(self, req: PreparedRequest, state: _CallState) -> AsyncGenerator[str, None]:
+    async def _attempt(self, req: PreparedRequest, state: _CallState) -> AsyncGenerator[str | ToolCall, None]:
         headers = {**self.auth_headers(), **req.headers}
         async with self.client.stream(req.method, req.url, headers=headers, json=req.json) as resp:
             state.status_code = resp.status_code
@@ -230,6 +240,8 @@ class HttpChatProvider(abc.ABC):
                     if isinstance(ev, WireDelta):
                         if ev.text:
                             yield ev.text
+                    elif isinstance(ev, WireToolCall):
+                        yield ToolCall(ev.id, ev.name, ev.arguments)
                     elif isinstance(ev, WireUsage):
                         state.tokens_in = ev.tokens_in if ev.tokens_in is not None else state.tokens_in
                         state.tokens_out = ev.tokens_out if ev.tokens_out is not None else state.tokens_out
@@ -258,6 +270,10 @@ class HttpChatProvider(abc.ABC):
                 # is closed now, not whenever the garbage collector finalizes it.
                 async with contextlib.aclosing(self._attempt(req, state)) as texts:
                     async for text in texts:
+                        if isinstance(text, ToolCall):
+                            state.tool_calls += 1
+                            yield text
+                            continue
                         if state.ttft_ms is None:
                             state.ttft_ms = (time.perf_counter() - state.started) * 1000
                         state.parts.append(text)
@@ -265,7 +281,7 @@ class HttpChatProvider(abc.ABC):
                 break
             except (ProviderError, httpx.HTTPError) as exc:
                 error = exc if isinstance(exc, ProviderError) else error_from_transport(self.name, exc, self.base_url)
-            delay = None if state.parts else self.retry.delay_for(error, retries)
+            delay = None if state.parts or state.tool_calls else self.retry.delay_for(error, retries)
             if delay is None:
                 raise ChatStreamError(error, partial_text="".join(state.parts),
                                       usage=self._usage(state, model, prompt_texts)) from None

@@ -23,6 +23,7 @@ from synthbot_desktop.llm.http_provider import (
     WireEvent,
     WireFailure,
     WireFinish,
+    WireToolCall,
     WireUsage,
 )
 from synthbot_desktop.llm.lines import iter_sse
@@ -72,6 +73,9 @@ class AnthropicChatProvider(HttpChatProvider):
         return PreparedRequest("POST", f"{self.base_url}/v1/messages", body)
 
     async def parse_stream(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[WireEvent, None]:
+        # tool_use blocks: content_block_start names the tool, input_json_delta pieces carry the
+        # input's JSON text, content_block_stop completes the call.
+        blocks: dict[int, list[str]] = {}
         async for ev in iter_sse(chunks):
             if not ev.data.strip():
                 continue
@@ -83,6 +87,19 @@ class AnthropicChatProvider(HttpChatProvider):
                 delta = data.get("delta")
                 if isinstance(delta, dict) and delta.get("type") == "text_delta" and isinstance(delta.get("text"), str):
                     yield WireDelta(delta["text"])
+                elif isinstance(delta, dict) and delta.get("type") == "input_json_delta":
+                    slot = blocks.get(as_int(data.get("index")) or 0)
+                    if slot is not None and isinstance(delta.get("partial_json"), str):
+                        slot[2] += delta["partial_json"]
+            elif kind == "content_block_start":
+                block = data.get("content_block")
+                if isinstance(block, dict) and block.get("type") == "tool_use":
+                    blocks[as_int(data.get("index")) or 0] = [str(block.get("id") or ""), str(block.get("name") or ""), ""]
+            elif kind == "content_block_stop":
+                slot = blocks.pop(as_int(data.get("index")) or 0, None)
+                if slot is not None:
+                    # a tool with no parameters streams no input pieces at all: that means {}
+                    yield WireToolCall(slot[0], slot[1], slot[2] or "{}")
             elif kind == "message_start":
                 usage = (data.get("message") or {}).get("usage") if isinstance(data.get("message"), dict) else None
                 if isinstance(usage, dict):
@@ -105,7 +122,7 @@ class AnthropicChatProvider(HttpChatProvider):
                 yield WireFailure(CODE_KINDS.get(etype, ProviderErrorKind.UNAVAILABLE),
                                   str(err.get("message") or etype or "stream error"))
                 return
-            # ping, content_block_start/stop, thinking deltas and future event types: ignored
+            # ping, text block start/stop, thinking deltas and future event types: ignored
 
     @staticmethod
     def _input_tokens(usage: dict[str, Any]) -> int | None:

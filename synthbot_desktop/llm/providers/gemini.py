@@ -23,10 +23,11 @@ from synthbot_desktop.llm.http_provider import (
     WireFailure,
     WireFinish,
     WireMeta,
+    WireToolCall,
     WireUsage,
 )
 from synthbot_desktop.llm.lines import iter_sse
-from synthbot_desktop.llm.providers._json import as_int, loads_event
+from synthbot_desktop.llm.providers._json import as_int, loads_event, object_arguments
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 API_VERSION = "v1beta"
@@ -71,6 +72,7 @@ class GeminiChatProvider(HttpChatProvider):
         return PreparedRequest("POST", f"{self.base_url}/{API_VERSION}/{path}:streamGenerateContent?alt=sse", body)
 
     async def parse_stream(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[WireEvent, None]:
+        calls = 0
         async for ev in iter_sse(chunks):
             if not ev.data.strip():
                 continue
@@ -103,6 +105,12 @@ class GeminiChatProvider(HttpChatProvider):
             for part in parts if isinstance(parts, list) else []:
                 if isinstance(part, dict) and isinstance(part.get("text"), str) and not part.get("thought"):
                     yield WireDelta(part["text"])
+                elif isinstance(part, dict) and isinstance(part.get("functionCall"), dict):
+                    # Gemini sends each functionCall whole, args as an object; ids are optional
+                    fc = part["functionCall"]
+                    calls += 1
+                    yield WireToolCall(str(fc.get("id") or f"call_{calls}"), str(fc.get("name") or ""),
+                                       object_arguments(fc.get("args")))
             reason = cand.get("finishReason")
             if reason:
                 yield WireFinish(str(reason))

@@ -20,10 +20,11 @@ from synthbot_desktop.llm.http_provider import (
     WireEvent,
     WireFailure,
     WireFinish,
+    WireToolCall,
     WireUsage,
 )
 from synthbot_desktop.llm.lines import iter_ndjson_lines
-from synthbot_desktop.llm.providers._json import as_int, loads_event
+from synthbot_desktop.llm.providers._json import as_int, loads_event, object_arguments
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434"
 
@@ -57,6 +58,7 @@ class OllamaChatProvider(HttpChatProvider):
         return PreparedRequest("POST", f"{self.base_url}/api/chat", body)
 
     async def parse_stream(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[WireEvent, None]:
+        calls = 0
         async for line in iter_ndjson_lines(chunks):
             data = loads_event(self.name, line)
             if data is None:
@@ -67,6 +69,13 @@ class OllamaChatProvider(HttpChatProvider):
             message = data.get("message")
             if isinstance(message, dict) and isinstance(message.get("content"), str):
                 yield WireDelta(message["content"])
+            tool_calls = message.get("tool_calls") if isinstance(message, dict) else None
+            for tc in tool_calls if isinstance(tool_calls, list) else []:
+                fn = tc.get("function") if isinstance(tc, dict) else None
+                if isinstance(fn, dict):  # whole calls, arguments as an object, no ids
+                    calls += 1
+                    yield WireToolCall(str(tc.get("id") or f"call_{calls}"), str(fn.get("name") or ""),
+                                       object_arguments(fn.get("arguments")))
             if data.get("done"):
                 yield WireUsage(as_int(data.get("prompt_eval_count")), as_int(data.get("eval_count")))
                 yield WireFinish(str(data.get("done_reason") or "stop"))

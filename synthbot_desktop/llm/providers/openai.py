@@ -23,6 +23,7 @@ from synthbot_desktop.llm.http_provider import (
     WireFailure,
     WireFinish,
     WireMeta,
+    WireToolCall,
     WireUsage,
 )
 from synthbot_desktop.llm.lines import iter_sse
@@ -79,11 +80,22 @@ class OpenAIChatProvider(HttpChatProvider):
         return PreparedRequest("POST", f"{self.base_url}/chat/completions", body)
 
     async def parse_stream(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[WireEvent, None]:
+        # tool_calls deltas: the first piece of each call (by ``index``) carries id and name, the
+        # following ones only more ``function.arguments`` text; complete calls go out at finish.
+        pending: dict[int, list[str]] = {}
+
+        def flush() -> list[WireToolCall]:
+            calls = [WireToolCall(v[0] or f"call_{i}", v[1], v[2]) for i, v in sorted(pending.items())]
+            pending.clear()
+            return calls
+
         async for ev in iter_sse(chunks):
             data_text = ev.data.strip()
             if not data_text:
                 continue
             if data_text == "[DONE]":
+                for call in flush():
+                    yield call
                 yield WireFinish(None)
                 return
             data = loads_event(self.name, data_text)
@@ -109,7 +121,22 @@ class OpenAIChatProvider(HttpChatProvider):
                 delta = choice.get("delta")
                 if isinstance(delta, dict) and isinstance(delta.get("content"), str):
                     yield WireDelta(delta["content"])
+                tool_calls = delta.get("tool_calls") if isinstance(delta, dict) else None
+                for piece in tool_calls if isinstance(tool_calls, list) else []:
+                    if not isinstance(piece, dict):
+                        continue
+                    slot = pending.setdefault(as_int(piece.get("index")) or 0, ["", "", ""])
+                    raw_fn = piece.get("function")
+                    fn: dict[str, Any] = raw_fn if isinstance(raw_fn, dict) else {}
+                    if isinstance(piece.get("id"), str):
+                        slot[0] = piece["id"]
+                    if isinstance(fn.get("name"), str):
+                        slot[1] += fn["name"]
+                    if isinstance(fn.get("arguments"), str):
+                        slot[2] += fn["arguments"]
                 if choice.get("finish_reason"):
+                    for call in flush():
+                        yield call
                     yield WireFinish(str(choice["finish_reason"]))
 
     def models_request(self) -> PreparedRequest:
