@@ -10,15 +10,35 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One complete tool call the model asked for, emitted once its arguments have all arrived.
+
+    ``arguments`` is the raw JSON text as the model wrote it (it may be malformed: the tool loop
+    validates it and answers the model with an error rather than failing the turn).
+    """
+
+    id: str
+    name: str
+    arguments: str
 
 
 @dataclass(frozen=True)
 class ChatMessage:
+    """One message; tool rounds add an assistant message with ``tool_calls`` and one ``tool``
+    message per result, tied by ``tool_call_id`` (each provider maps these to its own shape)."""
+
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None  # the tool's name, on a tool message (Gemini and Ollama need it)
+    is_error: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,19 +62,6 @@ class ChatUsage:
     latency_ms: float | None = None
 
 
-@dataclass(frozen=True)
-class ToolCall:
-    """One complete tool call the model asked for, emitted once its arguments have all arrived.
-
-    ``arguments`` is the raw JSON text as the model wrote it (it may be malformed: the tool loop
-    validates it and answers the model with an error rather than failing the turn).
-    """
-
-    id: str
-    name: str
-    arguments: str
-
-
 StreamItem = TextDelta | ToolCall | ChatUsage
 
 
@@ -70,6 +77,7 @@ class ChatProvider(Protocol):
         system: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> AsyncIterator[StreamItem]: ...
 
     async def list_models(self) -> list[str]: ...

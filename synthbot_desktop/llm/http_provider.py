@@ -187,6 +187,10 @@ class HttpChatProvider(abc.ABC):
                                 status_code=resp.status_code,
                                 hint=f"check that providers.{self.name}.base_url points at a {self.name} API") from None
 
+    def add_tools(self, req: PreparedRequest, tools: list[dict[str, Any]]) -> None:
+        """Offer ``tools`` in the request body, in this provider's shape."""
+        raise ProviderError(self.name, ProviderErrorKind.PROTOCOL, "this provider does not support tools")
+
     async def list_models(self) -> list[str]:
         return sorted(set(self.parse_models(await self._send_json(self.models_request()))))
 
@@ -202,14 +206,16 @@ class HttpChatProvider(abc.ABC):
         system: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> AsyncIterator[StreamItem]:
-        """Stream :class:`TextDelta` items, then one :class:`ChatUsage`.
+        """Stream :class:`TextDelta` (and, when ``tools`` are offered, :class:`ToolCall`) items,
+        then one :class:`ChatUsage`. ``tools`` are neutral specs (name, description, parameters).
 
         Raises :class:`ChatStreamError` (a ProviderError) carrying the partial text and usage.
         """
         if not messages:
             raise ValueError("stream() needs at least one message")
-        return self._run(list(messages), model or self.default_model, system, temperature, max_tokens)
+        return self._run(list(messages), model or self.default_model, system, temperature, max_tokens, tools)
 
     async def _guarded(self, resp: httpx.Response, state: _CallState) -> AsyncIterator[bytes]:
         """The body's bytes, enforcing the time-to-first-token limit against slow drips."""
@@ -259,8 +265,11 @@ class HttpChatProvider(abc.ABC):
                                     status_code=resp.status_code, request_id=state.request_id)
 
     async def _run(self, messages: list[ChatMessage], model: str, system: str | None,
-                   temperature: float | None, max_tokens: int | None) -> AsyncIterator[StreamItem]:
+                   temperature: float | None, max_tokens: int | None,
+                   tools: Sequence[dict[str, Any]] | None = None) -> AsyncIterator[StreamItem]:
         req = self.build_chat_request(messages, model, system=system, temperature=temperature, max_tokens=max_tokens)
+        if tools:
+            self.add_tools(req, list(tools))
         prompt_texts = [m.content for m in messages] + ([system] if system else [])
         state = _CallState(started=time.perf_counter())
         retries = 0

@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind
 from synthbot_desktop.llm.base import ChatMessage, ChatProvider, ChatUsage, TextDelta, ToolCall
@@ -41,6 +42,7 @@ async def run_chat(
     temperature: float | None = None,
     max_tokens: int | None = None,
     on_delta: Callable[[str], None] | None = None,
+    tools: Sequence[dict[str, Any]] | None = None,
 ) -> ChatResult:
     """Stream a reply; ProviderErrors are returned in the result, cancellation re-raised
     after the partial result is attached to the CancelledError (``exc.args[0]``)."""
@@ -48,7 +50,11 @@ async def run_chat(
     calls: list[ToolCall] = []
     started = time.perf_counter()
     first: float | None = None
-    stream = provider.stream(messages, model, system=system, temperature=temperature, max_tokens=max_tokens)
+    if tools:
+        stream = provider.stream(messages, model, system=system, temperature=temperature, max_tokens=max_tokens,
+                                 tools=tools)
+    else:  # providers (and fakes) written before tools keep working unchanged
+        stream = provider.stream(messages, model, system=system, temperature=temperature, max_tokens=max_tokens)
     try:
         async with contextlib.aclosing(stream):  # type: ignore[type-var]
             async for item in stream:

@@ -10,6 +10,7 @@ user turn and the system prompt as a separate field, so history is normalised he
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
@@ -34,18 +35,42 @@ API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 1024  # required by the API
 
 
-def alternate(messages: Sequence[ChatMessage], system: str | None) -> tuple[list[dict[str, str]], str | None]:
+def _blocks(m: ChatMessage) -> list[dict[str, Any]]:
+    """Content blocks: tool calls are assistant ``tool_use`` blocks, results user ``tool_result``."""
+    if m.role == "tool":
+        return [{"type": "tool_result", "tool_use_id": m.tool_call_id, "content": m.content, "is_error": m.is_error}]
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
+    for c in m.tool_calls:
+        try:
+            value = json.loads(c.arguments or "{}")
+        except json.JSONDecodeError:
+            value = {}
+        blocks.append({"type": "tool_use", "id": c.id, "name": c.name,
+                       "input": value if isinstance(value, dict) else {}})
+    return blocks
+
+
+def alternate(messages: Sequence[ChatMessage], system: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Merge same-role neighbours, lift system messages out, and start with a user turn."""
     systems = [system] if system else []
-    out: list[dict[str, str]] = []
+    out: list[dict[str, Any]] = []
     for m in messages:
         if m.role == "system":
             systems.append(m.content)
             continue
-        if out and out[-1]["role"] == m.role:
+        role = "user" if m.role == "tool" else m.role
+        if m.role == "tool" or m.tool_calls or (out and not isinstance(out[-1]["content"], str)):
+            blocks = _blocks(m)
+            if out and out[-1]["role"] == role:
+                prev = out[-1]["content"]
+                prev_blocks = [{"type": "text", "text": prev}] if isinstance(prev, str) else prev
+                out[-1]["content"] = prev_blocks + blocks
+            else:
+                out.append({"role": role, "content": blocks})
+        elif out and out[-1]["role"] == role:
             out[-1]["content"] += "\n\n" + m.content
         else:
-            out.append({"role": m.role, "content": m.content})
+            out.append({"role": role, "content": m.content})
     while out and out[0]["role"] != "user":
         out.pop(0)  # a history trimmed mid-turn may start with the assistant
     return out, ("\n\n".join(s for s in systems if s) or None)
@@ -132,6 +157,10 @@ class AnthropicChatProvider(HttpChatProvider):
             return None
         return base + (as_int(usage.get("cache_creation_input_tokens")) or 0) + (
             as_int(usage.get("cache_read_input_tokens")) or 0)
+
+    def add_tools(self, req: PreparedRequest, tools: list[dict[str, Any]]) -> None:
+        req.json["tools"] = [{"name": t["name"], "description": t.get("description", ""),
+                              "input_schema": t.get("parameters") or {"type": "object"}} for t in tools]
 
     def models_request(self) -> PreparedRequest:
         return PreparedRequest("GET", f"{self.base_url}/v1/models?limit=1000")

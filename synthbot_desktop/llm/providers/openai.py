@@ -41,6 +41,18 @@ def is_reasoning_model(model: str) -> bool:
     return bool(_REASONING_MODEL.match(model))
 
 
+def _wire_message(m: ChatMessage) -> dict[str, Any]:
+    """Tool rounds: the assistant's ``tool_calls`` then one ``role: "tool"`` message per result."""
+    if m.role == "tool":
+        return {"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content}
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.tool_calls:
+        out["content"] = m.content or None
+        out["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                             for c in m.tool_calls]
+    return out
+
+
 class OpenAIChatProvider(HttpChatProvider):
     name = "openai"
     request_id_header = "x-request-id"
@@ -64,10 +76,10 @@ class OpenAIChatProvider(HttpChatProvider):
 
     def build_chat_request(self, messages: Sequence[ChatMessage], model: str, *, system: str | None,
                            temperature: float | None, max_tokens: int | None) -> PreparedRequest:
-        wire: list[dict[str, str]] = []
+        wire: list[dict[str, Any]] = []
         if system:
             wire.append({"role": "system", "content": system})
-        wire += [{"role": m.role, "content": m.content} for m in messages]
+        wire += [_wire_message(m) for m in messages]
         body: dict[str, Any] = {"model": model, "messages": wire, "stream": True,
                                 "stream_options": {"include_usage": True}}
         reasoning = is_reasoning_model(model)
@@ -138,6 +150,9 @@ class OpenAIChatProvider(HttpChatProvider):
                     for call in flush():
                         yield call
                     yield WireFinish(str(choice["finish_reason"]))
+
+    def add_tools(self, req: PreparedRequest, tools: list[dict[str, Any]]) -> None:
+        req.json["tools"] = [{"type": "function", "function": t} for t in tools]
 
     def models_request(self) -> PreparedRequest:
         return PreparedRequest("GET", f"{self.base_url}/models")
