@@ -69,3 +69,35 @@ def test_ids_from_the_wire_are_kept() -> None:
     anthropic = AnthropicChatProvider(base_url="http://127.0.0.1:9", api_key="k", default_model="m")
     calls, text, _ = _summary(_parse(anthropic, [(FIXTURES / "anthropic_tool_use_stream.sse").read_bytes()]))
     assert [c[0] for c in calls] == ["toolu_01A", "toolu_01B"] and text == "Let me check."
+
+
+def test_tool_rounds_in_each_providers_request_shape() -> None:
+    """Offered tools and the call/result messages sent back, as each provider documents them."""
+    from synthbot_desktop.llm.base import ChatMessage, ToolCall
+
+    spec = {"name": "get_time", "description": "now", "parameters": {"type": "object", "properties": {}}}
+    msgs = [ChatMessage("user", "time?"),
+            ChatMessage("assistant", "", tool_calls=(ToolCall("c1", "get_time", '{"zone": "local"}'),)),
+            ChatMessage("tool", "12:00", tool_call_id="c1", name="get_time")]
+    bodies = {}
+    for kind, (cls, _, _) in CASES.items():
+        p = cls(base_url="http://127.0.0.1:9", api_key="k", default_model="m")
+        req = p.build_chat_request(msgs, "m", system=None, temperature=None, max_tokens=None)
+        p.add_tools(req, [spec])
+        bodies[kind] = req.json
+    assert bodies["openai"]["tools"] == [{"type": "function", "function": spec}]
+    assert bodies["openai"]["messages"][1]["tool_calls"][0]["function"] == {"name": "get_time",
+                                                                            "arguments": '{"zone": "local"}'}
+    assert bodies["openai"]["messages"][2] == {"role": "tool", "tool_call_id": "c1", "content": "12:00"}
+    assert bodies["anthropic"]["messages"][1]["content"] == [
+        {"type": "tool_use", "id": "c1", "name": "get_time", "input": {"zone": "local"}}]
+    assert bodies["anthropic"]["messages"][2]["content"][0]["tool_use_id"] == "c1"
+    gem = bodies["gemini"]
+    assert gem["tools"][0]["functionDeclarations"][0]["name"] == "get_time"
+    assert gem["contents"][1] == {"role": "model", "parts": [{"functionCall": {"name": "get_time",
+                                                                               "args": {"zone": "local"}}}]}
+    assert gem["contents"][2]["parts"][0]["functionResponse"] == {"name": "get_time",
+                                                                  "response": {"result": "12:00"}}
+    oll = bodies["ollama"]["messages"]
+    assert oll[1]["tool_calls"] == [{"function": {"name": "get_time", "arguments": {"zone": "local"}}}]
+    assert oll[2] == {"role": "tool", "content": "12:00", "tool_name": "get_time"}

@@ -35,3 +35,13 @@ def object_arguments(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value if value is not None else {}, ensure_ascii=False)
+
+
+def arguments_object(text: str) -> dict[str, Any]:
+    """A stored call's JSON arguments as an object, for providers that want one back ({} if malformed:
+    the model already got an error result for it)."""
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

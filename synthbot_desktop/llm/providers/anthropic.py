@@ -10,7 +10,6 @@ user turn and the system prompt as a separate field, so history is normalised he
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
@@ -28,7 +27,7 @@ from synthbot_desktop.llm.http_provider import (
     WireUsage,
 )
 from synthbot_desktop.llm.lines import iter_sse
-from synthbot_desktop.llm.providers._json import as_int, loads_event
+from synthbot_desktop.llm.providers._json import arguments_object, as_int, loads_event
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -41,12 +40,7 @@ def _blocks(m: ChatMessage) -> list[dict[str, Any]]:
         return [{"type": "tool_result", "tool_use_id": m.tool_call_id, "content": m.content, "is_error": m.is_error}]
     blocks: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
     for c in m.tool_calls:
-        try:
-            value = json.loads(c.arguments or "{}")
-        except json.JSONDecodeError:
-            value = {}
-        blocks.append({"type": "tool_use", "id": c.id, "name": c.name,
-                       "input": value if isinstance(value, dict) else {}})
+        blocks.append({"type": "tool_use", "id": c.id, "name": c.name, "input": arguments_object(c.arguments)})
     return blocks
 
 

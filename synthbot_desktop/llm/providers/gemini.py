@@ -27,7 +27,7 @@ from synthbot_desktop.llm.http_provider import (
     WireUsage,
 )
 from synthbot_desktop.llm.lines import iter_sse
-from synthbot_desktop.llm.providers._json import as_int, loads_event, object_arguments
+from synthbot_desktop.llm.providers._json import arguments_object, as_int, loads_event, object_arguments
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 API_VERSION = "v1beta"
@@ -38,9 +38,25 @@ def model_path(model: str) -> str:
     return model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
 
 
+def _parts(m: ChatMessage) -> list[dict[str, Any]]:
+    """Tool calls are model ``functionCall`` parts, results user ``functionResponse`` parts (by name)."""
+    if m.role == "tool":
+        key = "error" if m.is_error else "result"
+        return [{"functionResponse": {"name": m.name or "", "response": {key: m.content}}}]
+    parts: list[dict[str, Any]] = [{"text": m.content}] if m.content or not m.tool_calls else []
+    for c in m.tool_calls:
+        parts.append({"functionCall": {"name": c.name, "args": arguments_object(c.arguments)}})
+    return parts
+
+
 class GeminiChatProvider(HttpChatProvider):
     name = "gemini"
     request_id_header = "x-request-id"  # Google sends none reliably; responseId is used instead
+
+    def add_tools(self, req: PreparedRequest, tools: list[dict[str, Any]]) -> None:
+        req.json["tools"] = [{"functionDeclarations": [
+            {"name": t["name"], "description": t.get("description", ""), "parameters": t.get("parameters")}
+            for t in tools]}]
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self.api_key} if self.api_key else {}
@@ -54,10 +70,11 @@ class GeminiChatProvider(HttpChatProvider):
                 systems.append(m.content)
                 continue
             role = "model" if m.role == "assistant" else "user"
+            parts = _parts(m)
             if contents and contents[-1]["role"] == role:
-                contents[-1]["parts"].append({"text": m.content})
+                contents[-1]["parts"] += parts
             else:
-                contents.append({"role": role, "parts": [{"text": m.content}]})
+                contents.append({"role": role, "parts": parts})
         body: dict[str, Any] = {"contents": contents}
         if systems:
             body["systemInstruction"] = {"parts": [{"text": "\n\n".join(systems)}]}

@@ -24,9 +24,20 @@ from synthbot_desktop.llm.http_provider import (
     WireUsage,
 )
 from synthbot_desktop.llm.lines import iter_ndjson_lines
-from synthbot_desktop.llm.providers._json import as_int, loads_event, object_arguments
+from synthbot_desktop.llm.providers._json import arguments_object, as_int, loads_event, object_arguments
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434"
+
+
+def _wire_message(m: ChatMessage) -> dict[str, Any]:
+    """Ollama takes tool calls with object arguments and results as ``role: "tool"`` by tool name."""
+    if m.role == "tool":
+        return {"role": "tool", "content": m.content, "tool_name": m.name or ""}
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.tool_calls:
+        out["tool_calls"] = [{"function": {"name": c.name, "arguments": arguments_object(c.arguments)}}
+                             for c in m.tool_calls]
+    return out
 
 
 class OllamaChatProvider(HttpChatProvider):
@@ -37,16 +48,19 @@ class OllamaChatProvider(HttpChatProvider):
         super().__init__(**kwargs)
         self.keep_alive = keep_alive
 
+    def add_tools(self, req: PreparedRequest, tools: list[dict[str, Any]]) -> None:
+        req.json["tools"] = [{"type": "function", "function": t} for t in tools]
+
     def auth_headers(self) -> dict[str, str]:
         # A reverse proxy in front of Ollama may want a bearer token; plain Ollama ignores it.
         return {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     def build_chat_request(self, messages: Sequence[ChatMessage], model: str, *, system: str | None,
                            temperature: float | None, max_tokens: int | None) -> PreparedRequest:
-        wire: list[dict[str, str]] = []
+        wire: list[dict[str, Any]] = []
         if system:
             wire.append({"role": "system", "content": system})
-        wire += [{"role": m.role, "content": m.content} for m in messages]
+        wire += [_wire_message(m) for m in messages]
         options: dict[str, Any] = {}
         if temperature is not None:
             options["temperature"] = temperature
