@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -77,8 +77,10 @@ class ChatProvider(Protocol):
         system: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        tools: Sequence[dict[str, Any]] | None = None,
     ) -> AsyncIterator[StreamItem]: ...
+    # Tool-capable providers (every HttpChatProvider) also take ``tools=[{name, description,
+    # parameters}]`` and then may yield ToolCall items; kept out of the protocol so wrappers
+    # written before tools (EnhancedChat, test fakes) still satisfy it.
 
     async def list_models(self) -> list[str]: ...
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind
-from synthbot_desktop.llm.base import ChatMessage, ChatProvider, ChatUsage, TextDelta, ToolCall
+from synthbot_desktop.llm.base import ChatMessage, ChatProvider, ChatUsage, StreamItem, TextDelta, ToolCall
 from synthbot_desktop.llm.errors import ChatStreamError
 from synthbot_desktop.llm.tokens import estimate_messages_tokens, estimate_tokens
 
@@ -50,9 +50,10 @@ async def run_chat(
     calls: list[ToolCall] = []
     started = time.perf_counter()
     first: float | None = None
+    stream: AsyncIterator[StreamItem]
     if tools:
-        stream = provider.stream(messages, model, system=system, temperature=temperature, max_tokens=max_tokens,
-                                 tools=tools)
+        stream = cast(Any, provider).stream(messages, model, system=system, temperature=temperature,
+                                            max_tokens=max_tokens, tools=tools)
     else:  # providers (and fakes) written before tools keep working unchanged
         stream = provider.stream(messages, model, system=system, temperature=temperature, max_tokens=max_tokens)
     try:
