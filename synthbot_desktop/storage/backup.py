@@ -136,3 +136,30 @@ def restore(engine: Engine, path: Path) -> dict[str, int]:
                 conn.execute(insert(table), data)
             counts[table.name] = len(data)
     return counts
+
+
+def database_size(engine: Engine) -> int | None:
+    """Bytes the app's data takes: the SQLite file, or the schema's data+index length on MySQL."""
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        return Path(path).stat().st_size if path and Path(path).is_file() else None
+    with engine.connect() as conn:
+        size = conn.execute(text(
+            "SELECT SUM(data_length + index_length) FROM information_schema.tables "
+            "WHERE table_schema = DATABASE()")).scalar()
+    return None if size is None else int(size)
+
+
+def last_backup(backup_dir: Path) -> Path | None:
+    """The newest backup file in ``backup_dir`` (what `db backup` writes by default)."""
+    files = [p for p in backup_dir.glob("synthbot-*") if p.is_file() and not p.name.endswith(".part")]
+    return max(files, key=lambda p: p.stat().st_mtime) if files else None
+
+
+def spool_backlog(spool_dir: Path) -> int:
+    """Records waiting in the spool for the database to answer again."""
+    pending = spool_dir / "pending.jsonl"
+    if not pending.is_file():
+        return 0
+    with pending.open("rb") as fh:
+        return sum(1 for line in fh if line.strip())

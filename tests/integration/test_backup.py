@@ -64,3 +64,22 @@ def test_restore_refuses_newer_schema(tmp_path: Path, app_env: dict[str, str], m
     url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
     assert main(["db", "restore", str(dump), "--url", url, "--yes"]) == 2
     assert "newer schema" in capsys.readouterr().err
+
+
+def test_doctor_shows_size_spool_and_last_backup(app_env: dict[str, str], memory_keyring: object,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from synthbot_desktop.app import AppContext
+    from synthbot_desktop.diagnostics import check_storage
+
+    ctx = AppContext()
+    _ = ctx.db  # SQLite default: created and upgraded
+    assert check_storage(ctx).data["last_backup"] is None
+    assert main(["db", "backup"]) == 0
+    capsys.readouterr()
+    (ctx.paths.spool_dir).mkdir(parents=True, exist_ok=True)
+    (ctx.paths.spool_dir / "pending.jsonl").write_text('{"a": 1}\n{"b": 2}\n', encoding="utf-8")
+    check = check_storage(ctx)
+    assert check.data["database_bytes"] > 0 and check.data["spool_backlog"] == 2
+    assert Path(check.data["last_backup"]).parent == ctx.paths.data_dir / "backups"
+    assert check.status == "warn"
+    ctx.close()
