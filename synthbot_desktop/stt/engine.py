@@ -251,11 +251,11 @@ class WhisperEngine:
             lang = "en"
         if samples.size == 0 or is_silent(samples, SILENCE_DBFS):
             return Transcript("", [], lang, None, None, None, audio_s, 0.0, model=self.model_name)
-        if live and self._adaptive_ok(lang, audio_s, prompt):
+        if live and self._adaptive_ok(lang, audio_s):
             with self._lock:
                 t0 = time.perf_counter()
                 window = live_window_seconds(audio_s, self.options.live_window_floor_s)
-                short = self._decode_window(samples, lang or "en", window)
+                short = self._decode_window(samples, lang or "en", window, prompt)
                 elapsed = time.perf_counter() - t0
             if short is not None:
                 s_text, s_avg, s_nsp, window_s = short
@@ -285,17 +285,17 @@ class WhisperEngine:
         return Transcript(text, segments, info.language, info.language_probability, avg, nsp, audio_s, elapsed,
                           model=self.model_name)
 
-    def _adaptive_ok(self, lang: str | None, audio_s: float, prompt: str | None) -> bool:
+    def _adaptive_ok(self, lang: str | None, audio_s: float) -> bool:
         """The short window needs a known language (no detection pass) and a clip that fits it."""
         floor = self.options.live_window_floor_s
-        if floor <= 0 or floor >= FULL_WINDOW_S or prompt:
+        if floor <= 0 or floor >= FULL_WINDOW_S:
             return False
         if audio_s + LIVE_WINDOW_MARGIN_S > FULL_WINDOW_S:
             return False
         return lang is not None or self._english_only()
 
-    def _decode_window(self, samples: np.ndarray, lang: str,
-                       window_s: float) -> tuple[str, float, float, float] | None:
+    def _decode_window(self, samples: np.ndarray, lang: str, window_s: float,
+                       initial_prompt: str | None = None) -> tuple[str, float, float, float] | None:
         """Encode only ``window_s`` seconds of mel frames and decode greedily/with the beam.
 
         faster-whisper always pads the features to 3,000 frames; the CTranslate2 encoder accepts
@@ -313,7 +313,9 @@ class WhisperEngine:
         if features.shape[1] < frames:
             features = np.pad(features, ((0, 0), (0, frames - features.shape[1])))
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=lang)
-        prompt = model.get_prompt(tokenizer, [], without_timestamps=True)
+        # the earlier words of the utterance, as faster-whisper's initial_prompt does it
+        previous = tokenizer.encode(" " + initial_prompt.strip()) if initial_prompt else []
+        prompt = model.get_prompt(tokenizer, previous, without_timestamps=True)
         encoder_output = model.encode(features)
         max_new = model.max_length // 2 - 1 if hasattr(model, "max_length") else 223
         result = model.model.generate(encoder_output, [prompt], beam_size=self.options.beam_size,
