@@ -166,6 +166,22 @@ class HttpChatProvider(abc.ABC):
             await self._client.aclose()
             self._client = None
 
+    async def warm(self) -> None:
+        """Open the connection (TCP + TLS, HTTP/2 where offered) before a turn needs it.
+
+        Called by the voice loop when speech starts, so the request made at end of speech reuses a
+        pooled keep-alive connection instead of paying the handshakes. It sends the provider's own
+        model-list request (free, no tokens); any answer, even an error, leaves the connection
+        open, and a failure is only logged: the turn itself reports real errors.
+        """
+        req = self.models_request()
+        try:
+            resp = await self.client.request(req.method, req.url, headers={**self.auth_headers(), **req.headers},
+                                             timeout=httpx.Timeout(5.0))
+            await resp.aread()
+        except httpx.HTTPError as exc:
+            log.debug("%s warm-up failed: %s", self.name, type(exc).__name__)
+
     def endpoint(self, url: str) -> str:
         """The request path without host or query, for the usage log."""
         return httpx.URL(url).path
