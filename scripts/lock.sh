@@ -11,5 +11,6 @@ if [[ ! -x "$tools/bin/pip-compile" ]]; then
   "$tools/bin/python" -m pip install -q "pip-tools>=7.4" 2>&1 | grep -v "^WARNING: Location" >&2 || true
 fi
 mkdir -p requirements
-exec "$tools/bin/pip-compile" --quiet --all-extras --generate-hashes --strip-extras --allow-unsafe \
+export CUSTOM_COMPILE_COMMAND="bash scripts/lock.sh"
+exec "$tools/bin/pip-compile" --quiet --no-emit-find-links --all-extras --generate-hashes --strip-extras --allow-unsafe \
   --no-emit-index-url --output-file requirements/lock.txt "$@" pyproject.toml
