@@ -170,11 +170,14 @@ def test_barge_in_on_the_virtual_mic(app_env: dict[str, str], fakes: dict[str, s
         subprocess.run(["paplay", "--device=micfeed", str(utt)], env=virtual_audio.env, check=True)
         # The whole sentence is one turn (pauses are held and merged); its long reply starts
         # ~1.5 s after the transcript and lasts ~50 s: interrupt it while it plays.
-        wait_for("for your country", 1, 60)
-        time.sleep(3.0)  # the long reply is playing now
+        wait_for("for your country", 1, 120)
+        # Interrupt only once the reply is audible: before that, speaking again withdraws and
+        # merges the turn (by design), which is not the barge-in this test is about.
+        assert virtual_audio.wait_for_sound_on_sink(timeout=120), "the reply never played"
+        time.sleep(1.0)  # well into the ~50 s reply
         assert not any("[interrupted]: this is" in ln.lower() for ln in lines)
         subprocess.run(["paplay", "--device=micfeed", str(utt)], env=virtual_audio.env, check=True)
-        wait_for("and so", 2, 60)
+        wait_for("and so", 2, 120)
         time.sleep(1.0)
     finally:
         app.send_signal(signal.SIGTERM)
