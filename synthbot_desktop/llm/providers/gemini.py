@@ -65,6 +65,8 @@ class GeminiChatProvider(HttpChatProvider):
             config["temperature"] = temperature
         if max_tokens is not None:
             config["maxOutputTokens"] = max_tokens
+        if getattr(self, "sampling_seed", None) is not None:  # enhanced mode (issue #20)
+            config["seed"] = self.sampling_seed  # type: ignore[attr-defined]
         if config:
             body["generationConfig"] = config
         path = quote(model_path(model), safe="/")

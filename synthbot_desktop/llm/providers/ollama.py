@@ -51,6 +51,8 @@ class OllamaChatProvider(HttpChatProvider):
             options["temperature"] = temperature
         if max_tokens is not None:
             options["num_predict"] = max_tokens
+        if getattr(self, "sampling_seed", None) is not None:  # enhanced mode (issue #20)
+            options["seed"] = self.sampling_seed  # type: ignore[attr-defined]
         body: dict[str, Any] = {"model": model, "messages": wire, "stream": True, "keep_alive": self.keep_alive}
         if options:
             body["options"] = options

@@ -76,6 +76,8 @@ class OpenAIChatProvider(HttpChatProvider):
             # max_tokens is what compatible servers understand; OpenAI still accepts it for chat
             # models, but its reasoning models only take max_completion_tokens.
             body["max_completion_tokens" if reasoning else "max_tokens"] = max_tokens
+        if getattr(self, "sampling_seed", None) is not None:  # enhanced mode (issue #20)
+            body["seed"] = self.sampling_seed  # type: ignore[attr-defined]
         return PreparedRequest("POST", f"{self.base_url}/chat/completions", body)
 
     async def parse_stream(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[WireEvent, None]:
