@@ -86,7 +86,7 @@ def _password_to_keyring(ctx: AppContext, url: str) -> str:
                                  str(parsed.password))
     sys.stderr.write("the database password was moved to the keyring; the settings file keeps "
                      "the URL without it\n")
-    return parsed.set(password=None).render_as_string(hide_password=False)
+    return parsed._replace(password=None).render_as_string(hide_password=False)
 
 
 def _reset(ctx: AppContext, args: argparse.Namespace) -> int:
