@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import UsageError
+from synthbot_desktop.services.history_import import load_export
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.models import ConversationMessage, ConversationSession
 from synthbot_desktop.storage.records import MessageRecord
@@ -245,15 +246,7 @@ def _export(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _import(ctx: AppContext, args: argparse.Namespace) -> int:
-    try:
-        doc = json.loads(args.file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{args.file} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {args.file}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{args.file} is not valid JSON (line {exc.lineno}: {exc.msg})",
-                         hint="import a file made by `history export --format json`") from None
+    doc = load_export(args.file)  # types, duplicates and nesting checked before anything is stored
     with ctx.db.session() as s:
         session_id, count = import_document(s, ctx.user_id, doc)
     if args.json:

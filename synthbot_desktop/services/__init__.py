@@ -1,0 +1,1 @@
+"""The application layer shared by the CLI and the GUI (neither imports the other)."""
