@@ -85,8 +85,9 @@ def make_engine(url: str | URL, *, password: str | None = None, connect_timeout:
 
 
 def io_timeout(connect_timeout: int) -> int:
-    """Read/write bound for MySQL: long enough for a slow history query, short enough not to hang."""
-    return max(2 * connect_timeout, 10)
+    """Read/write bound for MySQL (the handshake too): the configured timeout, at least 5 s so a
+    slow history query on a big table still completes."""
+    return max(connect_timeout, 5)
 
 
 # PyMySQL / MySQL error numbers worth a specific sentence.

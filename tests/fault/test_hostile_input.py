@@ -145,7 +145,7 @@ def test_half_open_mysql_does_not_hang_a_command(home: Path, capsys: pytest.Capt
     elapsed = time.monotonic() - start
     assert code != 0 and err.startswith("error:"), err
     assert "spooled" not in err
-    assert elapsed < 20, f"took {elapsed:.1f} s"
+    assert elapsed < 12, f"took {elapsed:.1f} s"
 
 
 _toml_values = st.recursive(
