@@ -361,6 +361,27 @@ class Settings:
                 return layer[key]
         return spec.default
 
+    def _typed(self, key: str, t: type) -> Any:
+        """``get`` checked against the registry's declared type (a wrong getter is a bug, not user input)."""
+        spec = REGISTRY.get(key)
+        if spec is None:
+            raise KeyError(key)
+        if spec.type is not t:
+            raise TypeError(f"setting {key} is {spec.type.__name__}, not {t.__name__}")
+        return self.get(key)
+
+    def get_str(self, key: str) -> str:
+        return str(self._typed(key, str))
+
+    def get_int(self, key: str) -> int:
+        return int(self._typed(key, int))
+
+    def get_float(self, key: str) -> float:
+        return float(self._typed(key, float))
+
+    def get_bool(self, key: str) -> bool:
+        return bool(self._typed(key, bool))
+
     def source(self, key: str) -> str:
         """Which layer decided ``key``: env, locked, user, policy or default."""
         for name, layer in (("env", self._env_values), ("locked", self.policy.locked),

@@ -184,3 +184,69 @@ class ProviderError(SynthbotError):
             ProviderErrorKind.TIMEOUT,
             ProviderErrorKind.CONNECTION,
         }
+
+
+class ErrorKind(enum.StrEnum):
+    """What went wrong, for events (``ErrorEvent.kind``) and the GUI's "open settings" actions.
+
+    Provider failures keep their :class:`ProviderErrorKind` value (the enums share those strings),
+    the app's own faults get one kind each; a ``StrEnum`` still compares equal to the old strings.
+    """
+
+    AUTHENTICATION = "authentication"
+    PERMISSION = "permission"
+    RATE_LIMIT = "rate_limit"
+    QUOTA = "quota"
+    UNAVAILABLE = "unavailable"
+    BAD_REQUEST = "bad_request"
+    NOT_FOUND = "not_found"
+    CONTEXT_TOO_LONG = "context_too_long"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    PROTOCOL = "protocol"
+    CANCELLED = "cancelled"
+    KEYS = "keys"
+    AUDIO = "audio"
+    DATABASE = "database"
+    MODEL = "model"
+    CONFIG = "config"
+    POLICY = "policy"
+    USAGE = "usage"
+    BUG = "bug"
+
+
+#: Which settings page fixes a kind (None: nothing to open).
+_SETTINGS_PAGE: dict[ErrorKind, str] = {
+    ErrorKind.AUTHENTICATION: "providers", ErrorKind.PERMISSION: "providers", ErrorKind.NOT_FOUND: "providers",
+    ErrorKind.KEYS: "providers", ErrorKind.AUDIO: "audio", ErrorKind.DATABASE: "database", ErrorKind.MODEL: "stt",
+    ErrorKind.CONFIG: "", ErrorKind.POLICY: "", ErrorKind.USAGE: "",
+}
+
+
+def error_kind(exc: BaseException) -> ErrorKind:
+    """The kind of an exception (never derived from class names at the call site)."""
+    if isinstance(exc, ProviderError):
+        return ErrorKind(str(exc.kind))
+    for cls, kind in ((SecretStoreError, ErrorKind.KEYS), (AudioError, ErrorKind.AUDIO),
+                      (DatabaseError, ErrorKind.DATABASE), (ModelError, ErrorKind.MODEL),
+                      (PolicyLockedError, ErrorKind.POLICY), (ConfigError, ErrorKind.CONFIG),
+                      (UsageError, ErrorKind.USAGE)):
+        if isinstance(exc, cls):
+            return kind
+    return ErrorKind.USAGE if isinstance(exc, SynthbotError) else ErrorKind.BUG
+
+
+def settings_action(kind: ErrorKind) -> str | None:
+    """The banner action for a kind: ``open_settings[:page]`` or None."""
+    page = _SETTINGS_PAGE.get(kind)
+    if page is None:
+        return None
+    return f"open_settings:{page}" if page else "open_settings"
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a person: the message and fix for our errors, the type for others; redacted."""
+    from synthbot_desktop.redaction import redact
+
+    text = exc.one_line() if isinstance(exc, SynthbotError) else f"{type(exc).__name__}: {exc}"
+    return redact(text)

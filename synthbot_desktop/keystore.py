@@ -257,3 +257,24 @@ class KeyStore:
         register_secret(password)
         self._call("store the database password",
                    lambda b: b.set_password(SERVICE, db_secret_name(user, host, port), password))
+
+
+IBM_QUANTUM_KEY = "ibm_quantum"  # keyring user name of the IBM Quantum API token (issue #20)
+
+
+def get_ibm_quantum_token(store: KeyStore) -> str | None:
+    """The IBM Quantum token: ``SYNTHBOT_IBM_QUANTUM_API_KEY`` first, then the keyring; registered for redaction."""
+    value = store._env.get(env_key_name(IBM_QUANTUM_KEY))
+    if not value:
+        try:
+            value = store._call("read the key", lambda b: b.get_password(SERVICE, IBM_QUANTUM_KEY))
+        except SecretStoreError:
+            return None
+    register_secret(value)
+    return value or None
+
+
+def set_ibm_quantum_token(store: KeyStore, token: str) -> str:
+    register_secret(token)
+    store._call("store the key", lambda b: b.set_password(SERVICE, IBM_QUANTUM_KEY, token))
+    return fingerprint(token)

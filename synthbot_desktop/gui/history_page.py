@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.cli.commands.history import export_document, session_summary, to_markdown
-from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import describe
 from synthbot_desktop.gui.bridge import run_job
+from synthbot_desktop.services.history import export_document, session_summary, to_markdown
 from synthbot_desktop.storage import repositories as repo
 
 UNDO_MS = 6000
@@ -283,7 +283,7 @@ class HistoryPage(QWidget):
         run_job(write, lambda n: self.status.setText(f"Exported {n} messages to {target}."), self._fail)
 
     def _fail(self, error: BaseException) -> None:
-        self.status.setText(error.one_line() if isinstance(error, SynthbotError) else f"{type(error).__name__}: {error}")
+        self.status.setText(describe(error))
 
     def hideEvent(self, event: Any) -> None:
         if self._pending_delete is not None:

@@ -42,12 +42,12 @@ from synthbot_desktop.gui.widgets.state_indicator import StateIndicator
 from synthbot_desktop.gui.widgets.talk_button import TalkButton
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.resources import resource_path
+from synthbot_desktop.services.voice import VoiceChoice, default_voice
 
 log = logging.getLogger(__name__)
 
 IDLE_STATES = {ev.TurnState.IDLE, ev.TurnState.ERROR}
 BUSY_STATES = {ev.TurnState.TRANSCRIBING, ev.TurnState.THINKING, ev.TurnState.SPEAKING}
-PIPER_VOICE = "piper:joe-us"
 
 
 def format_timings(timings: dict[str, Any]) -> str:
@@ -262,15 +262,19 @@ class MainWindow(QMainWindow):
         self._fill_models(provider)
         self.voice_box.blockSignals(True)
         self.voice_box.clear()
-        self.voice_box.addItem("Piper — Joe (offline)", PIPER_VOICE)
+        piper = VoiceChoice("piper", s.get_str("tts.piper.voice"))
+        label = "Joe" if piper.voice_id == "joe-us" else piper.voice_id
+        self.voice_box.addItem(f"Piper — {label} (offline)", piper.key)
         el_voice = str(s.get("tts.elevenlabs.voice_id"))
         # The name comes from the cached catalog (a DB read, off the GUI thread); until then a
         # neutral label, never the bare id.
         self.voice_box.addItem("ElevenLabs — …", f"elevenlabs:{el_voice}")
         self.voice_box.setItemData(1, f"voice id {el_voice}", Qt.ItemDataRole.ToolTipRole)
-        engine = str(s.get("tts.engine"))
+        engine = s.get_str("tts.engine")
         self.voice_box.setCurrentIndex(0 if engine == "piper" else 1)
         self.voice_box.blockSignals(False)
+        # The one rule decides what is shown (keyring + preference reads: off the GUI thread).
+        run_job(lambda: default_voice(self.ctx), self._show_voice, lambda _e: None)
         from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
 
         CATALOG_SIGNALS.changed.connect(self._fill_voices)
@@ -283,6 +287,17 @@ class MainWindow(QMainWindow):
         self.model_box.addItem(model)
         self.model_box.setCurrentText(model)
         self.model_box.blockSignals(False)
+
+    def _show_voice(self, choice: VoiceChoice) -> None:
+        """Select the voice the service will use (services.voice's rule), without re-telling it."""
+        if getattr(self, "_voice_picked", False):  # the person chose already: their choice stands
+            return
+        if self.voice_box.findData(choice.key) < 0:
+            self.voice_box.addItem("ElevenLabs — …", choice.key)
+            self._fill_voices([])  # names it from what the catalog already told us, else by id
+        self.voice_box.blockSignals(True)
+        self.voice_box.setCurrentIndex(self.voice_box.findData(choice.key))
+        self.voice_box.blockSignals(False)
 
     def _voice_catalog(self) -> list[Any]:
         from synthbot_desktop.storage.voices import list_voices
@@ -326,7 +341,9 @@ class MainWindow(QMainWindow):
 
     def _voice_changed(self) -> None:
         data = str(self.voice_box.currentData() or "")
-        self.talk.configure(voice_id=data)
+        if data:
+            self._voice_picked = True
+            self.talk.configure(voice=VoiceChoice.parse(data))
 
     # Talking --------------------------------------------------------------------------------
     def set_hands_free(self, on: bool, notify: bool = True) -> None:

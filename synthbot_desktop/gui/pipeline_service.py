@@ -23,9 +23,19 @@ from typing import Any
 import numpy as np
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.errors import ProviderError, SecretStoreError, SynthbotError
+from synthbot_desktop.errors import SynthbotError, describe, error_kind, settings_action
 from synthbot_desktop.gui.bridge import STARTUP_GATE, EngineThread
 from synthbot_desktop.pipeline import events as ev
+from synthbot_desktop.services.conversation import (
+    ConversationPlan,
+    chat_for,
+    open_conversation,
+    open_output,
+    plan_conversation,
+    speech_for,
+    turn_voice_id,
+)
+from synthbot_desktop.services.voice import VoiceChoice
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +62,14 @@ def _default_whisper(ctx: AppContext) -> Any:
 
 
 def error_event(exc: BaseException) -> ev.ErrorEvent:
-    """A banner for an exception: the sentence, the fix, and where to fix it."""
-    if isinstance(exc, ProviderError):
-        action = "open_settings:providers" if exc.kind in ("authentication", "permission", "not_found") else None
-        return ev.ErrorEvent(exc.message, hint=exc.hint, kind=str(exc.kind), action=action)
-    if isinstance(exc, SecretStoreError):
-        return ev.ErrorEvent(exc.message, hint=exc.hint, kind="keys", action="open_settings:providers")
+    """A banner for an exception: the sentence, the fix, and where to fix it (redacted)."""
+    from synthbot_desktop.redaction import redact
+
+    kind = error_kind(exc)
     if isinstance(exc, SynthbotError):
-        kind = type(exc).__name__.removesuffix("Error").lower()
-        action = {"audio": "open_settings:audio", "database": "open_settings:database",
-                  "model": "open_settings:stt"}.get(kind, "open_settings")
-        return ev.ErrorEvent(exc.message, hint=exc.hint, kind=kind, action=action)
-    return ev.ErrorEvent(f"unexpected problem: {type(exc).__name__}: {exc}", kind="bug")
+        return ev.ErrorEvent(redact(exc.message), hint=redact(exc.hint) if exc.hint else None, kind=kind,
+                             action=settings_action(kind))
+    return ev.ErrorEvent(f"unexpected problem: {describe(exc)}", kind=kind)
 
 
 class PipelineTalkService:
@@ -86,13 +92,17 @@ class PipelineTalkService:
         s = ctx.settings
         self.provider = str(s.get("llm.provider"))
         self.model = str(s.get(f"providers.{self.provider}.model"))
-        engine = str(s.get("tts.engine"))
-        self.voice = "piper:joe-us" if engine == "piper" else f"{engine}:{s.get('tts.elevenlabs.voice_id')}"
+        # The switcher's explicit choice; None = the rule in services.voice (persona, then default).
+        self.voice: VoiceChoice | None = None
+        self._model_chosen = False  # picked in the switcher: beats the persona's model
         self.persona_id: int | None = None
         self.session_id: int | None = None
         # Engine-loop state ------------------------------------------------------------------------
         self._chat: Any = None
         self._speech: Any = None
+        self._speech_voice: VoiceChoice | None = None  # the voice self._speech speaks with
+        self._plan: ConversationPlan | None = None
+        self._output_ready = False  # tried once: None afterwards means "no speaker, speech off"
         self._whisper: Any = None
         self._output: Any = None
         self._mic: Any = None
@@ -127,62 +137,42 @@ class PipelineTalkService:
         return self._whisper
 
     async def _ensure_engine(self, *, need_stt: bool) -> Any:
-        from synthbot_desktop.llm.registry import create_chat_provider
         from synthbot_desktop.pipeline.adapters import WhisperTranscriber
-        from synthbot_desktop.pipeline.session import resume_session, start_session
-        from synthbot_desktop.pipeline.settings_map import turn_config
-        from synthbot_desktop.pipeline.turn import TurnEngine
-        from synthbot_desktop.pricing import load_prices
-        from synthbot_desktop.tts.registry import create_speech_provider
 
-        ctx, s = self.ctx, self.ctx.settings
+        ctx = self.ctx
         if not STARTUP_GATE.is_set():
             await asyncio.to_thread(STARTUP_GATE.wait, 60)
+        if self._plan is None:
+            self._plan = await asyncio.to_thread(plan_conversation, ctx, provider=self.provider,
+                                                 model=self.model if self._model_chosen else None,
+                                                 voice=self.voice, persona_id=self.persona_id)
+        plan = self._plan
         if self._chat is None:
-            self._chat = create_chat_provider(self.provider, ctx)
-        engine_name, _, voice_id = self.voice.partition(":")
-        if self._speech is None:
-            self._speech = create_speech_provider(engine_name, ctx, events=self.sink)
-        if self._output is None:
-            self._output = await asyncio.to_thread(self._output_factory, ctx)
+            self._chat = chat_for(ctx, plan)
+        if not self._output_ready:
+            self._output = await open_output(ctx, self._output_factory, self.sink)
+            self._output_ready = True
+        if self._output is None:  # no speaker: answer in text (said once, by open_output)
+            self._speech, self._speech_voice = None, None
+        elif self._speech is None or self._speech_voice != plan.voice:
+            if self._speech is not None:
+                await self._speech.aclose()
+            self._speech = await asyncio.to_thread(speech_for, ctx, plan.voice, events=self.sink)
+            self._speech_voice = plan.voice
         if need_stt:
             await self._ensure_whisper()
         if self._engine is not None:
             if need_stt and self._engine.stt is None:
                 self._engine.stt = WhisperTranscriber(self._whisper)
             return self._engine
-        system_prompt, temperature, model = str(s.get("llm.system_prompt")), float(s.get("llm.temperature")), self.model
-        if self.persona_id is not None:
-            persona = await asyncio.to_thread(self._persona, self.persona_id)
-            if persona is not None:
-                system_prompt = persona.system_prompt
-                temperature = persona.temperature if persona.temperature is not None else temperature
-                model = persona.model or model
-        if self.session_id is not None:
-            self._conv = await asyncio.to_thread(resume_session, ctx.db, ctx.user_id, self.session_id,
-                                                 provider=self.provider, model=model, system_prompt=system_prompt)
-        else:
-            self._conv = await asyncio.to_thread(
-                start_session, ctx.db, ctx.user_id, provider=self.provider, model=model,
-                tts_engine=getattr(self._speech, "name", engine_name),
-                voice_id=voice_id if engine_name == "elevenlabs" else None, persona_id=self.persona_id,
-                system_prompt=system_prompt)
-            self.session_id = self._conv.session_id
-        config = turn_config(s, prices=await asyncio.to_thread(load_prices, ctx.paths.config_dir),
-                             voice_id=voice_id if engine_name == "elevenlabs" else None, temperature=temperature)
-        recorder = await asyncio.to_thread(lambda: ctx.recorder)
-        self._engine = TurnEngine(conversation=self._conv, chat=self._chat,
-                                  stt=WhisperTranscriber(self._whisper) if self._whisper is not None else None,
-                                  speech=self._speech, output=self._output, recorder=recorder, sink=self.sink,
-                                  config=config)
+        self._engine = await open_conversation(
+            ctx, plan, chat=self._chat, speech=self._speech, output=self._output,
+            stt=WhisperTranscriber(self._whisper) if self._whisper is not None else None, sink=self.sink,
+            session_id=self.session_id)
+        self._conv = self._engine.conversation
+        self.session_id = self._conv.session_id
         self.sink(ev.SessionChanged(self._conv.session_id))
         return self._engine
-
-    def _persona(self, persona_id: int) -> Any:
-        from synthbot_desktop.storage import personas
-
-        with self.ctx.db.session() as s:
-            return personas.get_persona(s, persona_id)
 
     async def _ensure_mic(self) -> Any:
         if self._mic is None:
@@ -321,40 +311,35 @@ class PipelineTalkService:
 
         self._submit(go())
 
-    def configure(self, *, provider: str | None = None, model: str | None = None, voice_id: str | None = None,
+    def configure(self, *, provider: str | None = None, model: str | None = None, voice: VoiceChoice | None = None,
                   persona_id: int | None = None) -> None:
         async def go() -> None:
             if provider and provider != self.provider:
                 self.provider = provider
-                self.model = str(self.ctx.settings.get(f"providers.{provider}.model"))
+                self.model = self.ctx.settings.get_str(f"providers.{provider}.model")
+                self._model_chosen = False
                 if self._chat is not None:
                     await self._chat.aclose()
                 self._chat = None
             if model:
+                self._model_chosen = model != self.model or self._model_chosen
                 self.model = model
-            if voice_id and voice_id != self.voice:
-                self.voice = voice_id
-                if self._speech is not None:
-                    await self._speech.aclose()
-                self._speech = None
+            if voice is not None:
+                self.voice = voice
             if persona_id is not None:
                 self.persona_id = persona_id
+            self._plan = None  # decided again (same rule) before the next turn
             if self._engine is not None:
                 # The conversation continues with the new parts from the next turn on.
-                from synthbot_desktop.tts.registry import create_speech_provider
-
-                if self._chat is None:
-                    from synthbot_desktop.llm.registry import create_chat_provider
-
-                    self._chat = create_chat_provider(self.provider, self.ctx)
-                if self._speech is None:
-                    self._speech = create_speech_provider(self.voice.partition(":")[0], self.ctx, events=self.sink)
-                engine_name, _, vid = self.voice.partition(":")
-                self._engine.chat = self._chat
-                self._engine.speech = self._speech
-                self._engine.config.voice_id = vid if engine_name == "elevenlabs" else None
-                self._conv.provider = self.provider
-                self._conv.model = self.model
+                engine = await self._ensure_engine(need_stt=False)
+                plan = self._plan
+                assert plan is not None
+                engine.chat = self._chat
+                engine.speech = self._speech
+                engine.config.voice_id = turn_voice_id(plan.voice)
+                engine.config.temperature = plan.temperature
+                self._conv.provider = plan.provider
+                self._conv.model = plan.model
 
         self._submit(go())
 

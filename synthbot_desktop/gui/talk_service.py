@@ -11,6 +11,7 @@ import logging
 from typing import Protocol, runtime_checkable
 
 from synthbot_desktop.pipeline import events as ev
+from synthbot_desktop.services.voice import VoiceChoice
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class TalkService(Protocol):
     def resume_session(self, session_id: int) -> None: ...
 
     def configure(self, *, provider: str | None = None, model: str | None = None,
-                  voice_id: str | None = None, persona_id: int | None = None) -> None:
+                  voice: VoiceChoice | None = None, persona_id: int | None = None) -> None:
         """Use these for the next turn (switchers in the window)."""
 
     def shutdown(self) -> None: ...
@@ -71,7 +72,7 @@ class UnavailableTalkService:
         pass
 
     def configure(self, *, provider: str | None = None, model: str | None = None,
-                  voice_id: str | None = None, persona_id: int | None = None) -> None:
+                  voice: VoiceChoice | None = None, persona_id: int | None = None) -> None:
         pass
 
     def shutdown(self) -> None:

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.cli.commands.usage import UsageReport, format_cost, usage_report
-from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import describe
 from synthbot_desktop.gui.bridge import run_job
+from synthbot_desktop.services.usage import UsageReport, format_cost, usage_report
 
 COLUMNS = ["Day", "Provider", "Model", "Calls", "Tokens in", "Tokens out", "Characters", "Audio min", "Cost"]
 METRICS = {"Tokens": lambda r: r.tokens_in + r.tokens_out, "Characters": lambda r: r.characters,
@@ -186,7 +186,7 @@ class UsagePage(QWidget):
                                f"used ({sub.remaining:,} left{reset}).")
 
         run_job(fetch, show, lambda e: self.quota.setText(
-            "ElevenLabs quota unavailable: " + (e.one_line() if isinstance(e, SynthbotError) else str(e))))
+            "ElevenLabs quota unavailable: " + describe(e)))
 
     def _fail(self, error: BaseException) -> None:
-        self.totals.setText(error.one_line() if isinstance(error, SynthbotError) else f"{type(error).__name__}: {error}")
+        self.totals.setText(describe(error))

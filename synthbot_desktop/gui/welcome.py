@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import describe
 from synthbot_desktop.gui.bridge import run_job
 
 FIRST_RUN_MARK = "first_run_done"
@@ -125,8 +125,7 @@ class WelcomeDialog(QDialog):
             return default_device("input").name
 
         run_job(mic, lambda name: self._set(self.mic, f"Microphone: ✓ {name}"),
-                lambda e: self._set(self.mic, "Microphone: ✗ " + (e.one_line() if isinstance(e, SynthbotError)
-                                                                   else str(e))))
+                lambda e: self._set(self.mic, "Microphone: ✗ " + describe(e)))
 
         def llm_text(model: Any) -> None:
             if model is None:
@@ -143,7 +142,7 @@ class WelcomeDialog(QDialog):
 
         run_job(keys, lambda have: self._set(self.keys, "API keys: " + (
             ", ".join(have) if have else "none yet — optional; they stay in your system keyring.")),
-            lambda e: self._set(self.keys, "API keys: " + (e.one_line() if isinstance(e, SynthbotError) else str(e))))
+            lambda e: self._set(self.keys, "API keys: " + describe(e)))
 
     def done(self, result: int) -> None:
         mark_done(self.ctx)

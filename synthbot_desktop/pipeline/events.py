@@ -84,7 +84,7 @@ class TurnTimings:
 class ErrorEvent:
     message: str
     hint: str | None = None
-    kind: str | None = None  # e.g. a ProviderErrorKind value, "audio", "database"
+    kind: str | None = None  # an errors.ErrorKind (a StrEnum: compares equal to its value)
     recoverable: bool = True
     action: str | None = None  # e.g. "open_settings:providers"
 

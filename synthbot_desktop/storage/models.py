@@ -283,3 +283,41 @@ class ErrorLog(Base):
     message: Mapped[str] = mapped_column(String(2000))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = _created()
+
+
+class QuantumSession(Base):
+    """One randomness job (issue #20): an Aer run, an IBM Quantum job or a CSPRNG draw."""
+
+    __tablename__ = "quantum_sessions"
+    __table_args__ = (Index("ix_quantum_sessions_created", "created_at"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    backend: Mapped[str | None] = mapped_column(String(100))
+    shots: Mapped[int] = mapped_column(Integer, default=0)
+    qubits: Mapped[int] = mapped_column(Integer, default=0)
+    job_id: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    queue_ms: Mapped[int | None] = mapped_column(Integer)
+    run_ms: Mapped[int | None] = mapped_column(Integer)
+    bits: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[dt.datetime] = _created()
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class QuantumRandomNumber(Base):
+    """A block of pooled random bits (0/1 text); consumed_by names the message that used it."""
+
+    __tablename__ = "quantum_random_numbers"
+    __table_args__ = (Index("ix_quantum_random_numbers_pool", "consumed_by", "id"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("quantum_sessions.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(20))
+    backend: Mapped[str | None] = mapped_column(String(100))
+    job_id: Mapped[str | None] = mapped_column(String(100))
+    bits: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = _created()
+    consumed_by: Mapped[str | None] = mapped_column(String(64))
+    consumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

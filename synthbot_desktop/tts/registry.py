@@ -77,9 +77,15 @@ def create_speech_provider(
     record_usage: bool = True,
     use_preferences: bool = True,
     options: ElevenLabsOptions | None = None,
+    piper: PiperOptions | None = None,
     metrics_sink: MetricsSink | None = None,
 ) -> SpeechProvider:
-    """The SpeechProvider for ``engine`` (None = the ``tts.engine`` setting)."""
+    """The SpeechProvider for ``engine`` (None = the ``tts.engine`` setting).
+
+    ``options`` / ``piper`` pin the voice and its tuning (``services.voice`` decides them);
+    without them the settings and the user's default voice preference apply.
+    """
+    piper_opts = piper or piper_options(ctx)
     engine = engine or str(ctx.settings.get("tts.engine"))
     if engine not in ENGINES:
         raise UsageError(f"unknown speech engine {engine!r}", hint=f"use one of: {', '.join(ENGINES)}")
@@ -87,7 +93,7 @@ def create_speech_provider(
     if engine == "piper" or (engine == "auto" and not key):
         if engine == "auto":
             log.info("no ElevenLabs key is set: speaking with the offline Piper voice")
-        return PiperSpeech(piper_options(ctx), metrics_sink=metrics_sink)
+        return PiperSpeech(piper_opts, metrics_sink=metrics_sink)
     if not key:
         key = ctx.keystore.require("elevenlabs")  # raises with the fix
     config = ElevenLabsConfig(api_key=key, base_url=ctx.settings.provider_base_url("elevenlabs"),
@@ -99,4 +105,4 @@ def create_speech_provider(
     )
     if not ctx.settings.get("tts.fallback_to_piper"):
         return primary
-    return FallbackSpeech(primary, lambda: PiperSpeech(piper_options(ctx), metrics_sink=metrics_sink), events=events)
+    return FallbackSpeech(primary, lambda: PiperSpeech(piper_opts, metrics_sink=metrics_sink), events=events)

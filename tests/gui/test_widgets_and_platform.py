@@ -96,7 +96,9 @@ def test_switchers_and_sessions_reach_the_service(window: Any) -> None:
     assert ("configure", {"provider": "anthropic", "model": "claude-3-5-haiku-latest"}) in talk.calls
     w.voice_box.setCurrentIndex(0)
     w.voice_box.setCurrentIndex(1)
-    assert any(c == ("configure", {"voice_id": w.voice_box.itemData(1)}) for c in talk.calls)
+    from synthbot_desktop.services.voice import VoiceChoice
+
+    assert any(c == ("configure", {"voice": VoiceChoice.parse(w.voice_box.itemData(1))}) for c in talk.calls)
     w.new_button.click()
     assert talk.calls[-1][0] == "new_session" and w.conversation.bubbles() == []
 

@@ -37,6 +37,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--system", help="system prompt for this turn (default: setting llm.system_prompt)")
     p.add_argument("--temperature", type=float, help="sampling temperature (default: setting llm.temperature)")
     p.add_argument("--max-tokens", type=int, help="longest reply in tokens (default: setting llm.max_tokens)")
+    p.add_argument("--mode", choices=("normal", "enhanced"), default="normal",
+                   help="enhanced: pooled quantum random numbers pick the seed and temperature (docs/enhanced-mode.md)")
     add_json_flag(p)
 
 
@@ -82,6 +84,14 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
     context = build_context(history, system or None, int(settings.get("llm.context_tokens")),
                             new_message=ChatMessage("user", text))
     user_msg = MessageRecord(session_id=session_id, role="user", content=text)
+    randomness = None
+    if args.mode == "enhanced":
+        from synthbot_desktop.randomness.enhanced import sampling_for_turn
+
+        turn = sampling_for_turn(ctx.db, user_msg.uid, provider_name, temperature)
+        provider.sampling_seed, temperature, randomness = turn.seed, turn.temperature, turn.record  # type: ignore[attr-defined]
+        if turn.notice:
+            print(turn.notice, file=sys.stderr)
     endpoint = provider.endpoint(provider.build_chat_request(
         context.messages, model, system=None, temperature=None, max_tokens=None).url)
 
@@ -97,13 +107,13 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
         except asyncio.CancelledError as exc:  # Ctrl-C: keep what arrived, then stop
             partial = exc.args[0] if exc.args and isinstance(exc.args[0], ChatResult) else None
             if partial is not None:
-                _store(ctx, prices, endpoint, user_msg, partial)
+                _store(ctx, prices, endpoint, user_msg, partial, randomness)
             raise
         finally:
             await provider.aclose()
 
     result = asyncio.run(go())
-    assistant_uid, usage = _store(ctx, prices, endpoint, user_msg, result)
+    assistant_uid, usage = _store(ctx, prices, endpoint, user_msg, result, randomness)
     if not args.json:
         if result.text:
             sys.stdout.write("\n")
@@ -122,6 +132,7 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
                       "ttft_ms": usage.ttfb_ms, "request_id": usage.request_id, "status_code": usage.status_code,
                       "cost_usd": usage.cost_usd, "pricing_as_of": prices.as_of},
             "assistant_message_uid": assistant_uid,
+            **({"randomness": randomness} if randomness else {}),
         })
     if result.error is not None:
         if result.text:
@@ -131,7 +142,7 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _store(ctx: AppContext, prices: Any, endpoint: str, user_msg: MessageRecord,
-           result: ChatResult) -> tuple[str | None, Any]:
+           result: ChatResult, randomness: dict[str, Any] | None = None) -> tuple[str | None, Any]:
     """Write the turn in one unit (spooled if the database is away); returns (assistant uid, usage)."""
     unit = WriteUnit(messages=[user_msg])
     assistant_uid = None
@@ -142,7 +153,8 @@ def _store(ctx: AppContext, prices: Any, endpoint: str, user_msg: MessageRecord,
             error=result.error.one_line() if result.error is not None else None,
             provider=result.usage.provider, model=result.usage.model,
             tokens_in=result.usage.tokens_in, tokens_out=result.usage.tokens_out,
-            timings={"ttft_ms": result.usage.ttft_ms, "latency_ms": result.usage.latency_ms},
+            timings={"ttft_ms": result.usage.ttft_ms, "latency_ms": result.usage.latency_ms,
+                     **({"randomness": randomness} if randomness else {})},
         )
         unit.messages.append(msg)
         assistant_uid = msg.uid

@@ -24,8 +24,6 @@ from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.pipeline.events import AssistantDone, ErrorEvent, Event, FinalTranscript
 from synthbot_desktop.pipeline.memory_output import MemoryOutput
-from synthbot_desktop.pipeline.session import ConversationState, resume_session, start_session
-from synthbot_desktop.pipeline.settings_map import turn_config
 from synthbot_desktop.pipeline.turn import TurnEngine, TurnResult, UserInput
 
 log = logging.getLogger(__name__)
@@ -43,6 +41,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--voice", help="voice id for the speech engine")
     p.add_argument("--silence-ms", type=int, help="silence that ends an utterance (default: audio.silence_ms)")
     p.add_argument("--session", type=int, help="continue this conversation session (with its context)")
+    p.add_argument("--mode", choices=("normal", "enhanced"), default="normal",
+                   help="enhanced: pooled quantum random numbers pick each turn's seed and temperature")
     p.add_argument("--turns", type=int, help="with --mic: stop after this many turns")
     p.add_argument("--headphones", action="store_true", default=None,
                    help="no echo: barge-in uses the normal VAD threshold while the assistant speaks")
@@ -83,35 +83,37 @@ def _talk(ctx: AppContext, args: argparse.Namespace) -> int:
     return asyncio.run(_run(ctx, args))
 
 
-async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) -> tuple[TurnEngine, Any]:
-    from synthbot_desktop.llm.registry import create_chat_provider, default_model
-    from synthbot_desktop.pipeline.adapters import WhisperTranscriber
-    from synthbot_desktop.pricing import load_prices
-    from synthbot_desktop.stt.engine import WhisperEngine
-    from synthbot_desktop.tts.registry import create_speech_provider
+def _speaker(ctx: AppContext) -> Any:
+    from synthbot_desktop.audio.playback import Player
+    from synthbot_desktop.pipeline.adapters import PlayerOutput
 
-    s = ctx.settings
-    provider = args.provider or str(s.get("llm.provider"))
-    chat = create_chat_provider(provider, ctx)
-    model = args.model or default_model(provider, s)
-    speech = create_speech_provider(args.engine, ctx, events=_stderr_events, record_usage=False)
-    whisper = WhisperEngine.from_settings(s)
+    return PlayerOutput(Player(ctx.settings.get_str("audio.output_device") or None).start())
+
+
+async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) -> tuple[TurnEngine, Any]:
+    """The conversation engine, built by the application layer exactly as the window builds it."""
+    from synthbot_desktop.pipeline.adapters import WhisperTranscriber
+    from synthbot_desktop.services.conversation import chat_for, open_conversation, plan_conversation, speech_for
+    from synthbot_desktop.stt.engine import WhisperEngine
+
+    plan = await asyncio.to_thread(plan_conversation, ctx, provider=args.provider, model=args.model,
+                                   engine=args.engine, voice_id=args.voice)
+    chat = chat_for(ctx, plan)
+    speech = speech_for(ctx, plan.voice, events=_stderr_events) if output is not None else None
+    whisper = WhisperEngine.from_settings(ctx.settings)
     load = asyncio.create_task(whisper.load_async())  # ~1 s: overlap with the database work below
-    system_prompt = str(s.get("llm.system_prompt"))
-    engine_name = args.engine or str(s.get("tts.engine"))
-    conv: ConversationState
-    if args.session is not None:
-        conv = await asyncio.to_thread(resume_session, ctx.db, ctx.user_id, args.session, provider=provider,
-                                       model=model, system_prompt=system_prompt)
-    else:
-        conv = await asyncio.to_thread(start_session, ctx.db, ctx.user_id, provider=provider, model=model,
-                                       tts_engine=getattr(speech, "name", engine_name), voice_id=args.voice,
-                                       system_prompt=system_prompt)
-    recorder = ctx.recorder
-    await load
-    config = turn_config(s, prices=load_prices(ctx.paths.config_dir), voice_id=args.voice)
-    engine = TurnEngine(conversation=conv, chat=chat, stt=WhisperTranscriber(whisper), speech=speech, output=output,
-                        recorder=recorder, sink=_stderr_events, config=config)
+    try:
+        engine = await open_conversation(ctx, plan, chat=chat, speech=speech, output=output,
+                                         stt=WhisperTranscriber(whisper), sink=_stderr_events,
+                                         session_id=args.session)
+    finally:
+        await load
+    if args.mode == "enhanced":
+        from synthbot_desktop.randomness.enhanced import EnhancedChat
+
+        engine.chat = EnhancedChat(engine.chat, ctx.db, plan.provider,
+                                   ctx.settings.get_float("llm.temperature"), engine.conversation.session_id,
+                                   notify=lambda m: print(m, file=sys.stderr, flush=True))
     return engine, whisper
 
 
@@ -125,12 +127,11 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
         if args.out is not None:
             memory = output = MemoryOutput(realtime=False)
         else:
-            from synthbot_desktop.audio.playback import Player
-            from synthbot_desktop.pipeline.adapters import PlayerOutput
+            from synthbot_desktop.services.conversation import open_output
 
-            device = str(ctx.settings.get("audio.output_device")) or None
-            player = await asyncio.to_thread(lambda: Player(device).start())
-            output = PlayerOutput(player)
+            # No speaker: the reply is still printed, and stderr says once that speech is off.
+            output = await open_output(ctx, _speaker, _stderr_events)
+            player = getattr(output, "player", None)
         engine, whisper = await _build_engine(ctx, args, output)
         try:
             if args.mic:
@@ -147,6 +148,7 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
         ctx.recorder.flush()
         if args.json:
             print_json({"session_id": engine.conversation.session_id, **_result_json(result),
+                        **({"randomness": getattr(engine.chat, "records", None)} if args.mode == "enhanced" else {}),
                         "out": str(args.out) if args.out else None})
         else:
             print(f"you: {result.transcript}", file=sys.stderr)

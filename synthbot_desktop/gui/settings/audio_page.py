@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import describe
 from synthbot_desktop.gui.bridge import run_job
 from synthbot_desktop.gui.settings.base import SettingsPage
 from synthbot_desktop.gui.widgets.level_meter import LevelMeter
@@ -155,4 +155,4 @@ class AudioPage(SettingsPage):
         super().hideEvent(event)
 
     def _fail(self, error: BaseException) -> None:
-        self.status.setText(error.one_line() if isinstance(error, SynthbotError) else f"{type(error).__name__}: {error}")
+        self.status.setText(describe(error))

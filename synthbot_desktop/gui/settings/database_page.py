@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.errors import DatabaseError, SynthbotError
+from synthbot_desktop.errors import DatabaseError, describe
 from synthbot_desktop.gui.bridge import run_job
 from synthbot_desktop.gui.settings.base import SettingsPage
 from synthbot_desktop.redaction import redact
@@ -143,5 +143,5 @@ class DatabasePage(SettingsPage):
         run_job(upgrade, done, failed)
 
     def _fail(self, error: BaseException) -> None:
-        text = error.one_line() if isinstance(error, SynthbotError) else f"{type(error).__name__}: {error}"
+        text = describe(error)
         self.status.setText(redact(text))

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import DEFAULT_SYSTEM_PROMPT, LLM_PROVIDERS
-from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import describe
 from synthbot_desktop.gui.bridge import run_job
 from synthbot_desktop.gui.settings.base import SettingsPage
 from synthbot_desktop.storage import personas as prepo
@@ -209,4 +209,4 @@ class PersonasPage(SettingsPage):
         run_job(remove, removed, self._fail)
 
     def _fail(self, error: BaseException) -> None:
-        self.status.setText(error.one_line() if isinstance(error, SynthbotError) else f"{type(error).__name__}: {error}")
+        self.status.setText(describe(error))

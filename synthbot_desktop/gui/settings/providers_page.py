@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QLine
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import KEYED_PROVIDERS, LLM_PROVIDERS, PROVIDERS, REGISTRY
-from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import SynthbotError, describe
 from synthbot_desktop.gui.bridge import run_job
 from synthbot_desktop.gui.settings.base import SettingsPage
 from synthbot_desktop.keystore import KeyStore, fingerprint
@@ -271,7 +271,7 @@ class ProvidersPage(SettingsPage):
                 lambda e: self._fail(e, prefix=f"{NAMES[provider]}: "))
 
     def _fail(self, error: BaseException, prefix: str = "") -> None:
-        text = error.one_line() if isinstance(error, SynthbotError) else f"{type(error).__name__}: {error}"
+        text = describe(error)
         from synthbot_desktop.redaction import redact
 
         self.status.setText(prefix + redact(text))

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import SynthbotError, describe
 from synthbot_desktop.gui.bridge import run_job
 from synthbot_desktop.gui.settings.base import SettingsPage
 from synthbot_desktop.redaction import redact
@@ -326,5 +326,5 @@ class VoicePage(SettingsPage):
         run_job(speak, done, failed)
 
     def _fail(self, error: BaseException) -> None:
-        text = error.one_line() if isinstance(error, SynthbotError) else f"{type(error).__name__}: {error}"
+        text = describe(error)
         self.status.setText(redact(text))

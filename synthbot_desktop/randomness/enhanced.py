@@ -1,0 +1,70 @@
+"""Enhanced mode: a pooled random number picks the LLM sampling seed and a temperature jitter for one turn.
+
+Never on the hot path: one indexed DB read (or the CSPRNG at once when the pool is empty or
+unreadable). The record returned goes into the assistant message's ``timings["randomness"]``
+and the consumed block names the user message uid, so a reply's randomness is traceable.
+Anthropic's Messages API has no seed parameter: there only the temperature jitter applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from synthbot_desktop.randomness.pool import draw
+from synthbot_desktop.storage.db import Database
+
+SEED_PROVIDERS = ("openai", "gemini", "ollama")  # OpenAI `seed`, Gemini generationConfig.seed, Ollama options.seed
+JITTER = 0.2  # +/- around the persona's (or setting's) temperature
+TEMP_BOUNDS = (0.0, 2.0)
+
+
+@dataclass
+class TurnSampling:
+    seed: int | None
+    temperature: float
+    record: dict[str, Any]
+    notice: str | None  # one line for the user when the CSPRNG stood in
+
+
+def sampling_for_turn(db: Database, consumer: str, provider: str, base_temperature: float,
+                      bounds: tuple[float, float] = TEMP_BOUNDS) -> TurnSampling:
+    """Seed and temperature for one turn from the pool; ``consumer`` is the user message uid."""
+    d = draw(db, consumer)
+    seed = (d.value >> 33) if provider in SEED_PROVIDERS else None  # 31 bits: every provider accepts it
+    frac = (d.value & 0xFFFFFFFF) / 0xFFFFFFFF  # low 32 bits -> [0, 1]
+    lo, hi = max(bounds[0], base_temperature - JITTER), min(bounds[1], base_temperature + JITTER)
+    temperature = round(lo + (hi - lo) * frac, 4)
+    record = {"mode": "enhanced", "source": d.source, "backend": d.backend, "block_id": d.block_id,
+              "seed": seed, "temperature": temperature, "base_temperature": base_temperature,
+              "seed_supported": provider in SEED_PROVIDERS, "fallback": d.fallback_reason}
+    notice = f"enhanced mode: {d.fallback_reason}; using the OS CSPRNG for this turn" if d.fallback_reason else None
+    return TurnSampling(seed, temperature, record, notice)
+
+
+class EnhancedChat:
+    """Wraps a chat provider so every ``stream`` call (one per voice turn) draws its own seed and temperature.
+
+    Used by ``talk --mode enhanced``: the turn engine is untouched. The consumed block names
+    ``talk:<session id>:<turn n>`` and ``records`` keeps each turn's record in order; the draw is
+    one indexed DB read on the caller's thread (a few ms), and any failure is the CSPRNG at once.
+    """
+
+    def __init__(self, inner: Any, db: Database, provider: str, base_temperature: float, session_id: int,
+                 notify: Any = None) -> None:
+        self._inner, self._db, self._provider = inner, db, provider
+        self._base, self._session_id, self._notify = base_temperature, session_id, notify
+        self.records: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def stream(self, messages: Any, model: str | None = None, *, system: str | None = None,
+               temperature: float | None = None, max_tokens: int | None = None) -> Any:
+        base = self._base if temperature is None else temperature
+        turn = sampling_for_turn(self._db, f"talk:{self._session_id}:{len(self.records) + 1}", self._provider, base)
+        self._inner.sampling_seed = turn.seed
+        self.records.append(turn.record)
+        if turn.notice and self._notify is not None:
+            self._notify(turn.notice)
+        return self._inner.stream(messages, model, system=system, temperature=turn.temperature, max_tokens=max_tokens)

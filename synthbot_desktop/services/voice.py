@@ -1,0 +1,140 @@
+"""Which voice speaks: one typed choice, one rule, the tuning saved for that very voice.
+
+The rule (used by ``talk`` and by the window alike): an explicit choice (``--engine/--voice``, the
+voice switcher) beats the persona's voice, which beats the user's default (their default ElevenLabs
+voice preference, else the ``tts.*`` settings). ``tts.engine = auto`` is resolved here and nowhere
+else: ElevenLabs when a key is stored, otherwise the offline Piper voice ``tts.piper.voice``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from synthbot_desktop.errors import DatabaseError, SecretStoreError, UsageError
+from synthbot_desktop.storage import voices as voice_repo
+from synthbot_desktop.tts.base import VoiceSettings
+from synthbot_desktop.tts.elevenlabs_speech import ElevenLabsOptions
+from synthbot_desktop.tts.piper_engine import PiperOptions
+
+if TYPE_CHECKING:
+    from synthbot_desktop.app import AppContext
+
+log = logging.getLogger(__name__)
+
+SPEECH_ENGINES = ("elevenlabs", "piper")
+
+
+@dataclass(frozen=True)
+class VoiceChoice:
+    """A concrete voice: the engine that speaks and that engine's voice id (never ``auto``)."""
+
+    engine: str
+    voice_id: str
+
+    def __post_init__(self) -> None:
+        if self.engine not in SPEECH_ENGINES:
+            raise UsageError(f"unknown speech engine {self.engine!r}", hint=f"use one of: {', '.join(SPEECH_ENGINES)}")
+
+    @property
+    def key(self) -> str:
+        """A stable text form for widgets' item data (``engine:voice``); parse it back with :meth:`parse`."""
+        return f"{self.engine}:{self.voice_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> VoiceChoice:
+        engine, sep, voice = text.partition(":")
+        if not sep or not voice:
+            raise UsageError(f"not a voice: {text!r}", hint="expected engine:voice, e.g. piper:joe-us")
+        return cls(engine, voice)
+
+
+def has_elevenlabs_key(ctx: AppContext) -> bool:
+    try:
+        return bool(ctx.keystore.get("elevenlabs"))
+    except SecretStoreError as exc:
+        log.warning("cannot read the ElevenLabs key: %s", exc.one_line())
+        return False
+
+
+def resolve_engine(ctx: AppContext, engine: str | None = None) -> str:
+    """The one place ``auto`` becomes a real engine (None = the ``tts.engine`` setting)."""
+    engine = engine or ctx.settings.get_str("tts.engine")
+    if engine == "auto":
+        return "elevenlabs" if has_elevenlabs_key(ctx) else "piper"
+    if engine not in SPEECH_ENGINES:
+        raise UsageError(f"unknown speech engine {engine!r}", hint="use one of: auto, elevenlabs, piper")
+    return engine
+
+
+def _default_preference(ctx: AppContext) -> voice_repo.VoicePreference | None:
+    try:
+        with ctx.db.session() as s:
+            return voice_repo.default_preference(s, ctx.user_id, "elevenlabs")
+    except DatabaseError as exc:
+        log.warning("voice preferences unavailable, using settings: %s", exc.one_line())
+        return None
+
+
+def default_voice(ctx: AppContext, engine: str | None = None) -> VoiceChoice:
+    """The user's default voice for ``engine`` (None/auto = the resolved ``tts.engine``)."""
+    engine = resolve_engine(ctx, engine)
+    if engine == "piper":
+        return VoiceChoice("piper", ctx.settings.get_str("tts.piper.voice"))
+    pref = _default_preference(ctx)
+    return VoiceChoice("elevenlabs", pref.voice_id if pref else ctx.settings.get_str("tts.elevenlabs.voice_id"))
+
+
+def resolve_voice(ctx: AppContext, *, explicit: VoiceChoice | None = None, engine: str | None = None,
+                  voice_id: str | None = None, persona_voice: str | None = None) -> VoiceChoice:
+    """Explicit > persona > the user's default.
+
+    ``explicit`` is a full choice (the switcher); ``engine``/``voice_id`` are the CLI's separate
+    flags (either may be missing: the other half comes from the default for that engine).
+    A persona's voice is an ElevenLabs voice id (or ``engine:voice``); it is skipped, with a log
+    line, when it cannot be spoken (no ElevenLabs key).
+    """
+    if explicit is not None:
+        return explicit
+    if engine is not None or voice_id is not None:
+        real = resolve_engine(ctx, engine)
+        if voice_id:
+            return VoiceChoice(real, voice_id)
+        return default_voice(ctx, real)
+    if persona_voice:
+        choice = VoiceChoice.parse(persona_voice) if ":" in persona_voice else VoiceChoice("elevenlabs", persona_voice)
+        if choice.engine == "piper" or has_elevenlabs_key(ctx):
+            return choice
+        log.info("the persona's ElevenLabs voice needs an ElevenLabs key: using the default voice")
+    return default_voice(ctx)
+
+
+def elevenlabs_options_for(ctx: AppContext, voice_id: str) -> ElevenLabsOptions:
+    """Settings for ``voice_id``, overlaid with the tuning the user saved for THAT voice (if any)."""
+    g = ctx.settings
+    opts = ElevenLabsOptions(
+        voice_id=voice_id, model_id=g.get_str("tts.elevenlabs.model_id"),
+        output_format=g.get_str("tts.elevenlabs.output_format"),
+        optimize_streaming_latency=g.get_int("tts.elevenlabs.optimize_streaming_latency"),
+    )
+    try:
+        with ctx.db.session() as s:
+            pref = voice_repo.get_preference(s, ctx.user_id, "elevenlabs", voice_id)
+    except DatabaseError as exc:
+        log.warning("voice preferences unavailable, using settings: %s", exc.one_line())
+        return opts
+    if pref is None:
+        return opts
+    return ElevenLabsOptions(
+        voice_id=voice_id, model_id=pref.model_id or opts.model_id, output_format=pref.output_format or opts.output_format,
+        settings=VoiceSettings(pref.stability, pref.similarity_boost, pref.style, pref.use_speaker_boost, pref.speed),
+        optimize_streaming_latency=opts.optimize_streaming_latency,
+    )
+
+
+def piper_options_for(ctx: AppContext, voice_id: str) -> PiperOptions:
+    g = ctx.settings
+    return PiperOptions(voice=voice_id, length_scale=g.get_float("tts.piper.length_scale"),
+                        noise_scale=g.get_float("tts.piper.noise_scale"), noise_w=g.get_float("tts.piper.noise_w"),
+                        speaker_id=g.get_int("tts.piper.speaker_id"))
