@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import UsageError
-from synthbot_desktop.services.history_import import load_export
 from synthbot_desktop.services.history import (  # noqa: F401  (re-exported: the CLI's public names)
     EXPORT_FORMAT,
     EXPORT_VERSION,
@@ -31,6 +30,7 @@ from synthbot_desktop.services.history import (  # noqa: F401  (re-exported: the
     session_summary,
     to_markdown,
 )
+from synthbot_desktop.services.history_import import load_export
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.models import ConversationMessage
 from synthbot_desktop.storage.records import MessageRecord
