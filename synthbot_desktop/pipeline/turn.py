@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from synthbot_desktop import language as lang
-from synthbot_desktop.errors import ProviderError, SynthbotError
+from synthbot_desktop.errors import ErrorKind, ProviderError, SynthbotError
 from synthbot_desktop.llm.base import ChatMessage, ChatProvider, ChatUsage, TextDelta
 from synthbot_desktop.pipeline.chunker import SentenceChunker, SpeechChunk
 from synthbot_desktop.pipeline.events import (
@@ -409,7 +409,7 @@ class _Turn:
             e._offline_language_noted = True
             e._emit(ErrorEvent(lang.OFFLINE_ENGLISH_ONLY.format(name=lang.language_name(self.language)),
                                "set an ElevenLabs key (tts.engine elevenlabs) to hear replies in your language",
-                               "tts_language"))
+                               ErrorKind.TTS_LANGUAGE))
         try:
             while (chunk := await chunk_q.get()) is not None:
                 if e.speech is None or self.tts_error is not None or text_only:
