@@ -23,10 +23,13 @@ class Context:
     messages: list[ChatMessage]
     estimated_tokens: int
     dropped: int  # how many history messages did not fit
+    #: characters cut from the start of the newest message (it alone exceeded the budget); the
+    #: stored message stays whole, so callers must say that the model saw less than was stored
+    trimmed_chars: int = 0
 
     @property
     def truncated(self) -> bool:
-        return self.dropped > 0
+        return self.dropped > 0 or self.trimmed_chars > 0
 
 
 def _cost(m: ChatMessage) -> int:
@@ -57,8 +60,10 @@ def build_context(
 
     last = turns[-1]
     last_cost = _cost(last)
+    trimmed = 0
     if last_cost > remaining:
         keep_chars = max(1, (remaining - MESSAGE_OVERHEAD_TOKENS - 1) * 4)  # -1: the "…" marker
+        trimmed = max(0, len(last.content) - keep_chars)
         last = ChatMessage(last.role, "…" + last.content[-keep_chars:])
         last_cost = _cost(last)
     kept: list[ChatMessage] = [last]
@@ -76,4 +81,4 @@ def build_context(
     while len(kept) > 1 and kept[0].role != "user":
         used -= _cost(kept.pop(0))
     dropped = len(turns) - len(kept)
-    return Context(system_prompt or None, kept, used + system_cost, dropped)
+    return Context(system_prompt or None, kept, used + system_cost, dropped, trimmed)

@@ -101,6 +101,9 @@ class _CallState:
     finish: str | None = None
     finished: bool = False
     tool_calls: int = 0
+    #: wire events parsed and body bytes read: a 200 with none parsed is not the provider's format
+    events: int = 0
+    bytes_in: int = 0
 
 
 class HttpChatProvider(abc.ABC):
@@ -241,6 +244,7 @@ class HttpChatProvider(abc.ABC):
                 raise ProviderError(self.name, ProviderErrorKind.TIMEOUT,
                                     f"no reply text within {self.first_token_timeout_s:g} s",
                                     status_code=state.status_code, request_id=state.request_id)
+            state.bytes_in += len(chunk)
             yield chunk
 
     async def _attempt(self, req: PreparedRequest, state: _CallState) -> AsyncGenerator[str | ToolCall, None]:
@@ -259,6 +263,7 @@ class HttpChatProvider(abc.ABC):
             events = self.parse_stream(self._guarded(resp, state))
             async with contextlib.aclosing(events):
                 async for ev in events:
+                    state.events += 1
                     if isinstance(ev, WireDelta):
                         if ev.text:
                             yield ev.text
@@ -275,6 +280,14 @@ class HttpChatProvider(abc.ABC):
                     elif isinstance(ev, WireFailure):
                         raise ProviderError(self.name, ev.kind, redact(ev.detail)[:400],
                                             status_code=resp.status_code, request_id=state.request_id)
+            if not state.finished and state.events == 0:
+                # The body ended cleanly (a cut raises in httpx) without one event we understand:
+                # garbage, an empty body or some other API's JSON. Sending it again will not help.
+                ctype = resp.headers.get("content-type", "no content type").split(";")[0]
+                raise ProviderError(self.name, ProviderErrorKind.PROTOCOL,
+                                    f"bad response: {state.bytes_in} bytes of {ctype} that are not a {self.name} stream",
+                                    status_code=resp.status_code, request_id=state.request_id,
+                                    hint=f"check that providers.{self.name}.base_url points at a {self.name} API")
             if not state.finished:
                 raise ProviderError(self.name, ProviderErrorKind.CONNECTION,
                                     "the stream ended before the reply was complete",
@@ -306,7 +319,11 @@ class HttpChatProvider(abc.ABC):
                 break
             except (ProviderError, httpx.HTTPError) as exc:
                 error = exc if isinstance(exc, ProviderError) else error_from_transport(self.name, exc, self.base_url)
-            delay = None if state.parts or state.tool_calls else self.retry.delay_for(error, retries)
+                # A read timeout before any response headers already cost a whole timeout_s: the
+                # server took the request and sat on it, so a retry would only multiply the wait.
+                no_headers = isinstance(exc, httpx.ReadTimeout) and state.status_code is None
+            delay = (None if state.parts or state.tool_calls or no_headers
+                     else self.retry.delay_for(error, retries))
             if delay is None:
                 raise ChatStreamError(error, partial_text="".join(state.parts),
                                       usage=self._usage(state, model, prompt_texts)) from None

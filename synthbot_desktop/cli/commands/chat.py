@@ -83,6 +83,9 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
     session_id = args.session if args.session is not None else _new_session(ctx, provider_name, model)
     context = build_context(history, system or None, int(settings.get("llm.context_tokens")),
                             new_message=ChatMessage("user", text))
+    if context.trimmed_chars:
+        print(f"note: the message is too long for the model's context: its first {context.trimmed_chars} "
+              f"of {len(text)} characters were cut for the request (stored whole)", file=sys.stderr)
     user_msg = MessageRecord(session_id=session_id, role="user", content=text)
     randomness = None
     if args.mode == "enhanced":
@@ -126,6 +129,7 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
             "reply": result.text, "complete": result.complete,
             "error": {"kind": str(result.error.kind), "message": result.error.one_line()} if result.error else None,
             "context": {"messages": len(context.messages), "dropped": context.dropped,
+                        "trimmed_chars": context.trimmed_chars, "truncated": context.truncated,
                         "estimated_tokens": context.estimated_tokens},
             "usage": {"tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out,
                       "tokens_estimated": usage.tokens_estimated, "latency_ms": usage.latency_ms,

@@ -132,11 +132,13 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
             # No speaker: the reply is still printed, and stderr says once that speech is off.
             output = await open_output(ctx, _speaker, _stderr_events)
             player = getattr(output, "player", None)
+        # Decode before the engine opens (creates) a session: a corrupt or empty file is refused
+        # with nothing stored, instead of leaving an empty "(untitled)" session behind.
+        samples = None if args.mic else await asyncio.to_thread(load_audio_file, args.infile)
         engine, whisper = await _build_engine(ctx, args, output)
         try:
-            if args.mic:
+            if args.mic or samples is None:
                 return await _mic_loop(ctx, args, engine)
-            samples = await asyncio.to_thread(load_audio_file, args.infile)
             result = await engine.run_turn(UserInput(audio=samples, speech_end=time.monotonic()))
         finally:
             await engine.chat.aclose()
