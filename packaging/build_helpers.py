@@ -121,6 +121,10 @@ _DROPPED_PYSIDE_MODULE = re.compile(
     re.IGNORECASE,
 )
 
+# Single plugins, in folders we otherwise keep, that link a Qt library dropped above: keeping
+# them leaves the bundle needing a library it does not ship (`deb.py check-depends` fails).
+_DROPPED_PLUGIN_NAME = re.compile(r"^(lib)?q(pdf|qml|quick|webengine|virtualkeyboard|lottie|svgquick)", re.IGNORECASE)
+
 # Whole plugin folders nothing in a widgets app loads.
 _DROPPED_PLUGIN_DIRS = (
     "qmltooling", "qmllint", "egldeviceintegrations", "wayland-decoration-client",
@@ -244,6 +248,8 @@ def is_unused_qt(dest: str) -> bool:
         family, name = plugin.groups()
         if family in _DROPPED_PLUGIN_DIRS:
             return True
+        if _DROPPED_PLUGIN_NAME.search(name):
+            return True  # e.g. imageformats/libqpdf.so (PySide6 >= 6.8) links the dropped libQt6Pdf
         if family == "platforms":
             return not _KEPT_PLATFORMS.search(name)
         if family == "platforminputcontexts":

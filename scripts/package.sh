@@ -34,14 +34,10 @@ for tool in dpkg-deb readelf; do
     log "missing $tool: apt-get install dpkg binutils"; exit 2; }
 done
 
-# System libraries (the ones the .deb will depend on) and the app in .venv; keep the test
-# extras if this checkout has them, so setup does not reinstall back and forth.
-if grep -qs '\[test\]' .venv/.synthbot-installed; then bash scripts/setup.sh --test; else bash scripts/setup.sh; fi
-log "installing PyInstaller into .venv (pip extra \"packaging\")"
-# The version range lives in pyproject.toml's "packaging" extra; only that is installed, so the
-# app's own (editable) install in .venv is left alone.
-mapfile -t PYI_REQ < <(.venv/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["packaging"]))')
-.venv/bin/python -m pip install -q "${PYI_REQ[@]}" 2>&1 | grep -v -e "^WARNING: Location" -e "is ignored" >&2 || true
+# System libraries (the ones the .deb will depend on) and the app in .venv, from the lock
+# (requirements/lock.txt holds every extra, PyInstaller included): the bundle's PySide6, and so the
+# Qt plugins kept and the system libraries declared, are the locked ones, not the newest.
+bash scripts/setup.sh
 .venv/bin/python -c "import PyInstaller, sys; sys.exit(int(PyInstaller.__version__.split('.')[0]) < 6)" \
   || { log "PyInstaller 6.x is required"; exit 1; }
 

@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WITH_TEST=0
-[[ "${1:-}" == "--test" ]] && WITH_TEST=1
+# The lock holds every extra (test, packaging, ...), so --test is accepted but installs the same set.
+[[ "${1:-}" == "--test" || -z "${1:-}" ]] || { echo "usage: scripts/setup.sh [--test]" >&2; exit 2; }
 
 APT_PACKAGES=(libportaudio2 libsndfile1 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
   xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-xinerama0 libxcb-randr0
@@ -17,7 +17,7 @@ APT_PACKAGES=(libportaudio2 libsndfile1 pulseaudio pulseaudio-utils libasound2-p
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 install_system_packages() {
-  command -v dpkg >/dev/null 2>&1 || { log "not a Debian-like system: install PortAudio and PulseAudio yourself"; return; }
+  command -v dpkg >/dev/null 2>&1 || { log "not a Debian-like system (no apt): install yourself: ${APT_PACKAGES[*]}"; exit 1; }
   local missing=()
   for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,36 +28,53 @@ install_system_packages() {
     command -v sudo >/dev/null 2>&1 && sudo="sudo" || { log "please install: ${missing[*]}"; exit 1; }
   fi
   log "installing system packages: ${missing[*]}"
-  $sudo apt-get update -qq
+  command -v apt-get >/dev/null 2>&1 || { log "no apt-get: install yourself: ${missing[*]}"; exit 1; }
+  $sudo apt-get update -qq || { log "apt-get update failed (no network?): install yourself: ${missing[*]}"; exit 1; }
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 find_python() {
   for py in python3.13 python3.12 python3.11 python3; do
-    if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
       echo "$py"; return
     fi
   done
-  log "Python 3.11 or newer is required"; exit 1
+  log "Python 3.11 or newer is required: install python3.11 and python3.11-venv (apt-get install python3.11-venv)"; exit 1
+}
+
+LOCK=requirements/lock.txt
+STAMP=.venv/.synthbot-installed  # written only after a complete install and an import check
+
+# A .venv without the stamp (or whose imports fail) is what an interrupted setup leaves behind:
+# it is rebuilt from scratch rather than reused.
+venv_is_complete() {
+  [[ -f "$STAMP" && -x .venv/bin/python ]] || return 1
+  .venv/bin/python -c "import synthbot_desktop, faster_whisper, sounddevice, PySide6.QtWidgets" >/dev/null 2>&1
 }
 
 install_python_packages() {
   local py; py=$(find_python)
-  if [[ ! -x .venv/bin/python ]]; then
-    log "creating .venv with $py"
-    "$py" -m venv .venv
-  fi
-  local extras="" stamp=".venv/.synthbot-installed"
-  [[ $WITH_TEST -eq 1 ]] && extras="[test]"
-  local want; want="$(sha256sum pyproject.toml | cut -c1-16)$extras"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  "$py" -c 'import venv, ensurepip' 2>/dev/null || { log "Python venv support missing: apt-get install python3-venv"; exit 1; }
+  [[ -f "$LOCK" ]] || { log "missing $LOCK: run scripts/lock.sh"; exit 1; }
+  local want; want="$(cat pyproject.toml "$LOCK" | sha256sum | cut -c1-16)"
+  if venv_is_complete && [[ "$(head -1 "$STAMP")" == "$want" ]]; then
     return
   fi
-  log "installing Python packages into .venv (first time: a few minutes)"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".$extras" 2>&1 | grep -v -e "^WARNING: Location" -e "is ignored" >&2 || true
-  .venv/bin/python -c "import synthbot_desktop, faster_whisper, sounddevice" >/dev/null
-  echo "$want" > "$stamp"
+  if [[ -d .venv ]] && ! venv_is_complete; then
+    log "found an unfinished .venv (interrupted setup?): rebuilding it"
+    rm -rf .venv
+  fi
+  [[ -x .venv/bin/python ]] || { log "creating .venv with $py"; "$py" -m venv .venv; }
+  rm -f "$STAMP"
+  log "installing the locked Python packages into .venv (first time: a few minutes)"
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r "$LOCK" \
+      2> >(grep -v -e "^WARNING: Location" -e "is ignored" >&2); then
+    log "could not install from $LOCK: no network or package index reachable? (pip's message is above)"; exit 1
+  fi
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . \
+    2> >(grep -v -e "^WARNING: Location" -e "is ignored" >&2)
+  .venv/bin/python -c "import synthbot_desktop, faster_whisper, sounddevice, PySide6.QtWidgets" >/dev/null
+  echo "$want" > "$STAMP"
 }
 
 install_system_packages

@@ -11,15 +11,18 @@ import os
 import threading
 from collections.abc import Mapping
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from synthbot_desktop.config import Settings
 from synthbot_desktop.errors import DatabaseError
 from synthbot_desktop.keystore import KeyStore
 from synthbot_desktop.platform_paths import AppPaths
-from synthbot_desktop.storage import migrate
-from synthbot_desktop.storage import repositories as repo
-from synthbot_desktop.storage.db import Database, default_sqlite_url, make_engine, parse_url
-from synthbot_desktop.storage.recorder import Recorder
+
+# SQLAlchemy and Alembic cost ~0.7 s to import: loaded on first database use, so `--version` and
+# `--help` stay instant (issue #12, test_cold_start.py).
+if TYPE_CHECKING:
+    from synthbot_desktop.storage.db import Database
+    from synthbot_desktop.storage.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +52,14 @@ class AppContext:
 
     def database_url(self, override: str | None = None) -> str:
         url = override or str(self.settings.get("database.url") or "")
+        from synthbot_desktop.storage.db import default_sqlite_url
+
         return url or default_sqlite_url(self.paths.default_database_file)
 
     def open_database(self, url: str | None = None) -> Database:
         """An engine for ``url`` (or the configured one), with its password from the keyring."""
+        from synthbot_desktop.storage.db import Database, make_engine, parse_url
+
         parsed = parse_url(self.database_url(url))
         password = None
         if parsed.get_backend_name() != "sqlite" and parsed.username and not parsed.password:
@@ -71,6 +78,8 @@ class AppContext:
         if self._db is None:
             db = self.open_database()
             try:
+                from synthbot_desktop.storage import migrate
+
                 migrate.ensure_schema(
                     db.engine, allow_upgrade=bool(self.settings.get("database.auto_upgrade_remote"))
                 )
@@ -83,6 +92,8 @@ class AppContext:
     @cached_property
     def user_id(self) -> int:
         with self._lock, self.db.session() as s:
+            from synthbot_desktop.storage import repositories as repo
+
             return repo.get_or_create_user(s, self.settings.user_name).id
 
     @property
@@ -92,6 +103,8 @@ class AppContext:
 
     def _recorder_once(self) -> Recorder:
         if self._recorder is None:
+            from synthbot_desktop.storage.recorder import Recorder
+
             self._recorder = Recorder(self.db, self.user_id, self.paths.spool_dir)
             try:
                 self._recorder.replay()

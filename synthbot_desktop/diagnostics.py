@@ -175,11 +175,31 @@ def check_models(ctx: AppContext) -> Check:
     return Check("models", OK, "bundled Whisper tiny.en and Piper voice present", data=data)
 
 
+def check_storage(ctx: AppContext) -> Check:
+    """Database size, spool backlog and the last local backup (an admin's first questions)."""
+    from synthbot_desktop.storage import backup
+
+    db = ctx.open_database()
+    try:
+        size = backup.database_size(db.engine)
+    finally:
+        db.dispose()
+    backlog = backup.spool_backlog(ctx.paths.spool_dir)
+    last = backup.last_backup(ctx.paths.data_dir / "backups")
+    data = {"database_bytes": size, "spool_backlog": backlog, "last_backup": str(last) if last else None}
+    detail = (f"database {'?' if size is None else f'{size / 1e6:.1f} MB'}, {backlog} spooled record(s), "
+              f"last backup {last.name if last else 'never'}")
+    if backlog:
+        return Check("storage", WARN, detail, "the database was unreachable; records replay when it answers", data)
+    return Check("storage", OK, detail, data=data)
+
+
 def run_checks(ctx: AppContext) -> list[Check]:
     return [
         _guard("python", check_python),
         _guard("config", lambda: check_config(ctx)),
         _guard("database", lambda: check_database(ctx)),
+        _guard("storage", lambda: check_storage(ctx)),
         _guard("keyring", lambda: check_keyring(ctx)),
         _guard("providers", lambda: check_providers(ctx)),
         _guard("audio", lambda: check_audio(ctx)),

@@ -12,13 +12,33 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One complete tool call the model asked for, emitted once its arguments have all arrived.
+
+    ``arguments`` is the raw JSON text as the model wrote it (it may be malformed: the tool loop
+    validates it and answers the model with an error rather than failing the turn).
+    """
+
+    id: str
+    name: str
+    arguments: str
 
 
 @dataclass(frozen=True)
 class ChatMessage:
+    """One message; tool rounds add an assistant message with ``tool_calls`` and one ``tool``
+    message per result, tied by ``tool_call_id`` (each provider maps these to its own shape)."""
+
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None  # the tool's name, on a tool message (Gemini and Ollama need it)
+    is_error: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,7 +62,7 @@ class ChatUsage:
     latency_ms: float | None = None
 
 
-StreamItem = TextDelta | ChatUsage
+StreamItem = TextDelta | ToolCall | ChatUsage
 
 
 @runtime_checkable
@@ -58,6 +78,9 @@ class ChatProvider(Protocol):
         temperature: float | None = None,
         max_tokens: int | None = None,
     ) -> AsyncIterator[StreamItem]: ...
+    # Tool-capable providers (every HttpChatProvider) also take ``tools=[{name, description,
+    # parameters}]`` and then may yield ToolCall items; kept out of the protocol so wrappers
+    # written before tools (EnhancedChat, test fakes) still satisfy it.
 
     async def list_models(self) -> list[str]: ...
 

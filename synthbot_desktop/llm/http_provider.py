@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind
-from synthbot_desktop.llm.base import ChatMessage, ChatUsage, StreamItem, TextDelta
+from synthbot_desktop.llm.base import ChatMessage, ChatUsage, StreamItem, TextDelta, ToolCall
 from synthbot_desktop.llm.errors import ChatStreamError
 from synthbot_desktop.llm.http_errors import error_from_response, error_from_transport
 from synthbot_desktop.llm.retry import RetryPolicy
@@ -69,7 +69,16 @@ class WireMeta:
     request_id: str
 
 
-WireEvent = WireDelta | WireUsage | WireFinish | WireFailure | WireMeta
+@dataclass(frozen=True)
+class WireToolCall:
+    """A complete tool call assembled by the parser from the provider's pieces."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+WireEvent = WireDelta | WireUsage | WireFinish | WireFailure | WireMeta | WireToolCall
 
 
 @dataclass
@@ -91,6 +100,7 @@ class _CallState:
     tokens_out: int | None = None
     finish: str | None = None
     finished: bool = False
+    tool_calls: int = 0
 
 
 class HttpChatProvider(abc.ABC):
@@ -156,6 +166,22 @@ class HttpChatProvider(abc.ABC):
             await self._client.aclose()
             self._client = None
 
+    async def warm(self) -> None:
+        """Open the connection (TCP + TLS, HTTP/2 where offered) before a turn needs it.
+
+        Called by the voice loop when speech starts, so the request made at end of speech reuses a
+        pooled keep-alive connection instead of paying the handshakes. It sends the provider's own
+        model-list request (free, no tokens); any answer, even an error, leaves the connection
+        open, and a failure is only logged: the turn itself reports real errors.
+        """
+        req = self.models_request()
+        try:
+            resp = await self.client.request(req.method, req.url, headers={**self.auth_headers(), **req.headers},
+                                             timeout=httpx.Timeout(5.0))
+            await resp.aread()
+        except httpx.HTTPError as exc:
+            log.debug("%s warm-up failed: %s", self.name, type(exc).__name__)
+
     def endpoint(self, url: str) -> str:
         """The request path without host or query, for the usage log."""
         return httpx.URL(url).path
@@ -177,6 +203,10 @@ class HttpChatProvider(abc.ABC):
                                 status_code=resp.status_code,
                                 hint=f"check that providers.{self.name}.base_url points at a {self.name} API") from None
 
+    def add_tools(self, req: PreparedRequest, tools: list[dict[str, Any]]) -> None:
+        """Offer ``tools`` in the request body, in this provider's shape."""
+        raise ProviderError(self.name, ProviderErrorKind.PROTOCOL, "this provider does not support tools")
+
     async def list_models(self) -> list[str]:
         return sorted(set(self.parse_models(await self._send_json(self.models_request()))))
 
@@ -192,14 +222,16 @@ class HttpChatProvider(abc.ABC):
         system: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> AsyncIterator[StreamItem]:
-        """Stream :class:`TextDelta` items, then one :class:`ChatUsage`.
+        """Stream :class:`TextDelta` (and, when ``tools`` are offered, :class:`ToolCall`) items,
+        then one :class:`ChatUsage`. ``tools`` are neutral specs (name, description, parameters).
 
         Raises :class:`ChatStreamError` (a ProviderError) carrying the partial text and usage.
         """
         if not messages:
             raise ValueError("stream() needs at least one message")
-        return self._run(list(messages), model or self.default_model, system, temperature, max_tokens)
+        return self._run(list(messages), model or self.default_model, system, temperature, max_tokens, tools)
 
     async def _guarded(self, resp: httpx.Response, state: _CallState) -> AsyncIterator[bytes]:
         """The body's bytes, enforcing the time-to-first-token limit against slow drips."""
@@ -211,7 +243,7 @@ class HttpChatProvider(abc.ABC):
                                     status_code=state.status_code, request_id=state.request_id)
             yield chunk
 
-    async def _attempt(self, req: PreparedRequest, state: _CallState) -> AsyncGenerator[str, None]:
+    async def _attempt(self, req: PreparedRequest, state: _CallState) -> AsyncGenerator[str | ToolCall, None]:
         headers = {**self.auth_headers(), **req.headers}
         async with self.client.stream(req.method, req.url, headers=headers, json=req.json) as resp:
             state.status_code = resp.status_code
@@ -230,6 +262,8 @@ class HttpChatProvider(abc.ABC):
                     if isinstance(ev, WireDelta):
                         if ev.text:
                             yield ev.text
+                    elif isinstance(ev, WireToolCall):
+                        yield ToolCall(ev.id, ev.name, ev.arguments)
                     elif isinstance(ev, WireUsage):
                         state.tokens_in = ev.tokens_in if ev.tokens_in is not None else state.tokens_in
                         state.tokens_out = ev.tokens_out if ev.tokens_out is not None else state.tokens_out
@@ -247,8 +281,11 @@ class HttpChatProvider(abc.ABC):
                                     status_code=resp.status_code, request_id=state.request_id)
 
     async def _run(self, messages: list[ChatMessage], model: str, system: str | None,
-                   temperature: float | None, max_tokens: int | None) -> AsyncIterator[StreamItem]:
+                   temperature: float | None, max_tokens: int | None,
+                   tools: Sequence[dict[str, Any]] | None = None) -> AsyncIterator[StreamItem]:
         req = self.build_chat_request(messages, model, system=system, temperature=temperature, max_tokens=max_tokens)
+        if tools:
+            self.add_tools(req, list(tools))
         prompt_texts = [m.content for m in messages] + ([system] if system else [])
         state = _CallState(started=time.perf_counter())
         retries = 0
@@ -258,6 +295,10 @@ class HttpChatProvider(abc.ABC):
                 # is closed now, not whenever the garbage collector finalizes it.
                 async with contextlib.aclosing(self._attempt(req, state)) as texts:
                     async for text in texts:
+                        if isinstance(text, ToolCall):
+                            state.tool_calls += 1
+                            yield text
+                            continue
                         if state.ttft_ms is None:
                             state.ttft_ms = (time.perf_counter() - state.started) * 1000
                         state.parts.append(text)
@@ -265,7 +306,7 @@ class HttpChatProvider(abc.ABC):
                 break
             except (ProviderError, httpx.HTTPError) as exc:
                 error = exc if isinstance(exc, ProviderError) else error_from_transport(self.name, exc, self.base_url)
-            delay = None if state.parts else self.retry.delay_for(error, retries)
+            delay = None if state.parts or state.tool_calls else self.retry.delay_for(error, retries)
             if delay is None:
                 raise ChatStreamError(error, partial_text="".join(state.parts),
                                       usage=self._usage(state, model, prompt_texts)) from None

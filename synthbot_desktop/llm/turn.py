@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind
-from synthbot_desktop.llm.base import ChatMessage, ChatProvider, ChatUsage, TextDelta
+from synthbot_desktop.llm.base import ChatMessage, ChatProvider, ChatUsage, StreamItem, TextDelta, ToolCall
 from synthbot_desktop.llm.errors import ChatStreamError
 from synthbot_desktop.llm.tokens import estimate_messages_tokens, estimate_tokens
 
@@ -25,6 +26,7 @@ class ChatResult:
     usage: ChatUsage
     error: ProviderError | None = None
     cancelled: bool = False
+    tool_calls: list[ToolCall] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -40,13 +42,20 @@ async def run_chat(
     temperature: float | None = None,
     max_tokens: int | None = None,
     on_delta: Callable[[str], None] | None = None,
+    tools: Sequence[dict[str, Any]] | None = None,
 ) -> ChatResult:
     """Stream a reply; ProviderErrors are returned in the result, cancellation re-raised
     after the partial result is attached to the CancelledError (``exc.args[0]``)."""
     parts: list[str] = []
+    calls: list[ToolCall] = []
     started = time.perf_counter()
     first: float | None = None
-    stream = provider.stream(messages, model, system=system, temperature=temperature, max_tokens=max_tokens)
+    stream: AsyncIterator[StreamItem]
+    if tools:
+        stream = cast(Any, provider).stream(messages, model, system=system, temperature=temperature,
+                                            max_tokens=max_tokens, tools=tools)
+    else:  # providers (and fakes) written before tools keep working unchanged
+        stream = provider.stream(messages, model, system=system, temperature=temperature, max_tokens=max_tokens)
     try:
         async with contextlib.aclosing(stream):  # type: ignore[type-var]
             async for item in stream:
@@ -56,8 +65,10 @@ async def run_chat(
                     parts.append(item.text)
                     if on_delta is not None:
                         on_delta(item.text)
+                elif isinstance(item, ToolCall):
+                    calls.append(item)
                 else:
-                    return ChatResult("".join(parts), item)
+                    return ChatResult("".join(parts), item, tool_calls=calls)
     except ChatStreamError as exc:
         return ChatResult(exc.partial_text or "".join(parts), exc.usage, exc)
     except asyncio.CancelledError as exc:

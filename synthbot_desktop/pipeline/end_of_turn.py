@@ -8,9 +8,13 @@ the cheap version, applied to what Whisper heard:
 - no terminal punctuation (``. ? ! … 。 ？ ！``), or a trailing comma, colon, dash or ellipsis
   -> unfinished;
 - ends on a conjunction, preposition, article or filler ("and", "because", "the", "um") -> unfinished;
-- Whisper punctuates fragments anyway ("Ask!", "And so my fellow Americans."), so a piece of one
-  or two words that is not a reply on its own ("yes", "thanks", "stop") and a short piece that
-  opens with a connective ("and so ...", "but ...") count as unfinished too.
+- Whisper punctuates fragments anyway ("Ask!", "And so am I fellow Americans."), and which mark
+  it writes changes with the model version and the CPU's timing. So the rules below look at the
+  *words* only, and hold a piece whatever mark ends it (comma, period, "!" or none): a piece of one
+  or two words that is not a reply on its own ("yes", "thanks", "stop"), a short piece that opens
+  with a connective ("and so ...", "but ..."), a piece that ends on a vocative ("..., my fellow
+  Americans") and a short noun phrase with no verb ("the weather in Paris").
+  Punctuation can only add a hold (a trailing comma), never remove one the words call for.
 
 Only the newest piece is judged (the earlier pieces already were). It is deliberately
 conservative: a wrong "unfinished" costs the hold time (``pipeline.incomplete_turn_hold_ms``),
@@ -31,12 +35,33 @@ _DANGLING = frozenset({
     "at", "for", "from", "with", "by", "about", "into", "like", "my", "your", "our", "their", "his", "her",
     "its", "is", "are", "was", "were", "um", "uh", "er", "erm", "hmm", "mm",
 })
-_OPENERS = ("and", "but", "so", "or", "because", "well", "also", "then")
+_OPENERS = frozenset({"and", "but", "so", "or", "because", "well", "also", "then", "now", "um", "uh"})
+_OPENER_MAX_WORDS = 8  # "and so am I fellow Americans" (6) is a preamble, not a question
 _STANDALONE = frozenset({
     "yes", "no", "yeah", "yep", "nope", "ok", "okay", "sure", "thanks", "thank you", "stop", "hello", "hi",
     "hey", "bye", "goodbye", "right", "correct", "exactly", "why", "how", "what", "really", "continue",
     "go on", "please", "sorry", "pardon", "great", "cool", "fine", "nothing", "never mind", "wait",
+    "good morning", "good afternoon", "good evening", "good night", "thank you very much", "no thanks",
 })
+# Trailing forms of address: content usually follows them ("..., my fellow Americans: ask not ...").
+_VOCATIVES = (
+    ("fellow", "americans"), ("fellow", "citizens"), ("ladies", "and", "gentlemen"), ("my", "friends"),
+    ("everyone",), ("everybody",), ("folks",), ("guys",), ("friends",), ("you", "all"),
+)
+# A deliberately small verb lexicon: auxiliaries, modals, question words and the commands people
+# give an assistant. A short piece with none of these (and no verb-like ending) is a noun phrase.
+_VERBISH = frozenset({
+    "am", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "have", "has", "had",
+    "can", "could", "will", "would", "shall", "should", "may", "might", "must", "let", "lets",
+    "what", "who", "why", "how", "when", "where", "which", "whats", "hows", "wheres", "whos",
+    "ask", "tell", "give", "show", "play", "stop", "make", "find", "set", "turn", "open", "close", "call",
+    "send", "read", "write", "say", "go", "come", "take", "get", "put", "know", "think", "want", "need",
+    "like", "love", "see", "look", "help", "try", "use", "keep", "start", "remind", "add", "check", "book",
+    "explain", "translate", "search", "repeat", "cancel", "pause", "resume", "skip", "list", "buy", "pay",
+    "mean", "means", "thank", "hear", "feel", "believe", "guess", "hope", "wish", "work", "works", "live",
+})
+_VERB_SUFFIXES = ("ed", "ing", "n't", "'s", "'re", "'m", "'ll", "'ve", "'d")
+_NOUN_PHRASE_MAX_WORDS = 6
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 
 
@@ -45,17 +70,46 @@ def looks_complete(text: str) -> bool:
     t = text.strip().rstrip(_CLOSERS).strip()
     if not t:
         return True  # nothing to wait for
-    if t.endswith(_TRAILING_OPEN) or t[-1] not in TERMINAL:
+    if not words_sound_complete(t):
         return False
-    words = [w.lower() for w in _WORD.findall(t)]
-    if not words:
+    return not (t.endswith(_TRAILING_OPEN) or t[-1] not in TERMINAL)
+
+
+def words_sound_complete(text: str) -> bool:
+    """The word-only part of the judgement: the same answer whatever punctuation Whisper wrote."""
+    words = [w.lower().strip("'") for w in _WORD.findall(text)]
+    words = [w for w in words if w]
+    if not words or _is_cjk(text):
         return True
     if words[-1] in _DANGLING:
         return False
     phrase = " ".join(words)
-    if len(words) <= 2 and phrase not in _STANDALONE and not _is_cjk(t):
+    if phrase in _STANDALONE:
+        return True
+    if len(words) <= 2:
         return False
-    return not (words[0] in _OPENERS and len(words) <= 5)
+    if words[0] in _OPENERS and len(words) <= _OPENER_MAX_WORDS:
+        return False
+    rest = _strip_vocative(words)
+    if rest is not None and " ".join(rest) not in _STANDALONE:
+        return False  # "... my fellow Americans" — the address, the point comes next
+    return not (len(words) <= _NOUN_PHRASE_MAX_WORDS and not any(_is_verbish(w) for w in words))
+
+
+def _strip_vocative(words: list[str]) -> list[str] | None:
+    """The words before a trailing form of address, or None when the piece does not end on one."""
+    for voc in _VOCATIVES:
+        n = len(voc)
+        if len(words) >= n and tuple(words[-n:]) == voc:
+            rest = words[:-n]
+            if rest and rest[-1] == "my":
+                rest = rest[:-1]
+            return rest
+    return None
+
+
+def _is_verbish(word: str) -> bool:
+    return word in _VERBISH or (len(word) > 4 and word.endswith(_VERB_SUFFIXES))
 
 
 def _is_cjk(text: str) -> bool:

@@ -157,6 +157,17 @@ class TurnEngine:
         """True while reply audio is queued or playing (barge-in is armed)."""
         return self._speaking
 
+    async def warm(self) -> None:
+        """Connect the LLM and TTS clients now (issue #12): providers with a ``warm()`` open their
+        keep-alive connection, so the coming turn pays no connection set-up. Never raises."""
+        for provider in (self.chat, self.speech):
+            warm = getattr(provider, "warm", None)
+            if warm is not None:
+                try:
+                    await warm()
+                except Exception as exc:  # a warm-up is an optimisation: the turn reports real errors
+                    log.debug("warm-up of %s failed: %s", type(provider).__name__, type(exc).__name__)
+
     def start_turn(self, user: UserInput) -> asyncio.Task[TurnResult]:
         """Start a turn; a turn still running is interrupted first (two turns never overlap)."""
         self.interrupt()

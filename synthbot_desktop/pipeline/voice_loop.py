@@ -102,6 +102,8 @@ class VoiceLoop:
         self.results: list[TurnResult] = []
         self.barge_ins: list[BargeIn] = []
         self.retracted: list[TurnResult] = []  # turns withdrawn because the user kept talking
+        self._warm_task: asyncio.Task[None] | None = None
+        self._warmed_at = -1e9
         self.speculative_hits = 0  # utterances whose early transcription was used
         self.speculative_misses = 0  # early transcriptions dropped because speech resumed
         self._stop = asyncio.Event()
@@ -191,6 +193,7 @@ class VoiceLoop:
         if self.sink:
             self.sink(StateChanged(TurnState.HEARING))
         engine = self.engine
+        self._warm_connections()
         if not engine.busy:
             return
         sub = self._submitted
@@ -206,6 +209,15 @@ class VoiceLoop:
             engine.interrupt()  # silences the speaker first, then winds the turn down
             self.barge_ins.append(BargeIn(detected, time.monotonic(), task))
             log.info("barge-in: the user spoke while the assistant was answering")
+
+    def _warm_connections(self) -> None:
+        """At speech start, connect the LLM and TTS clients (at most every 20 s, one at a time):
+        by the end of the utterance the turn's requests reuse open keep-alive connections."""
+        now = time.monotonic()
+        if (self._warm_task is not None and not self._warm_task.done()) or now - self._warmed_at < 20.0:
+            return
+        self._warmed_at = now
+        self._warm_task = asyncio.get_running_loop().create_task(self.engine.warm())
 
     def _on_pause(self, event: Any) -> None:
         if not self.config.speculative or self.engine.stt is None:

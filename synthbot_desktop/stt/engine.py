@@ -35,6 +35,16 @@ log = logging.getLogger(__name__)
 SILENCE_DBFS = -60.0
 """Clips whose peak stays below this are not sent to Whisper (it invents words for silence)."""
 
+FULL_WINDOW_S = 30.0
+"""Whisper's trained window; file transcription always uses it."""
+LIVE_WINDOW_FLOOR_S = 10.0
+"""Shortest encoder window for live turns. Measured (issue #12, 28 English clips, tiny.en): a 10 s
+floor keeps WER at or below the full window; a 6 s floor made one clip loop ("10 of clubs" x50)."""
+LIVE_WINDOW_MARGIN_S = 1.0
+"""Silence after the utterance inside the window, so the decoder sees the speech end."""
+MAX_COMPRESSION_RATIO = 2.4
+"""Same threshold faster-whisper uses for its temperature fallback: above it the text repeats."""
+
 
 @dataclass(frozen=True)
 class EngineOptions:
@@ -45,6 +55,7 @@ class EngineOptions:
     device: str = "cpu"
     cpu_threads: int = 0  # 0 = CTranslate2's default
     vad_filter: bool = False  # utterances from the endpointer are already trimmed
+    live_window_floor_s: float = LIVE_WINDOW_FLOOR_S  # 0 or >= 30 turns the adaptive window off
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> EngineOptions:
@@ -113,6 +124,35 @@ class LoadReport:
     warmup_seconds: float
 
 
+def live_window_seconds(audio_s: float, floor_s: float = LIVE_WINDOW_FLOOR_S) -> float:
+    """Encoder window for a live utterance: the audio plus a margin, never under the floor or over 30 s."""
+    return min(FULL_WINDOW_S, max(floor_s, audio_s + LIVE_WINDOW_MARGIN_S))
+
+
+def decode_looks_bad(text: str, hit_length_limit: bool) -> bool:
+    """The known failure of a short window: the decoder loops ("10 of clubs" x50).
+
+    Caught three ways: it ran to the token limit without end-of-text; the text compresses too well
+    (gzip ratio > 2.4, as faster-whisper's own fallback); or one word n-gram fills most of it.
+    """
+    if hit_length_limit:
+        return True
+    if not text:
+        return False
+    from faster_whisper.transcribe import get_compression_ratio
+
+    if len(text) > 24 and get_compression_ratio(text) > MAX_COMPRESSION_RATIO:
+        return True
+    words = text.lower().split()
+    for n in (1, 2, 3, 4):
+        grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+        if len(grams) >= 8:
+            top = max(grams.count(g) for g in set(grams))
+            if top * n >= 0.6 * len(words) and top >= 5:
+                return True
+    return False
+
+
 class WhisperEngine:
     """One faster-whisper model for the whole process."""
 
@@ -125,6 +165,7 @@ class WhisperEngine:
         self._load_lock = threading.Lock()
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self.load_report: LoadReport | None = None
+        self.window_retries = 0  # short-window decodes rejected by the guard (for tests and diagnostics)
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> WhisperEngine:
@@ -210,6 +251,21 @@ class WhisperEngine:
             lang = "en"
         if samples.size == 0 or is_silent(samples, SILENCE_DBFS):
             return Transcript("", [], lang, None, None, None, audio_s, 0.0, model=self.model_name)
+        if live and self._adaptive_ok(lang, audio_s):
+            with self._lock:
+                t0 = time.perf_counter()
+                window = live_window_seconds(audio_s, self.options.live_window_floor_s)
+                short = self._decode_window(samples, lang or "en", window, prompt)
+                elapsed = time.perf_counter() - t0
+            if short is not None:
+                s_text, s_avg, s_nsp, window_s = short
+                seg = [Segment(0.0, audio_s, s_text, s_avg, s_nsp)] if s_text else []
+                return Transcript(s_text, seg, lang or "en", None, s_avg if s_text else None,
+                                  s_nsp if s_text else None,
+                                  audio_s, elapsed, model=self.model_name,
+                                  timings={"window_seconds": window_s, "retried": 0.0})
+            log.info("short-window decode rejected (repetition / no end-of-text); retrying on the full window")
+            self.window_retries += 1
         with self._lock:
             t0 = time.perf_counter()
             extra: dict[str, Any] = {"without_timestamps": True, "condition_on_previous_text": False} if live else {}
@@ -228,6 +284,52 @@ class WhisperEngine:
         nsp = max((s.no_speech_prob for s in segments), default=None)
         return Transcript(text, segments, info.language, info.language_probability, avg, nsp, audio_s, elapsed,
                           model=self.model_name)
+
+    def _adaptive_ok(self, lang: str | None, audio_s: float) -> bool:
+        """The short window needs a known language (no detection pass) and a clip that fits it."""
+        floor = self.options.live_window_floor_s
+        if floor <= 0 or floor >= FULL_WINDOW_S:
+            return False
+        if audio_s + LIVE_WINDOW_MARGIN_S > FULL_WINDOW_S:
+            return False
+        return lang is not None or self._english_only()
+
+    def _decode_window(self, samples: np.ndarray, lang: str, window_s: float,
+                       initial_prompt: str | None = None) -> tuple[str, float, float, float] | None:
+        """Encode only ``window_s`` seconds of mel frames and decode greedily/with the beam.
+
+        faster-whisper always pads the features to 3,000 frames; the CTranslate2 encoder accepts
+        fewer, so we compute the features with faster-whisper's own extractor, pad to the short
+        window and call ``encode``/``generate`` ourselves (no fork). Returns None when the result
+        fails the guard (see :func:`decode_looks_bad`), so the caller retries on the full window.
+        """
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        model = self._model
+        frames = round(window_s * 100)
+        features = model.feature_extractor(samples)
+        features = features[:, :frames]
+        if features.shape[1] < frames:
+            features = np.pad(features, ((0, 0), (0, frames - features.shape[1])))
+        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=lang)
+        # the earlier words of the utterance, as faster-whisper's initial_prompt does it
+        previous = tokenizer.encode(" " + initial_prompt.strip()) if initial_prompt else []
+        prompt = model.get_prompt(tokenizer, previous, without_timestamps=True)
+        encoder_output = model.encode(features)
+        max_new = model.max_length // 2 - 1 if hasattr(model, "max_length") else 223
+        result = model.model.generate(encoder_output, [prompt], beam_size=self.options.beam_size,
+                                      max_length=max_new + len(prompt), return_scores=True,
+                                      return_no_speech_prob=True, suppress_blank=True,
+                                      suppress_tokens=get_suppressed_tokens(tokenizer, [-1]))[0]
+        tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+        text = tokenizer.decode(tokens).strip()
+        hit_limit = len(result.sequences_ids[0]) >= max_new
+        if decode_looks_bad(text, hit_limit):
+            return None
+        length = len(tokens)
+        avg = float(result.scores[0]) * length / (length + 1) if length else 0.0
+        return text, avg, float(result.no_speech_prob), window_s
 
     def transcribe_file(self, path: str | Path, *, language: str | None = None, prompt: str | None = None) -> Transcript:
         """Decode any common audio file (wav, flac, mp3, ogg, ...) and transcribe it."""

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,21 +83,52 @@ def player(virtual_audio: VirtualAudio) -> Iterator[Player]:
 
 
 class MonitorRecorder:
-    """parec on vsink.monitor at 16 kHz mono float: what the "speaker" actually received."""
+    """parec on vsink.monitor at 16 kHz mono float: what the "speaker" actually received.
 
-    def __init__(self, audio: VirtualAudio) -> None:
+    Waits on what parec delivers, not on the clock: it is ready once its first samples arrived
+    (PulseAudio may take seconds to connect a stream on a busy machine), and ``stop`` keeps
+    recording until ``tail_s`` more seconds of *samples* came in, however late they are.
+    """
+
+    RATE = 16000
+
+    def __init__(self, audio: VirtualAudio, ready_timeout: float = 20.0) -> None:
         self.proc = subprocess.Popen(["parec", "--device=vsink.monitor", "--rate=16000", "--channels=1",
                                       "--format=float32le", "--raw", "--latency-msec=20"],
                                      env=audio.env, stdout=subprocess.PIPE)
-        time.sleep(0.5)
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._lock = threading.Lock()
+        self._grew = threading.Condition(self._lock)
+        threading.Thread(target=self._read, daemon=True).start()
+        assert self._wait_for_bytes(1, ready_timeout), "parec delivered nothing: monitor source not ready"
 
-    def stop(self) -> np.ndarray:
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while data := self.proc.stdout.read1(4096):  # type: ignore[attr-defined]
+            with self._grew:
+                self._chunks.append(data)
+                self._size += len(data)
+                self._grew.notify_all()
+
+    def _wait_for_bytes(self, size: int, timeout: float) -> bool:
+        with self._grew:
+            return self._grew.wait_for(lambda: self._size >= size, timeout=timeout)
+
+    def stop(self, tail_s: float = 0.5, timeout: float = 20.0) -> np.ndarray:
+        with self._lock:
+            target = self._size + int(tail_s * self.RATE) * 4
+        self._wait_for_bytes(target, timeout)
         self.proc.terminate()
-        data, _ = self.proc.communicate(timeout=10)
-        return np.frombuffer(data, dtype="<f4")
+        self.proc.wait(timeout=10)
+        with self._lock:
+            data = b"".join(self._chunks)
+        return np.frombuffer(data[: len(data) // 4 * 4], dtype="<f4")
 
 
 def _best_correlation(recorded: np.ndarray, sent: np.ndarray) -> tuple[float, int]:
+    # Padded: a recording that came back short still gets a (low) score instead of a crash.
+    recorded = np.concatenate([recorded, np.zeros(len(sent), dtype=recorded.dtype)])
     spectrum = np.fft.irfft(np.fft.rfft(recorded, 2 * len(recorded)) * np.conj(np.fft.rfft(sent, 2 * len(recorded))))
     lag = int(np.argmax(spectrum[: len(recorded) - len(sent) + 1]))
     seg = recorded[lag:lag + len(sent)]
@@ -113,9 +145,8 @@ def test_playback_reaches_the_sink_intact(player: Player, virtual_audio: Virtual
     pcm = float32_to_pcm16(resample(speech, STT_RATE, 22050))
     chunks = [pcm[i:i + 8820] for i in range(0, len(pcm), 8820)]  # 0.2 s chunks
     items = [player.enqueue(AudioChunk(c, AudioFormat(22050)), tag=i) for i, c in enumerate(chunks)]
-    assert items[-1].wait(timeout=10)
-    time.sleep(0.5)
-    recorded = rec.stop()
+    assert items[-1].wait(timeout=30)
+    recorded = rec.stop(tail_s=0.5 + player.output_latency)
     assert items[0].started_at is not None and items[0].started_at >= t0
     assert all(i.done.is_set() and not i.cancelled for i in items)
     assert sum(i.seconds for i in items) == pytest.approx(3.0, abs=0.01)
@@ -133,8 +164,7 @@ def test_stop_cuts_real_playback(player: Player, virtual_audio: VirtualAudio) ->
         time.sleep(0.005)
     time.sleep(1.0)
     report = player.stop()
-    time.sleep(0.6)
-    recorded = rec.stop()
+    recorded = rec.stop(tail_s=0.6)
     assert report.items == [item] and item.cancelled
     assert report.first_sample_at == item.started_at
     assert 0.8 < report.seconds_played < 1.5, report.seconds_played

@@ -46,7 +46,7 @@ def test_mysql_tables_are_utf8mb4_innodb(mysql_url: str) -> None:
         with engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT table_name, engine, table_collation FROM information_schema.tables "
-                "WHERE table_schema = DATABASE() AND table_name <> 'alembic_version'")).all()
+                "WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND table_name <> 'alembic_version'")).all()
         assert rows and all(r[1] == "InnoDB" and r[2].startswith("utf8mb4") for r in rows), rows
     finally:
         engine.dispose()

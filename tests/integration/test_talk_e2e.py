@@ -170,11 +170,14 @@ def test_barge_in_on_the_virtual_mic(app_env: dict[str, str], fakes: dict[str, s
         subprocess.run(["paplay", "--device=micfeed", str(utt)], env=virtual_audio.env, check=True)
         # The whole sentence is one turn (pauses are held and merged); its long reply starts
         # ~1.5 s after the transcript and lasts ~50 s: interrupt it while it plays.
-        wait_for("for your country", 1, 60)
-        time.sleep(3.0)  # the long reply is playing now
+        wait_for("for your country", 1, 120)
+        # Interrupt only once the reply is audible: before that, speaking again withdraws and
+        # merges the turn (by design), which is not the barge-in this test is about.
+        assert virtual_audio.wait_for_sound_on_sink(timeout=120), "the reply never played"
+        time.sleep(1.0)  # well into the ~50 s reply
         assert not any("[interrupted]: this is" in ln.lower() for ln in lines)
         subprocess.run(["paplay", "--device=micfeed", str(utt)], env=virtual_audio.env, check=True)
-        wait_for("and so", 2, 60)
+        wait_for("you: ", 2, 120)  # the interrupting utterance was transcribed as its own turn
         time.sleep(1.0)
     finally:
         app.send_signal(signal.SIGTERM)
@@ -184,14 +187,18 @@ def test_barge_in_on_the_virtual_mic(app_env: dict[str, str], fakes: dict[str, s
     assert app.returncode == 0, "".join(lines)
     doc = json.loads(stdout)
     turns = doc["turns"]
-    starts = [i for i, t in enumerate(turns) if "and so" in t["transcript"].lower()]
+    # Turns that heard the sentence (judged by its words, not Whisper's exact spelling of "And so").
+    starts = [i for i, t in enumerate(turns) if "fellow americans" in t["transcript"].lower()
+              and "for your country" in t["transcript"].lower()]
     assert len(starts) == 2, [t["transcript"] for t in turns]
     cut = turns[starts[1] - 1]  # the turn that was speaking when the user spoke again
     assert cut["interrupted"] and cut["reply"], "".join(lines)[-4000:]
     assert cut["full_reply"].startswith(cut["reply"]) and len(cut["reply"]) < len(LONG_REPLY)
     assert doc["barge_ins"] and max(b["stop_ms"] for b in doc["barge_ins"]) < 100
-    # the interrupting utterance was captured from its first word (pre-roll): "And so ..."
-    assert "and so" in turns[starts[1]]["transcript"].lower()
+    # the interrupting utterance was captured from its first word (pre-roll): something was heard
+    # before "my fellow Americans" (Whisper writes "And so", sometimes "Solve" on the echo-guarded path)
+    heard = [w.strip(".,!?") for w in turns[starts[1]]["transcript"].lower().split()]
+    assert heard.index("fellow") >= 2 and heard[0] != "my", turns[starts[1]]["transcript"]
     msgs, _ = _rows(db_url, doc["session_id"])
     stored = [m for m in msgs if m["role"] == "assistant" and m["interrupted"] and m["content"] == cut["reply"]]
     assert len(stored) == 1 and stored[0]["full_content"] and len(str(stored[0]["full_content"])) > len(cut["reply"])

@@ -44,7 +44,7 @@ class VirtualAudio:
             "--load=module-null-sink sink_name=vsink sink_properties=device.description=VirtualSpeaker",
             "--load=module-always-sink",
         ], self.env)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60  # generous: a loaded machine starts the daemon slowly
         while _run(["pactl", "info"], self.env, check=False).returncode != 0:
             if time.monotonic() > deadline:
                 raise PulseAudioError("PulseAudio did not start")
@@ -55,7 +55,39 @@ class VirtualAudio:
               "source_properties=device.description=VirtualMic"], self.env)
         _run(["pactl", "set-default-source", "vmic"], self.env)
         _run(["pactl", "set-default-sink", "vsink"], self.env)
+        deadline = time.monotonic() + 30
+        while not {"vmic", "vsink.monitor"} <= set(_run(["pactl", "list", "short", "sources"], self.env,
+                                                         check=False).stdout.split()):
+            if time.monotonic() > deadline:
+                raise PulseAudioError("PulseAudio started but the virtual devices did not appear")
+            time.sleep(0.1)
         return self
+
+    def wait_for_sound_on_sink(self, timeout: float = 60.0, peak: float = 0.03) -> bool:
+        """Block until something audible plays on ``vsink`` (the app's speaker), or the timeout.
+
+        Why: "the reply is playing now" is an event on the sink, not a number of seconds after
+        the transcript; on a busy machine the first audio can come several seconds late.
+        """
+        import numpy as np
+
+        proc = subprocess.Popen(["parec", "--device=vsink.monitor", "--rate=16000", "--channels=1",
+                                 "--format=float32le", "--raw", "--latency-msec=20"],
+                                env=self.env, stdout=subprocess.PIPE)
+        assert proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                data = proc.stdout.read(1280)  # 20 ms
+                if not data:
+                    return False
+                block = np.frombuffer(data[: len(data) // 4 * 4], dtype="<f4")
+                if block.size and float(np.max(np.abs(block))) > peak:
+                    return True
+            return False
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 
     def export(self) -> None:
         """Make this process (and its children) use the virtual devices."""

@@ -87,6 +87,8 @@ def test_parts_the_app_needs_are_kept(dest: str) -> None:
         f"{QT}/plugins/qmltooling/libqmldbg_debugger.so",
         f"{QT}/plugins/wayland-shell-integration/libxdg-shell.so",
         f"{QT}/plugins/generic/libqevdevmouseplugin.so",
+        f"{QT}/plugins/imageformats/libqpdf.so",  # links libQt6Pdf (issue #11: check-depends failed)
+        "PySide6\\plugins\\imageformats\\qpdf.dll",
         "PySide6/QtQml.abi3.so",
         "PySide6/QtQuick.abi3.so",
         "PySide6/QtPdf.abi3.so",

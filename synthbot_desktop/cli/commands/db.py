@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -12,7 +14,7 @@ from sqlalchemy import Engine
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, read_secret
 from synthbot_desktop.errors import UsageError
-from synthbot_desktop.storage import migrate
+from synthbot_desktop.storage import backup, migrate
 from synthbot_desktop.storage.db import masked, parse_url
 
 
@@ -25,7 +27,12 @@ def register(subparsers: Any) -> None:
     down = add_command(sub, "downgrade", _downgrade, "downgrade the schema to REV (e.g. base)")
     down.add_argument("revision", metavar="REV")
     pw = add_command(sub, "password", _password, "store the MySQL password for --url/the configured URL in the keyring")
-    for p in (up, cur, down, pw):
+    bk = add_command(sub, "backup", _backup, "back up the database (SQLite file copy / MySQL consistent dump)")
+    bk.add_argument("--out", type=Path, help="backup file (default: <data>/backups/synthbot-<time>...)")
+    rs = add_command(sub, "restore", _restore, "replace the database's data with a backup FILE")
+    rs.add_argument("file", type=Path, metavar="FILE")
+    rs.add_argument("--yes", action="store_true", help="confirm: the current data is replaced")
+    for p in (up, cur, down, pw, bk, rs):
         p.add_argument("--url", help="database URL (default: the configured one)")
         add_json_flag(p)
 
@@ -73,6 +80,39 @@ def _password(ctx: AppContext, args: argparse.Namespace) -> int:
     secret = read_secret(f"Password for {parsed.username}@{parsed.host}: ")
     ctx.keystore.set_db_password(parsed.username, parsed.host or "localhost", parsed.port, secret)
     print(f"stored the password for {parsed.username}@{parsed.host} in the keyring", file=sys.stderr)
+    return 0
+
+
+def _backup(ctx: AppContext, args: argparse.Namespace) -> int:
+    db = ctx.open_database(args.url)
+    try:
+        out = args.out
+        if out is None:
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            suffix = ".sqlite3" if db.engine.dialect.name == "sqlite" else ".jsonl.gz"
+            out = ctx.paths.data_dir / "backups" / f"synthbot-{stamp}{suffix}"
+        written = backup.backup(db.engine, out)
+    finally:
+        db.dispose()
+    if args.json:
+        print_json({"url": masked(db.url), "file": str(written), "bytes": written.stat().st_size})
+    else:
+        print(f"{masked(db.url)}: backed up to {written}")
+    return 0
+
+
+def _restore(ctx: AppContext, args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise UsageError("db restore replaces all the app's data in the database: add --yes to confirm")
+    db = ctx.open_database(args.url)
+    try:
+        counts = backup.restore(db.engine, args.file)
+    finally:
+        db.dispose()
+    if args.json:
+        print_json({"url": masked(db.url), "file": str(args.file), "rows": counts})
+    else:
+        print(f"{masked(db.url)}: restored {sum(counts.values())} rows from {args.file}")
     return 0
 
 

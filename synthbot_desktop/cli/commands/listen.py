@@ -62,62 +62,67 @@ def _listen(ctx: AppContext, args: argparse.Namespace) -> int:
 
     loader = threading.Thread(target=load, name="whisper-load", daemon=True)
     loader.start()
-    config = EndpointerConfig.from_settings(ctx.settings, silence_ms=args.silence_ms)
-    endpointer = Endpointer(config)
-    device = args.device if args.device is not None else (ctx.settings.get("audio.input_device") or None)
-    recording: list[np.ndarray] = []
-    utterance: SpeechEnd | None = None
-    started: SpeechStart | None = None
-    device_error: AudioError | None = None
-    t_open = time.monotonic()
-    with MicrophoneStream(device) as mic:
-        assert mic.choice is not None
-        if mic.choice.fallback_message:
-            sys.stderr.write(f"warning: {mic.choice.fallback_message}\n")
-        sys.stderr.write(f"listening on '{mic.choice.device.name}'" +
-                         (f" for up to {args.seconds:g} s" if args.seconds else "") + "...\n")
-        deadline = time.monotonic() + args.seconds if args.seconds else float("inf")
-        with mic.reader(max_seconds=60) as reader:
-            while utterance is None and time.monotonic() < deadline:
-                try:
-                    block = reader.read(timeout=0.25)
-                except AudioError as exc:
-                    device_error = exc
-                    break
-                if block is None:
-                    continue
-                recording.append(block.samples)
-                for event in endpointer.feed(block.samples):
-                    if isinstance(event, SpeechStart):
-                        started = event
-                        log.info("speech started at %.2f s", event.seconds)
-                    elif isinstance(event, SpeechEnd) and utterance is None:
-                        utterance = event
-        overflows = mic.overflows
-        device_name = mic.choice.device.name
-    if utterance is None:
-        flushed = [e for e in endpointer.flush() if isinstance(e, SpeechEnd)]
-        utterance = flushed[0] if flushed else None
-    if args.save:
-        _save(args.save, recording)
-    if utterance is None:
+    # Whatever happens below, the Whisper load finishes before the process exits: a native model
+    # load torn down by interpreter shutdown aborts it ("terminate called without an active exception").
+    try:
+        config = EndpointerConfig.from_settings(ctx.settings, silence_ms=args.silence_ms)
+        endpointer = Endpointer(config)
+        device = args.device if args.device is not None else (ctx.settings.get("audio.input_device") or None)
+        recording: list[np.ndarray] = []
+        utterance: SpeechEnd | None = None
+        started: SpeechStart | None = None
+        device_error: AudioError | None = None
+        t_open = time.monotonic()
+        with MicrophoneStream(device) as mic:
+            assert mic.choice is not None
+            if mic.choice.fallback_message:
+                sys.stderr.write(f"warning: {mic.choice.fallback_message}\n")
+            sys.stderr.write(f"listening on '{mic.choice.device.name}'" +
+                             (f" for up to {args.seconds:g} s" if args.seconds else "") + "...\n")
+            deadline = time.monotonic() + args.seconds if args.seconds else float("inf")
+            with mic.reader(max_seconds=60) as reader:
+                while utterance is None and time.monotonic() < deadline:
+                    try:
+                        block = reader.read(timeout=0.25)
+                    except AudioError as exc:
+                        device_error = exc
+                        break
+                    if block is None:
+                        continue
+                    recording.append(block.samples)
+                    for event in endpointer.feed(block.samples):
+                        if isinstance(event, SpeechStart):
+                            started = event
+                            log.info("speech started at %.2f s", event.seconds)
+                        elif isinstance(event, SpeechEnd) and utterance is None:
+                            utterance = event
+            overflows = mic.overflows
+            device_name = mic.choice.device.name
+        if utterance is None:
+            flushed = [e for e in endpointer.flush() if isinstance(e, SpeechEnd)]
+            utterance = flushed[0] if flushed else None
+        if args.save:
+            _save(args.save, recording)
+        if utterance is None:
+            if device_error is not None:
+                raise device_error
+            heard = sum(len(c) for c in recording) / STT_RATE
+            raise AudioError(f"no speech heard in {heard:.1f} s from '{device_name}'",
+                             hint="speak closer to the microphone, check it is not muted, or choose another with --device")
+        loader.join()
+        if load_error:
+            raise load_error[0]
+        result = engine.transcribe(utterance.audio)
         if device_error is not None:
-            raise device_error
-        heard = sum(len(c) for c in recording) / STT_RATE
-        raise AudioError(f"no speech heard in {heard:.1f} s from '{device_name}'",
-                         hint="speak closer to the microphone, check it is not muted, or choose another with --device")
-    loader.join()
-    if load_error:
-        raise load_error[0]
-    result = engine.transcribe(utterance.audio)
-    if device_error is not None:
-        sys.stderr.write(f"warning: {device_error.one_line()} (transcribed what was heard before)\n")
-    if args.json:
-        print_json({**result.as_json(), "speech_start": round(utterance.start_seconds, 3),
-                    "speech_end": round(utterance.end_seconds, 3), "end_reason": utterance.reason,
-                    "device": device_name, "overflows": overflows,
-                    "recorded_seconds": round(sum(len(c) for c in recording) / STT_RATE, 3),
-                    "wall_seconds": round(time.monotonic() - t_open, 3), "speech_started": started is not None})
-    else:
-        print(result.text)
-    return 0 if result.text else 1
+            sys.stderr.write(f"warning: {device_error.one_line()} (transcribed what was heard before)\n")
+        if args.json:
+            print_json({**result.as_json(), "speech_start": round(utterance.start_seconds, 3),
+                        "speech_end": round(utterance.end_seconds, 3), "end_reason": utterance.reason,
+                        "device": device_name, "overflows": overflows,
+                        "recorded_seconds": round(sum(len(c) for c in recording) / STT_RATE, 3),
+                        "wall_seconds": round(time.monotonic() - t_open, 3), "speech_started": started is not None})
+        else:
+            print(result.text)
+        return 0 if result.text else 1
+    finally:
+        loader.join()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from synthbot_desktop.app import AppContext
@@ -18,13 +19,15 @@ from synthbot_desktop.audio.levels import is_silent
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import AudioError, SynthbotError
 from synthbot_desktop.stt.engine import SILENCE_DBFS, WhisperEngine
+from synthbot_desktop.stt.models import MULTILINGUAL_NAME, resolve_model
 
 
 def register(subparsers: Any) -> None:
     parser = add_command(subparsers, "transcribe", _transcribe,
                          "transcribe audio files (wav, flac, mp3, ogg, ...) with the local Whisper model")
     parser.add_argument("files", nargs="+", metavar="FILE", help="audio file(s) to transcribe")
-    parser.add_argument("--model", help="Whisper model: tiny.en (bundled), another cached name, or a folder")
+    parser.add_argument("--model", help="Whisper model: tiny.en (bundled), multilingual (the [multilingual] extra), "
+                                            "another cached name, or a folder")
     parser.add_argument("--language", help="spoken language code (en, de, ...); default: the stt.language setting")
     add_json_flag(parser)
 
@@ -66,6 +69,19 @@ class _Progress:
             self.stream.flush()
 
 
+def _assembly_progress(stream: TextIO) -> Callable[[int, int], None]:
+    """Progress of the one-time multilingual model assembly, a line per 25 %."""
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        quarter = 4 * done // total if total else 4
+        if quarter > last[0]:
+            last[0] = quarter
+            stream.write(f"preparing the multilingual Whisper model: {100 * done // max(total, 1)} %\n")
+            stream.flush()
+    return report
+
+
 def transcribe_one(engine: WhisperEngine, path: str, language: str | None) -> dict[str, Any]:
     samples = load_audio_file(path)
     if is_silent(samples, SILENCE_DBFS):
@@ -78,11 +94,15 @@ def transcribe_one(engine: WhisperEngine, path: str, language: str | None) -> di
         progress.done()
     if not result.text:
         raise AudioError(f"no speech was recognised in {path}", hint="check the language (--language) and the recording")
-    return {"file": path, **result.as_json()}
+    probability = result.language_probability
+    return {"file": path, **result.as_json(),
+            "language_probability": None if probability is None else round(probability, 4)}
 
 
 def _transcribe(ctx: AppContext, args: argparse.Namespace) -> int:
     engine = WhisperEngine.from_settings(ctx.settings, model=args.model)
+    if engine.options.model == MULTILINGUAL_NAME:  # first use assembles ~145 MB: show it
+        resolve_model(MULTILINGUAL_NAME, data_dir=ctx.paths.data_dir, progress=_assembly_progress(sys.stderr))
     engine.load()
     results: list[dict[str, Any]] = []
     failed = 0

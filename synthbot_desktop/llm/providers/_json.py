@@ -28,3 +28,20 @@ def loads_event(provider: str, text: str) -> dict[str, Any] | None:
 
 def as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def object_arguments(value: Any) -> str:
+    """A complete tool call's arguments as JSON text (Gemini/Ollama send an object, not text)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value if value is not None else {}, ensure_ascii=False)
+
+
+def arguments_object(text: str) -> dict[str, Any]:
+    """A stored call's JSON arguments as an object, for providers that want one back ({} if malformed:
+    the model already got an error result for it)."""
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -23,28 +23,48 @@ from synthbot_desktop.llm.http_provider import (
     WireEvent,
     WireFailure,
     WireFinish,
+    WireToolCall,
     WireUsage,
 )
 from synthbot_desktop.llm.lines import iter_sse
-from synthbot_desktop.llm.providers._json import as_int, loads_event
+from synthbot_desktop.llm.providers._json import arguments_object, as_int, loads_event
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 1024  # required by the API
 
 
-def alternate(messages: Sequence[ChatMessage], system: str | None) -> tuple[list[dict[str, str]], str | None]:
+def _blocks(m: ChatMessage) -> list[dict[str, Any]]:
+    """Content blocks: tool calls are assistant ``tool_use`` blocks, results user ``tool_result``."""
+    if m.role == "tool":
+        return [{"type": "tool_result", "tool_use_id": m.tool_call_id, "content": m.content, "is_error": m.is_error}]
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
+    for c in m.tool_calls:
+        blocks.append({"type": "tool_use", "id": c.id, "name": c.name, "input": arguments_object(c.arguments)})
+    return blocks
+
+
+def alternate(messages: Sequence[ChatMessage], system: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Merge same-role neighbours, lift system messages out, and start with a user turn."""
     systems = [system] if system else []
-    out: list[dict[str, str]] = []
+    out: list[dict[str, Any]] = []
     for m in messages:
         if m.role == "system":
             systems.append(m.content)
             continue
-        if out and out[-1]["role"] == m.role:
+        role = "user" if m.role == "tool" else m.role
+        if m.role == "tool" or m.tool_calls or (out and not isinstance(out[-1]["content"], str)):
+            blocks = _blocks(m)
+            if out and out[-1]["role"] == role:
+                prev = out[-1]["content"]
+                prev_blocks = [{"type": "text", "text": prev}] if isinstance(prev, str) else prev
+                out[-1]["content"] = prev_blocks + blocks
+            else:
+                out.append({"role": role, "content": blocks})
+        elif out and out[-1]["role"] == role:
             out[-1]["content"] += "\n\n" + m.content
         else:
-            out.append({"role": m.role, "content": m.content})
+            out.append({"role": role, "content": m.content})
     while out and out[0]["role"] != "user":
         out.pop(0)  # a history trimmed mid-turn may start with the assistant
     return out, ("\n\n".join(s for s in systems if s) or None)
@@ -72,6 +92,9 @@ class AnthropicChatProvider(HttpChatProvider):
         return PreparedRequest("POST", f"{self.base_url}/v1/messages", body)
 
     async def parse_stream(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[WireEvent, None]:
+        # tool_use blocks: content_block_start names the tool, input_json_delta pieces carry the
+        # input's JSON text, content_block_stop completes the call.
+        blocks: dict[int, list[str]] = {}
         async for ev in iter_sse(chunks):
             if not ev.data.strip():
                 continue
@@ -83,6 +106,19 @@ class AnthropicChatProvider(HttpChatProvider):
                 delta = data.get("delta")
                 if isinstance(delta, dict) and delta.get("type") == "text_delta" and isinstance(delta.get("text"), str):
                     yield WireDelta(delta["text"])
+                elif isinstance(delta, dict) and delta.get("type") == "input_json_delta":
+                    slot = blocks.get(as_int(data.get("index")) or 0)
+                    if slot is not None and isinstance(delta.get("partial_json"), str):
+                        slot[2] += delta["partial_json"]
+            elif kind == "content_block_start":
+                block = data.get("content_block")
+                if isinstance(block, dict) and block.get("type") == "tool_use":
+                    blocks[as_int(data.get("index")) or 0] = [str(block.get("id") or ""), str(block.get("name") or ""), ""]
+            elif kind == "content_block_stop":
+                slot = blocks.pop(as_int(data.get("index")) or 0, None)
+                if slot is not None:
+                    # a tool with no parameters streams no input pieces at all: that means {}
+                    yield WireToolCall(slot[0], slot[1], slot[2] or "{}")
             elif kind == "message_start":
                 usage = (data.get("message") or {}).get("usage") if isinstance(data.get("message"), dict) else None
                 if isinstance(usage, dict):
@@ -105,7 +141,7 @@ class AnthropicChatProvider(HttpChatProvider):
                 yield WireFailure(CODE_KINDS.get(etype, ProviderErrorKind.UNAVAILABLE),
                                   str(err.get("message") or etype or "stream error"))
                 return
-            # ping, content_block_start/stop, thinking deltas and future event types: ignored
+            # ping, text block start/stop, thinking deltas and future event types: ignored
 
     @staticmethod
     def _input_tokens(usage: dict[str, Any]) -> int | None:
@@ -115,6 +151,10 @@ class AnthropicChatProvider(HttpChatProvider):
             return None
         return base + (as_int(usage.get("cache_creation_input_tokens")) or 0) + (
             as_int(usage.get("cache_read_input_tokens")) or 0)
+
+    def add_tools(self, req: PreparedRequest, tools: list[dict[str, Any]]) -> None:
+        req.json["tools"] = [{"name": t["name"], "description": t.get("description", ""),
+                              "input_schema": t.get("parameters") or {"type": "object"}} for t in tools]
 
     def models_request(self) -> PreparedRequest:
         return PreparedRequest("GET", f"{self.base_url}/v1/models?limit=1000")

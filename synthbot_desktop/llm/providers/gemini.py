@@ -23,10 +23,11 @@ from synthbot_desktop.llm.http_provider import (
     WireFailure,
     WireFinish,
     WireMeta,
+    WireToolCall,
     WireUsage,
 )
 from synthbot_desktop.llm.lines import iter_sse
-from synthbot_desktop.llm.providers._json import as_int, loads_event
+from synthbot_desktop.llm.providers._json import arguments_object, as_int, loads_event, object_arguments
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 API_VERSION = "v1beta"
@@ -37,9 +38,25 @@ def model_path(model: str) -> str:
     return model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
 
 
+def _parts(m: ChatMessage) -> list[dict[str, Any]]:
+    """Tool calls are model ``functionCall`` parts, results user ``functionResponse`` parts (by name)."""
+    if m.role == "tool":
+        key = "error" if m.is_error else "result"
+        return [{"functionResponse": {"name": m.name or "", "response": {key: m.content}}}]
+    parts: list[dict[str, Any]] = [{"text": m.content}] if m.content or not m.tool_calls else []
+    for c in m.tool_calls:
+        parts.append({"functionCall": {"name": c.name, "args": arguments_object(c.arguments)}})
+    return parts
+
+
 class GeminiChatProvider(HttpChatProvider):
     name = "gemini"
     request_id_header = "x-request-id"  # Google sends none reliably; responseId is used instead
+
+    def add_tools(self, req: PreparedRequest, tools: list[dict[str, Any]]) -> None:
+        req.json["tools"] = [{"functionDeclarations": [
+            {"name": t["name"], "description": t.get("description", ""), "parameters": t.get("parameters")}
+            for t in tools]}]
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self.api_key} if self.api_key else {}
@@ -53,10 +70,11 @@ class GeminiChatProvider(HttpChatProvider):
                 systems.append(m.content)
                 continue
             role = "model" if m.role == "assistant" else "user"
+            parts = _parts(m)
             if contents and contents[-1]["role"] == role:
-                contents[-1]["parts"].append({"text": m.content})
+                contents[-1]["parts"] += parts
             else:
-                contents.append({"role": role, "parts": [{"text": m.content}]})
+                contents.append({"role": role, "parts": parts})
         body: dict[str, Any] = {"contents": contents}
         if systems:
             body["systemInstruction"] = {"parts": [{"text": "\n\n".join(systems)}]}
@@ -73,6 +91,7 @@ class GeminiChatProvider(HttpChatProvider):
         return PreparedRequest("POST", f"{self.base_url}/{API_VERSION}/{path}:streamGenerateContent?alt=sse", body)
 
     async def parse_stream(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[WireEvent, None]:
+        calls = 0
         async for ev in iter_sse(chunks):
             if not ev.data.strip():
                 continue
@@ -105,6 +124,12 @@ class GeminiChatProvider(HttpChatProvider):
             for part in parts if isinstance(parts, list) else []:
                 if isinstance(part, dict) and isinstance(part.get("text"), str) and not part.get("thought"):
                     yield WireDelta(part["text"])
+                elif isinstance(part, dict) and isinstance(part.get("functionCall"), dict):
+                    # Gemini sends each functionCall whole, args as an object; ids are optional
+                    fc = part["functionCall"]
+                    calls += 1
+                    yield WireToolCall(str(fc.get("id") or f"call_{calls}"), str(fc.get("name") or ""),
+                                       object_arguments(fc.get("args")))
             reason = cand.get("finishReason")
             if reason:
                 yield WireFinish(str(reason))

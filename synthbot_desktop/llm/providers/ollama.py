@@ -20,12 +20,24 @@ from synthbot_desktop.llm.http_provider import (
     WireEvent,
     WireFailure,
     WireFinish,
+    WireToolCall,
     WireUsage,
 )
 from synthbot_desktop.llm.lines import iter_ndjson_lines
-from synthbot_desktop.llm.providers._json import as_int, loads_event
+from synthbot_desktop.llm.providers._json import arguments_object, as_int, loads_event, object_arguments
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434"
+
+
+def _wire_message(m: ChatMessage) -> dict[str, Any]:
+    """Ollama takes tool calls with object arguments and results as ``role: "tool"`` by tool name."""
+    if m.role == "tool":
+        return {"role": "tool", "content": m.content, "tool_name": m.name or ""}
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.tool_calls:
+        out["tool_calls"] = [{"function": {"name": c.name, "arguments": arguments_object(c.arguments)}}
+                             for c in m.tool_calls]
+    return out
 
 
 class OllamaChatProvider(HttpChatProvider):
@@ -36,16 +48,19 @@ class OllamaChatProvider(HttpChatProvider):
         super().__init__(**kwargs)
         self.keep_alive = keep_alive
 
+    def add_tools(self, req: PreparedRequest, tools: list[dict[str, Any]]) -> None:
+        req.json["tools"] = [{"type": "function", "function": t} for t in tools]
+
     def auth_headers(self) -> dict[str, str]:
         # A reverse proxy in front of Ollama may want a bearer token; plain Ollama ignores it.
         return {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     def build_chat_request(self, messages: Sequence[ChatMessage], model: str, *, system: str | None,
                            temperature: float | None, max_tokens: int | None) -> PreparedRequest:
-        wire: list[dict[str, str]] = []
+        wire: list[dict[str, Any]] = []
         if system:
             wire.append({"role": "system", "content": system})
-        wire += [{"role": m.role, "content": m.content} for m in messages]
+        wire += [_wire_message(m) for m in messages]
         options: dict[str, Any] = {}
         if temperature is not None:
             options["temperature"] = temperature
@@ -59,6 +74,7 @@ class OllamaChatProvider(HttpChatProvider):
         return PreparedRequest("POST", f"{self.base_url}/api/chat", body)
 
     async def parse_stream(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[WireEvent, None]:
+        calls = 0
         async for line in iter_ndjson_lines(chunks):
             data = loads_event(self.name, line)
             if data is None:
@@ -69,6 +85,13 @@ class OllamaChatProvider(HttpChatProvider):
             message = data.get("message")
             if isinstance(message, dict) and isinstance(message.get("content"), str):
                 yield WireDelta(message["content"])
+            tool_calls = message.get("tool_calls") if isinstance(message, dict) else None
+            for tc in tool_calls if isinstance(tool_calls, list) else []:
+                fn = tc.get("function") if isinstance(tc, dict) else None
+                if isinstance(fn, dict):  # whole calls, arguments as an object, no ids
+                    calls += 1
+                    yield WireToolCall(str(tc.get("id") or f"call_{calls}"), str(fn.get("name") or ""),
+                                       object_arguments(fn.get("arguments")))
             if data.get("done"):
                 yield WireUsage(as_int(data.get("prompt_eval_count")), as_int(data.get("eval_count")))
                 yield WireFinish(str(data.get("done_reason") or "stop"))

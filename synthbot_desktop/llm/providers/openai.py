@@ -23,6 +23,7 @@ from synthbot_desktop.llm.http_provider import (
     WireFailure,
     WireFinish,
     WireMeta,
+    WireToolCall,
     WireUsage,
 )
 from synthbot_desktop.llm.lines import iter_sse
@@ -38,6 +39,18 @@ _REASONING_MODEL = re.compile(r"^(?:[\w.-]+/)?(?:o\d|gpt-5)", re.IGNORECASE)
 
 def is_reasoning_model(model: str) -> bool:
     return bool(_REASONING_MODEL.match(model))
+
+
+def _wire_message(m: ChatMessage) -> dict[str, Any]:
+    """Tool rounds: the assistant's ``tool_calls`` then one ``role: "tool"`` message per result."""
+    if m.role == "tool":
+        return {"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content}
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.tool_calls:
+        out["content"] = m.content or None
+        out["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                             for c in m.tool_calls]
+    return out
 
 
 class OpenAIChatProvider(HttpChatProvider):
@@ -63,10 +76,10 @@ class OpenAIChatProvider(HttpChatProvider):
 
     def build_chat_request(self, messages: Sequence[ChatMessage], model: str, *, system: str | None,
                            temperature: float | None, max_tokens: int | None) -> PreparedRequest:
-        wire: list[dict[str, str]] = []
+        wire: list[dict[str, Any]] = []
         if system:
             wire.append({"role": "system", "content": system})
-        wire += [{"role": m.role, "content": m.content} for m in messages]
+        wire += [_wire_message(m) for m in messages]
         body: dict[str, Any] = {"model": model, "messages": wire, "stream": True,
                                 "stream_options": {"include_usage": True}}
         reasoning = is_reasoning_model(model)
@@ -81,11 +94,22 @@ class OpenAIChatProvider(HttpChatProvider):
         return PreparedRequest("POST", f"{self.base_url}/chat/completions", body)
 
     async def parse_stream(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[WireEvent, None]:
+        # tool_calls deltas: the first piece of each call (by ``index``) carries id and name, the
+        # following ones only more ``function.arguments`` text; complete calls go out at finish.
+        pending: dict[int, list[str]] = {}
+
+        def flush() -> list[WireToolCall]:
+            calls = [WireToolCall(v[0] or f"call_{i}", v[1], v[2]) for i, v in sorted(pending.items())]
+            pending.clear()
+            return calls
+
         async for ev in iter_sse(chunks):
             data_text = ev.data.strip()
             if not data_text:
                 continue
             if data_text == "[DONE]":
+                for call in flush():
+                    yield call
                 yield WireFinish(None)
                 return
             data = loads_event(self.name, data_text)
@@ -111,8 +135,26 @@ class OpenAIChatProvider(HttpChatProvider):
                 delta = choice.get("delta")
                 if isinstance(delta, dict) and isinstance(delta.get("content"), str):
                     yield WireDelta(delta["content"])
+                tool_calls = delta.get("tool_calls") if isinstance(delta, dict) else None
+                for piece in tool_calls if isinstance(tool_calls, list) else []:
+                    if not isinstance(piece, dict):
+                        continue
+                    slot = pending.setdefault(as_int(piece.get("index")) or 0, ["", "", ""])
+                    raw_fn = piece.get("function")
+                    fn: dict[str, Any] = raw_fn if isinstance(raw_fn, dict) else {}
+                    if isinstance(piece.get("id"), str):
+                        slot[0] = piece["id"]
+                    if isinstance(fn.get("name"), str):
+                        slot[1] += fn["name"]
+                    if isinstance(fn.get("arguments"), str):
+                        slot[2] += fn["arguments"]
                 if choice.get("finish_reason"):
+                    for call in flush():
+                        yield call
                     yield WireFinish(str(choice["finish_reason"]))
+
+    def add_tools(self, req: PreparedRequest, tools: list[dict[str, Any]]) -> None:
+        req.json["tools"] = [{"type": "function", "function": t} for t in tools]
 
     def models_request(self) -> PreparedRequest:
         return PreparedRequest("GET", f"{self.base_url}/models")

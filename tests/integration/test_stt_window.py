@@ -1,0 +1,83 @@
+"""The adaptive encoder window for live turns: same words as the full window, and a decode that
+loops is caught and retried on the full window so it never reaches the LLM."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthbot_desktop.audio.formats import load_audio_file
+from synthbot_desktop.stt import engine as engine_mod
+from synthbot_desktop.stt.engine import (
+    FULL_WINDOW_S,
+    EngineOptions,
+    WhisperEngine,
+    decode_looks_bad,
+    live_window_seconds,
+)
+from tests.conftest import JFK
+
+pytestmark = pytest.mark.slow
+
+CARDS = "/work/shared/audio/corpus/ps_cards_003.wav"
+
+
+@pytest.fixture(scope="module")
+def engines() -> tuple[WhisperEngine, WhisperEngine]:
+    short = WhisperEngine(EngineOptions(beam_size=1))
+    full = WhisperEngine(EngineOptions(beam_size=1, live_window_floor_s=FULL_WINDOW_S))
+    short.load()
+    full.load()
+    return short, full
+
+
+def test_window_size() -> None:
+    assert live_window_seconds(2.0) == 10.0  # the measured floor
+    assert live_window_seconds(11.0) == 12.0  # audio + 1 s margin
+    assert live_window_seconds(40.0) == FULL_WINDOW_S
+
+
+def test_guard_flags_the_known_loop() -> None:
+    looped = " ".join(["10 of clubs"] * 50)
+    assert decode_looks_bad(looped, hit_length_limit=False)
+    assert decode_looks_bad("ten of clubs", hit_length_limit=True)  # no end-of-text within the limit
+    assert not decode_looks_bad("And so, my fellow Americans, ask not what your country can do for you, "
+                                "ask what you can do for your country.", hit_length_limit=False)
+    assert not decode_looks_bad("no no no", hit_length_limit=False)
+    assert not decode_looks_bad("", hit_length_limit=False)
+
+
+def test_short_window_matches_full_on_jfk(engines: tuple[WhisperEngine, WhisperEngine]) -> None:
+    short, full = engines
+    audio = load_audio_file(JFK)
+    a = short.transcribe(audio, live=True)
+    b = full.transcribe(audio, live=True)
+    assert a.timings.get("window_seconds") == pytest.approx(live_window_seconds(a.audio_seconds))
+    assert "window_seconds" not in b.timings
+    assert a.text.lower().strip(" .") .replace(",", "") == b.text.lower().strip(" .").replace(",", "")
+
+
+def test_file_transcription_keeps_full_window(engines: tuple[WhisperEngine, WhisperEngine]) -> None:
+    short, _ = engines
+    assert "window_seconds" not in short.transcribe_file(JFK).timings
+
+
+def test_looping_decode_is_retried_on_full_window(engines: tuple[WhisperEngine, WhisperEngine],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real short-window decode runs; the guard is made to see what the 6 s floor produced
+    (the cards clip looping) and the engine must answer from the full window instead."""
+    short, full = engines
+    audio = load_audio_file(CARDS)
+    seen: list[str] = []
+
+    def looping(text: str, hit_length_limit: bool) -> bool:
+        seen.append(text)
+        return decode_looks_bad(" ".join([text] * 50), hit_length_limit)
+
+    monkeypatch.setattr(engine_mod, "decode_looks_bad", looping)
+    before = short.window_retries
+    result = short.transcribe(audio, live=True)
+    assert seen, "the short-window decode did not run"
+    assert short.window_retries == before + 1
+    assert "window_seconds" not in result.timings  # answered by the full window
+    assert result.text == full.transcribe(audio, live=True).text
+    assert "clubs" in result.text.lower()
