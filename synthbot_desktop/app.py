@@ -87,7 +87,28 @@ class AppContext:
                 db.dispose()
                 raise
             self._db = db
+            # Every command replays the spool before it reads: turns written during an outage
+            # show up in `history`, `usage` and as context for `chat --session`.
+            self._replay_spool()
         return self._db
+
+    def _replay_spool(self) -> None:
+        if self._recorder is not None or not (self.paths.spool_dir / "pending.jsonl").exists():
+            return
+        try:
+            self._recorder_once()
+        except Exception as exc:  # best effort: the spool stays for the next command
+            log.warning("could not replay the spool: %s", exc)
+
+    def pending_records(self) -> int:
+        """How many writes wait in the offline spool (the window's 'offline: N records waiting')."""
+        if self._recorder is not None:
+            return self._recorder.spooled_count()
+        spool = self.paths.spool_dir / "pending.jsonl"
+        if not spool.exists():
+            return 0
+        with spool.open(encoding="utf-8") as fh:
+            return sum(1 for line in fh if line.strip())
 
     @cached_property
     def user_id(self) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import math
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -70,6 +71,8 @@ class SettingSpec:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"expected a number, got {value!r}", key=self.key)
             value = float(value)
+            if not math.isfinite(value):  # NaN passes every range check and breaks JSON later
+                raise ConfigError(f"expected a finite number, got {value!r}", key=self.key)
         elif t is str and not isinstance(value, str):
             raise ConfigError(f"expected text, got {value!r}", key=self.key)
         if self.choices is not None and value not in self.choices:
@@ -80,7 +83,32 @@ class SettingSpec:
             raise ConfigError(f"{value!r} is below the minimum {self.min:g}", key=self.key)
         if self.max is not None and isinstance(value, int | float) and value > self.max:
             raise ConfigError(f"{value!r} is above the maximum {self.max:g}", key=self.key)
+        if self.key == "database.url" and value:
+            _check_database_url(str(value))
         return value
+
+
+def _check_database_url(url: str) -> None:
+    """A database URL must parse and name a supported backend (the message never shows a password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):
+        raise ConfigError("not a database URL (use sqlite:///PATH or mysql+pymysql://user@host/db)",
+                          key="database.url") from None
+    if backend not in ("sqlite", "mysql", "mariadb"):
+        raise ConfigError(f"unsupported database {backend!r} (SQLite or MySQL/MariaDB)", key="database.url")
+
+
+def _sections() -> set[str]:
+    """Every table name the registry implies ('audio', 'providers', 'providers.openai', ...)."""
+    out: set[str] = set()
+    for key in REGISTRY:
+        parts = key.split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return out
 
 
 def _parse_text(text: str, t: type, key: str) -> Any:
@@ -256,8 +284,12 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 def _validated(flat: Mapping[str, Any], path: Path, text: str) -> dict[str, SettingValue]:
     out: dict[str, SettingValue] = {}
+    sections = _sections()
     for key, raw in flat.items():
         spec = REGISTRY.get(key)
+        if spec is None and key in sections:
+            raise ConfigError(f"'{key}' must be a table ([{key}]), not a value", path=str(path),
+                              line=_line_of(text, key), hint="fix or remove that line")
         if spec is None:
             log.warning("%s: ignoring unknown setting %r", path, key)
             continue
@@ -385,9 +417,12 @@ class Settings:
         for key, value in values.items():
             parts = key.split(".")
             table: Any = doc
-            for part in parts[:-1]:
+            for i, part in enumerate(parts[:-1]):
                 if part not in table:
                     table[part] = tomlkit.table()
+                elif not isinstance(table[part], Mapping):
+                    raise ConfigError(f"'{'.'.join(parts[:i + 1])}' in the file is not a table",
+                                      path=str(path), hint="fix or remove that line, then try again")
                 table = table[part]
             table[parts[-1]] = value
             self._user[key] = value

@@ -212,6 +212,7 @@ class ErrorKind(enum.StrEnum):
     CONFIG = "config"
     POLICY = "policy"
     USAGE = "usage"
+    TTS_LANGUAGE = "tts_language"
     BUG = "bug"
 
 

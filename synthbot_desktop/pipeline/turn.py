@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from synthbot_desktop.errors import ProviderError, SynthbotError
+from synthbot_desktop import language as lang
+from synthbot_desktop.errors import ErrorKind, ProviderError, SynthbotError
 from synthbot_desktop.llm.base import ChatMessage, ChatProvider, ChatUsage, TextDelta
 from synthbot_desktop.pipeline.chunker import SentenceChunker, SpeechChunk
 from synthbot_desktop.pipeline.events import (
@@ -62,6 +63,16 @@ def _speech_engine_and_model(speech: Any, configured_model: str | None) -> tuple
         return engine, str(getattr(getattr(piper, "options", None), "voice", None) or "piper")
     primary = getattr(speech, "primary", speech)
     return engine, configured_model or getattr(getattr(primary, "options", None), "model_id", None)
+
+
+def _offline_voice_language(speech: Any) -> str | None:
+    """The language of the Piper voice when Piper itself is the speech engine (else None): the
+    bundled voice is English-only, so a reply in another language must not be read with it."""
+    if speech is None or getattr(speech, "name", None) != "piper":
+        return None
+    return lang.piper_voice_language(getattr(getattr(speech, "options", None), "voice", None))
+
+
 TIMING_KEYS = ("speech_end", "endpoint_detected", "transcript_ready", "first_token", "first_chunk",
                "first_audio_byte", "first_sample_played", "llm_done", "done")
 
@@ -146,6 +157,7 @@ class TurnEngine:
         self._interrupt: asyncio.Event | None = None
         self._speaking = False
         self._turn: _Turn | None = None
+        self._offline_language_noted = False  # "only English speech offline" is said once per session
 
     # Public API ---------------------------------------------------------------------------------------
     @property
@@ -264,6 +276,7 @@ class _Turn:
         self.interrupted = False
         self.retracted = False
         self.llm_started = 0.0
+        self.language: str | None = None  # the user's language for this turn (detected or fixed)
 
     def mark(self, key: str) -> None:
         self.marks.setdefault(key, self.e.clock())
@@ -281,6 +294,7 @@ class _Turn:
                 e.recorder.submit(WriteUnit(usage=self.usage))
             return TurnResult(self.turn_id, "", "", "", skipped=True, timings=self.timings_ms(), usage=self.usage)
         e._emit(FinalTranscript(text, self.turn_id, transcription.language, transcription.confidence))
+        self.language = lang.base_language(transcription.language or e.config.language)
         if self.interrupt.is_set():  # cancelled while transcribing: keep what was said, ask nothing
             self.interrupted = True
             return self._finish(transcription, text)
@@ -349,7 +363,9 @@ class _Turn:
         self.llm_started = e.clock()
         try:
             stream: AsyncIterator[Any] = e.chat.stream(
-                messages, e.conversation.model, system=e.conversation.system_prompt,
+                messages, e.conversation.model,
+                system=(e.conversation.system_prompt if lang.is_english(self.language)
+                        else lang.with_language(e.conversation.system_prompt, self.language)),
                 temperature=cfg.temperature, max_tokens=cfg.max_tokens)
             async for item in stream:
                 if isinstance(item, TextDelta):
@@ -385,15 +401,24 @@ class _Turn:
         e = self.e
         cfg = e.config
         previous: str | None = None
+        model_id = lang.tts_model_for(self.language, cfg.tts_model_id)  # multilingual when not English
+        voice_language = _offline_voice_language(e.speech)
+        text_only = voice_language is not None and not lang.is_english(self.language) \
+            and voice_language != self.language
+        if text_only and not e._offline_language_noted:
+            e._offline_language_noted = True
+            e._emit(ErrorEvent(lang.OFFLINE_ENGLISH_ONLY.format(name=lang.language_name(self.language)),
+                               "set an ElevenLabs key (tts.engine elevenlabs) to hear replies in your language",
+                               ErrorKind.TTS_LANGUAGE))
         try:
             while (chunk := await chunk_q.get()) is not None:
-                if e.speech is None or self.tts_error is not None:
+                if e.speech is None or self.tts_error is not None or text_only:
                     audio_q.put_nowait((chunk, None))  # text-only: still shown and stored
                     continue
                 started = e.clock()
                 ttfb: float | None = None
                 seconds = 0.0
-                request = SpeechRequest(chunk.text, voice_id=cfg.voice_id, model_id=cfg.tts_model_id,
+                request = SpeechRequest(chunk.text, voice_id=cfg.voice_id, model_id=model_id,
                                         settings=cfg.voice_settings, previous_text=previous)
                 try:
                     async for audio in e.speech.stream(request):
@@ -404,10 +429,10 @@ class _Turn:
                             self.mark("first_audio_byte")
                         seconds += pcm_seconds(len(audio.pcm), audio.format)
                         audio_q.put_nowait((chunk, audio))
-                    self._tts_usage(chunk, started, ttfb, seconds, None)
+                    self._tts_usage(chunk, started, ttfb, seconds, None, model_id)
                 except SynthbotError as exc:
                     self.tts_error = exc
-                    self._tts_usage(chunk, started, ttfb, seconds, exc)
+                    self._tts_usage(chunk, started, ttfb, seconds, exc, model_id)
                     e._emit(ErrorEvent(f"speech output failed, the reply is shown as text: {exc.message}",
                                        exc.hint, "tts"))
                     audio_q.put_nowait((chunk, None))
@@ -416,10 +441,10 @@ class _Turn:
             audio_q.put_nowait(None)
 
     def _tts_usage(self, chunk: SpeechChunk, started: float, ttfb: float | None, seconds: float,
-                   error: SynthbotError | None) -> None:
+                   error: SynthbotError | None, model_id: str | None = None) -> None:
         e = self.e
         info = getattr(error, "info", None)
-        engine, model = _speech_engine_and_model(e.speech, e.config.tts_model_id)
+        engine, model = _speech_engine_and_model(e.speech, model_id or e.config.tts_model_id)
         if engine in LOCAL_PROVIDERS:
             cost: Decimal | None = Decimal(0)  # runs on this computer: free, and known to be
         elif error is None and e.config.prices is not None:

@@ -76,8 +76,18 @@ def make_engine(url: str | URL, *, password: str | None = None, connect_timeout:
         parsed,
         pool_pre_ping=True,
         pool_recycle=3600,
-        connect_args={"connect_timeout": connect_timeout, "read_timeout": 30, "write_timeout": 30},
+        # A half-open server (accepts, never answers) must not hang a command: the handshake and
+        # every read/write are bounded by the configured timeout, and the pool never waits long.
+        connect_args={"connect_timeout": connect_timeout, "read_timeout": io_timeout(connect_timeout),
+                      "write_timeout": io_timeout(connect_timeout)},
+        pool_timeout=connect_timeout,
     )
+
+
+def io_timeout(connect_timeout: int) -> int:
+    """Read/write bound for MySQL (the handshake too): the configured timeout, at least 5 s so a
+    slow history query on a big table still completes."""
+    return max(connect_timeout, 5)
 
 
 # PyMySQL / MySQL error numbers worth a specific sentence.
@@ -89,8 +99,9 @@ _MYSQL_MESSAGES: dict[int, tuple[str, str]] = {
     2003: ("the database server refused the connection or is not running",
            "check the host and port, and that the server is running"),
     2005: ("the database host name is unknown", "check the host name in the URL"),
-    2006: ("the database server went away", "check the server; the write is kept in the local spool"),
-    2013: ("the connection to the database server was lost", "check the network; writes are spooled"),
+    2006: ("the database server went away", "check the server"),
+    2013: ("the connection to the database server was lost or did not answer in time",
+           "check the network and the server"),
 }
 
 

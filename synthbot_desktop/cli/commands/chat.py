@@ -15,7 +15,7 @@ from typing import Any
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
-from synthbot_desktop.config import LLM_PROVIDERS
+from synthbot_desktop.config import LLM_PROVIDERS, REGISTRY
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.llm.base import ChatMessage
 from synthbot_desktop.llm.context import build_context
@@ -70,12 +70,17 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
         raise UsageError(f"no model is set for {provider_name}",
                          hint=f"pass --model or run `synthbot-desktop config set providers.{provider_name}.model NAME`")
     system = args.system if args.system is not None else str(settings.get("llm.system_prompt"))
-    temperature = args.temperature if args.temperature is not None else float(settings.get("llm.temperature"))
-    max_tokens = args.max_tokens if args.max_tokens is not None else int(settings.get("llm.max_tokens"))
+    temperature = float(REGISTRY["llm.temperature"].coerce(  # CLI values obey the settings' bounds
+        args.temperature if args.temperature is not None else settings.get("llm.temperature")))
+    max_tokens = int(REGISTRY["llm.max_tokens"].coerce(
+        args.max_tokens if args.max_tokens is not None else settings.get("llm.max_tokens")))
+    if args.session is not None and not 0 < args.session < 2**63:
+        raise UsageError(f"--session must be a session id (a positive number), got {args.session}",
+                         hint="list sessions with `synthbot-desktop history list`, or omit --session")
     prices = load_prices(ctx.paths.config_dir)
 
-    history = _history(ctx, args.session) if args.session else []
-    session_id = args.session or _new_session(ctx, provider_name, model)
+    history = _history(ctx, args.session) if args.session is not None else []
+    session_id = args.session if args.session is not None else _new_session(ctx, provider_name, model)
     context = build_context(history, system or None, int(settings.get("llm.context_tokens")),
                             new_message=ChatMessage("user", text))
     user_msg = MessageRecord(session_id=session_id, role="user", content=text)

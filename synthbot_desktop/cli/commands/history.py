@@ -30,6 +30,7 @@ from synthbot_desktop.services.history import (  # noqa: F401  (re-exported: the
     session_summary,
     to_markdown,
 )
+from synthbot_desktop.services.history_import import load_export
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.models import ConversationMessage
 from synthbot_desktop.storage.records import MessageRecord
@@ -188,15 +189,7 @@ def _export(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _import(ctx: AppContext, args: argparse.Namespace) -> int:
-    try:
-        doc = json.loads(args.file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{args.file} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {args.file}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{args.file} is not valid JSON (line {exc.lineno}: {exc.msg})",
-                         hint="import a file made by `history export --format json`") from None
+    doc = load_export(args.file)  # types, duplicates and nesting checked before anything is stored
     with ctx.db.session() as s:
         session_id, count = import_document(s, ctx.user_id, doc)
     if args.json:
