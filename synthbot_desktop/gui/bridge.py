@@ -176,6 +176,10 @@ class EngineThread:
     def start(self) -> EngineThread:
         self._thread.start()
         self._started.wait(5)
+        global _APP_ENGINE
+        with _APP_ENGINE_LOCK:
+            if _APP_ENGINE is None or not _APP_ENGINE.running:
+                _APP_ENGINE = self  # the first engine started is the process's one loop
         return self
 
     @property
@@ -209,9 +213,42 @@ class EngineThread:
         self.loop.call_soon_threadsafe(fn, *args)
 
     def stop(self, timeout: float = 5.0) -> None:
+        global _APP_ENGINE
+        with _APP_ENGINE_LOCK:
+            if _APP_ENGINE is self:
+                _APP_ENGINE = None
         if self._thread.is_alive():
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout)
+
+
+_APP_ENGINE: EngineThread | None = None
+_APP_ENGINE_LOCK = threading.Lock()
+
+
+def app_engine() -> EngineThread:
+    """The process's one engine loop (started by the app; started here on first use otherwise).
+
+    Pages reach it through this function so that every coroutine of the GUI runs on one loop — the
+    providers' clients and semaphores then live on one loop — instead of each job bringing its own.
+    """
+    with _APP_ENGINE_LOCK:
+        engine = _APP_ENGINE
+    return engine if engine is not None and engine.running else EngineThread().start()
+
+
+def run_coro(
+    coro: Coroutine[Any, Any, Any],
+    on_done: ResultCallback | None = None,
+    on_error: ErrorCallback | None = None,
+) -> concurrent.futures.Future[Any]:
+    """Run ``coro`` on the one engine loop; callbacks run on the GUI thread."""
+    return app_engine().submit(coro, on_done, on_error)
+
+
+def await_coro(coro: Coroutine[Any, Any, Any]) -> Any:
+    """From a pool job (never the GUI thread): run ``coro`` on the engine loop and wait for it."""
+    return app_engine().submit(coro).result()
 
 
 class EventBridge(QObject):

@@ -407,10 +407,9 @@ class MainWindow(QMainWindow):
         self.talk.resume_session(session_id)
 
         def load() -> list[tuple[str, str, bool]]:
-            from synthbot_desktop.storage import repositories as repo
+            from synthbot_desktop.services.history import transcript
 
-            with self.ctx.db.session() as s:
-                return [(m.role, m.content, bool(m.interrupted)) for m in repo.session_messages(s, session_id)]
+            return transcript(self.ctx.db, session_id)
 
         def show(messages: list[tuple[str, str, bool]]) -> None:
             self.conversation.clear()

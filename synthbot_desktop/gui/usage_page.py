@@ -7,7 +7,6 @@ key exists, in the background; the page works offline without it.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Any
 
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import describe
-from synthbot_desktop.gui.bridge import run_job
+from synthbot_desktop.gui.bridge import await_coro, run_job
 from synthbot_desktop.services.usage import UsageReport, format_cost, usage_report
 
 COLUMNS = ["Day", "Provider", "Model", "Calls", "Tokens in", "Tokens out", "Characters", "Audio min", "Cost"]
@@ -175,7 +174,7 @@ class UsagePage(QWidget):
                 return None
             from synthbot_desktop.tts import voice_service
 
-            return asyncio.run(voice_service.subscription(self.ctx))
+            return await_coro(voice_service.subscription(self.ctx))
 
         def show(sub: Any) -> None:
             if sub is None:

@@ -9,8 +9,6 @@ names its request-id header. Every detail is redacted: some providers echo the k
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import json
 import re
 from collections.abc import Mapping
@@ -19,6 +17,7 @@ from typing import Any
 import httpx
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind
+from synthbot_desktop.http_retry import parse_retry_after
 from synthbot_desktop.redaction import redact
 
 K = ProviderErrorKind
@@ -76,30 +75,6 @@ def kind_for_status(status: int) -> ProviderErrorKind:
     if status == 409 or status >= 500:
         return K.UNAVAILABLE
     return K.BAD_REQUEST
-
-
-def parse_retry_after(headers: Mapping[str, str], now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` / ``retry-after`` (seconds or HTTP date)."""
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
 
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)s\s*$")

@@ -59,6 +59,13 @@ def export_document(s: Session, session_id: int, user_id: int) -> dict[str, Any]
     return json.loads(json.dumps(doc, default=_iso))
 
 
+def transcript(db: Any, session_id: int) -> list[tuple[str, str, bool]]:
+    """(role, content, interrupted) of a past conversation, oldest first, for a front end to show
+    when it resumes it (blocking: call it from the pool)."""
+    with db.session() as s:
+        return [(m.role, m.content, bool(m.interrupted)) for m in repo.session_messages(s, session_id)]
+
+
 def _iso(obj: Any) -> Any:
     if hasattr(obj, "isoformat"):
         return obj.isoformat()

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind
+from synthbot_desktop.http_retry import parse_retry_after
 from synthbot_desktop.redaction import redact
 
 PROVIDER = "elevenlabs"
@@ -47,13 +48,8 @@ class StreamInterruptedError(ProviderError):
 
 
 def retry_after_seconds(headers: Any) -> float | None:
-    raw = headers.get("retry-after") if headers is not None else None
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None
+    """The shared parser (seconds or HTTP date), so TTS waits as long as the LLM clients would."""
+    return parse_retry_after(headers)
 
 
 def _detail(body: bytes) -> tuple[str | None, str | None, Any]:

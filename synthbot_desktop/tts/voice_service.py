@@ -8,7 +8,6 @@ catalog when offline); a preview speaks with unsaved settings without storing th
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -185,7 +184,3 @@ async def preview(ctx: AppContext, settings: VoiceSettings, *, voice_id: str | N
     finally:
         await provider.aclose()
 
-
-def preview_blocking(ctx: AppContext, settings: VoiceSettings, **kw: object) -> PreviewAudio:
-    """The same for callers without an event loop (a GUI worker thread)."""
-    return asyncio.run(preview(ctx, settings, **kw))  # type: ignore[arg-type]

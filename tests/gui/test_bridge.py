@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
-from synthbot_desktop.gui.bridge import EngineThread, EventBridge, run_job
+from synthbot_desktop.gui.bridge import EngineThread, EventBridge, app_engine, await_coro, run_coro, run_job
 from synthbot_desktop.pipeline import events as ev
 
 pytestmark = pytest.mark.gui
@@ -111,3 +111,29 @@ def test_input_levels_are_coalesced_to_the_newest_per_frame(qtbot: Any) -> None:
     bridge.drop_pending_level()  # a reset meter stays at rest: the late level is never drawn
     qtbot.wait(60)
     assert got[-1] != -20.0
+
+
+def test_page_coroutines_share_the_one_engine_loop(qtbot: Any) -> None:
+    """run_coro (GUI thread) and await_coro (pool job) both run on the app's engine loop, not a throwaway one."""
+    engine = EngineThread().start()
+    try:
+        assert app_engine() is engine
+        loops: list[asyncio.AbstractEventLoop] = []
+
+        async def where() -> str:
+            loops.append(asyncio.get_running_loop())
+            return threading.current_thread().name
+
+        out: dict[str, Any] = {}
+        run_coro(where(), lambda r: out.setdefault("gui", r))
+        run_job(lambda: await_coro(where()), lambda r: out.setdefault("pool", r))
+        qtbot.waitUntil(lambda: len(out) == 2, timeout=5000)
+        assert out == {"gui": "synthbot-engine", "pool": "synthbot-engine"}
+        assert loops == [engine.loop, engine.loop]
+    finally:
+        engine.stop()
+    fresh = app_engine()  # a stopped engine is not handed out again
+    try:
+        assert fresh is not engine and fresh.running
+    finally:
+        fresh.stop()

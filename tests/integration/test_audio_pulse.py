@@ -26,8 +26,8 @@ from synthbot_desktop.audio.levels import measure
 from synthbot_desktop.audio.playback import Player
 from synthbot_desktop.tts.base import AudioChunk, AudioFormat
 from tests.conftest import JFK, JFK_TEXT
-from tests.integration.test_stt_engine import wer
 from tests.support.pulse import VirtualAudio
+from tests.support.wer import wer
 
 pytestmark = pytest.mark.audio
 

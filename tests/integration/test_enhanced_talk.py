@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import JFK
-from tests.integration.test_talk_e2e import _cli, _env
+from tests.support.cli import cli_argv as _cli
+from tests.support.cli import cli_env as _env
 from tests.support.fake_elevenlabs import FAKE_API_KEY, start_fake_elevenlabs
 from tests.support.fake_llm import base_url, start_fake_llm
 

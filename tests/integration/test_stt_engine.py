@@ -7,7 +7,6 @@ import json
 import threading
 from pathlib import Path
 
-import jiwer
 import numpy as np
 import pytest
 import soundfile as sf
@@ -18,14 +17,9 @@ from synthbot_desktop.errors import ModelError
 from synthbot_desktop.stt.engine import EngineOptions, WhisperEngine
 from synthbot_desktop.stt.models import bundled_model_path
 from tests.conftest import JFK, JFK_TEXT
+from tests.support.wer import wer
 
 pytestmark = pytest.mark.slow
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    norm = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
-                          jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
-    return float(jiwer.wer(reference, hypothesis, reference_transform=norm, hypothesis_transform=norm))
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,8 @@ their real wire formats, rows checked on SQLite and MariaDB, reply audio checked
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import wave
@@ -19,7 +17,8 @@ import pytest
 import soundfile as sf
 from sqlalchemy import create_engine, text
 
-from tests.conftest import JFK, ROOT
+from tests.conftest import JFK
+from tests.support.cli import cli_argv, cli_env
 from tests.support.fake_elevenlabs import FAKE_API_KEY, start_fake_elevenlabs
 from tests.support.fake_llm import base_url, start_fake_llm
 
@@ -45,18 +44,8 @@ def fakes(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
         tts.stop()
 
 
-def _env(app_env: dict[str, str], fakes: dict[str, str], db_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNTHBOT_")}
-    env.update(app_env)
-    env.update(fakes)
-    env["SYNTHBOT_DATABASE_URL"] = db_url
-    env["SYNTHBOT_SET__database__auto_upgrade_remote"] = "true"
-    env["PYTHONPATH"] = str(ROOT)
-    return env
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "synthbot_desktop", *args]
+_env = cli_env
+_cli = cli_argv
 
 
 def _rows(db_url: str, session_id: int) -> tuple[list[dict[str, object]], list[dict[str, object]]]:

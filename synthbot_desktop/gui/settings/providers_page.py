@@ -7,7 +7,6 @@ worker thread, so a slow or dead server never freezes the dialog.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QLine
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import KEYED_PROVIDERS, LLM_PROVIDERS, PROVIDERS, REGISTRY
 from synthbot_desktop.errors import SynthbotError, describe
-from synthbot_desktop.gui.bridge import run_job
+from synthbot_desktop.gui.bridge import await_coro, run_job
 from synthbot_desktop.gui.settings.base import SettingsPage
 from synthbot_desktop.keystore import KeyStore, fingerprint
 
@@ -41,7 +40,7 @@ class _OverrideKeyStore(KeyStore):
 
 
 def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    return await_coro(coro)
 
 
 def validate_key_blocking(ctx: AppContext, provider: str, key: str | None) -> str:

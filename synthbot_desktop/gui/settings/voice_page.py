@@ -8,7 +8,6 @@ speech provider then sends on every request.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import SynthbotError, describe
-from synthbot_desktop.gui.bridge import run_job
+from synthbot_desktop.gui.bridge import await_coro, run_coro, run_job
 from synthbot_desktop.gui.settings.base import SettingsPage
 from synthbot_desktop.redaction import redact
 from synthbot_desktop.tts.base import VoiceSettings
@@ -274,7 +273,7 @@ class VoicePage(SettingsPage):
         from synthbot_desktop.tts import voice_service
 
         self.status.setText("Fetching your voices from ElevenLabs…")
-        run_job(lambda: asyncio.run(voice_service.refresh_catalog(self.ctx)), self._refreshed, self._fail)
+        run_coro(voice_service.refresh_catalog(self.ctx), self._refreshed, self._fail)
 
     def _refreshed(self, catalog: list[Any]) -> None:
         self._catalog = catalog
@@ -294,7 +293,7 @@ class VoicePage(SettingsPage):
             self.show_settings(merge(DEFAULT_SETTINGS, settings))
             self.status.setText("Voice defaults shown — Apply or Save as default to keep them.")
 
-        run_job(lambda: asyncio.run(voice_service.voice_defaults(self.ctx, voice)), shown, self._fail)
+        run_coro(voice_service.voice_defaults(self.ctx, voice), shown, self._fail)
 
     def preview(self) -> None:
         from synthbot_desktop.gui.sound import play_pcm16
@@ -308,7 +307,7 @@ class VoicePage(SettingsPage):
         self.status.setText("Synthesising the preview…")
 
         def speak() -> float:
-            audio = voice_service.preview_blocking(self.ctx, settings, voice_id=voice, model_id=model, engine=engine)
+            audio = await_coro(voice_service.preview(self.ctx, settings, voice_id=voice, model_id=model, engine=engine))
             try:
                 return play_pcm16(audio.pcm, audio.format.sample_rate, audio.format.channels, device)
             except SynthbotError:
