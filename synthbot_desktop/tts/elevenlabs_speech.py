@@ -119,6 +119,16 @@ class ElevenLabsSpeech:
         if client is not None:
             await client.aclose()
 
+    async def warm(self) -> None:
+        """Open the keep-alive connection before the turn needs it (issue #12), with a free GET of
+        the model list on the same pooled client the TTS request will use. Never raises: a warm-up
+        is an optimisation, the turn reports real errors."""
+        try:
+            resp = await self._client.get("/v1/models")
+            await resp.aread()
+        except (httpx.HTTPError, OSError) as exc:
+            log.debug("ElevenLabs warm-up failed: %s", type(exc).__name__)
+
     @staticmethod
     async def _on_request(request: httpx.Request) -> None:
         metrics = request.extensions.get("synthbot_metrics")

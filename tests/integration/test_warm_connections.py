@@ -76,3 +76,32 @@ def test_warm_failure_is_silent() -> None:
             await provider.aclose()
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_tts_warm_opens_the_connection_the_speech_request_reuses() -> None:
+    from synthbot_desktop.tts.base import SpeechRequest
+    from synthbot_desktop.tts.elevenlabs_api import ElevenLabsConfig
+    from synthbot_desktop.tts.elevenlabs_speech import ElevenLabsSpeech
+    from tests.support.fake_elevenlabs import FAKE_API_KEY, start_fake_elevenlabs
+
+    async def scenario() -> None:
+        server = start_fake_elevenlabs()
+        try:
+            proxy = CountingProxy(int(server.url.rsplit(":", 1)[1]))
+            port = await proxy.start()
+            speech = ElevenLabsSpeech(ElevenLabsConfig(FAKE_API_KEY, f"http://127.0.0.1:{port}", timeout_s=10))
+            try:
+                await speech.warm()
+                assert proxy.connections == 1, "warm() did not connect"
+                assert [r.method for r in server.requests] == ["GET"]  # the free model list, no characters
+                chunks = [c async for c in speech.stream(SpeechRequest("Hello there."))]
+                assert sum(len(c.pcm) for c in chunks) > 0
+                assert proxy.connections == 1, "the TTS request opened a new connection instead of the warm one"
+                assert [r.method for r in server.requests] == ["GET", "POST"]
+            finally:
+                await speech.aclose()
+                await proxy.stop()
+        finally:
+            server.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
