@@ -6,10 +6,15 @@ new session's system context never grows without bound as the user keeps adding 
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from synthbot_desktop.storage.models import MemoryFact
+
+log = logging.getLogger(__name__)
 
 MAX_FACT_CHARS = 1000
 
@@ -64,3 +69,19 @@ def facts_for_prompt(s: Session, user_id: int, budget_tokens: int = 300) -> str 
     if not lines:
         return None
     return "\n".join([header, *reversed(lines)])
+
+
+def with_memory(db: Any, user_id: int, system_prompt: str | None, budget_tokens: int = 300) -> str | None:
+    """``system_prompt`` followed by this user's remembered facts, for a NEW session (blocking).
+
+    Reading memory must never stop a conversation from starting: a database error leaves the
+    prompt as it was (the error is logged, without the URL's secrets, by the caller's handler)."""
+    try:
+        with db.session() as s:
+            block = facts_for_prompt(s, user_id, budget_tokens)
+    except Exception as exc:  # memory is optional context, the turn goes on
+        log.warning("memory not loaded: %s", type(exc).__name__)
+        return system_prompt
+    if block is None:
+        return system_prompt
+    return f"{system_prompt}\n\n{block}" if system_prompt else block
