@@ -127,10 +127,13 @@ async def open_conversation(ctx: AppContext, plan: ConversationPlan, *, chat: Ch
         conv = await asyncio.to_thread(resume_session, ctx.db, ctx.user_id, session_id, provider=plan.provider,
                                        model=plan.model, system_prompt=plan.system_prompt)
     else:
+        from synthbot_desktop.storage.memory import with_memory  # issue #16: facts go to NEW sessions
+
+        system_prompt = await asyncio.to_thread(with_memory, ctx.db, ctx.user_id, plan.system_prompt)
         conv = await asyncio.to_thread(
             start_session, ctx.db, ctx.user_id, provider=plan.provider, model=plan.model,
             tts_engine=getattr(speech, "name", plan.voice.engine), voice_id=voice_id, persona_id=plan.persona_id,
-            system_prompt=plan.system_prompt)
+            system_prompt=system_prompt)
     prices = await asyncio.to_thread(load_prices, ctx.paths.config_dir)
     config = turn_config(ctx.settings, prices=prices, voice_id=voice_id, temperature=plan.temperature)
     recorder = await asyncio.to_thread(lambda: ctx.recorder)  # first use starts the writer thread

@@ -321,3 +321,16 @@ class QuantumRandomNumber(Base):
     created_at: Mapped[dt.datetime] = _created()
     consumed_by: Mapped[str | None] = mapped_column(String(64))
     consumed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class MemoryFact(Base):
+    """A fact the user asked the assistant to keep (issue #16), per user, given to new sessions."""
+
+    __tablename__ = "memory_facts"
+    __table_args__ = (Index("ix_memory_facts_user", "user_id", "id"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    content: Mapped[str] = mapped_column(String(1000))
+    source: Mapped[str] = mapped_column(String(20), default="user")
+    created_at: Mapped[dt.datetime] = _created()

@@ -81,6 +81,10 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
 
     history = _history(ctx, args.session) if args.session is not None else []
     session_id = args.session if args.session is not None else _new_session(ctx, provider_name, model)
+    if args.session is None:  # issue #16: remembered facts join a NEW session's system context
+        from synthbot_desktop.storage.memory import with_memory
+
+        system = with_memory(ctx.db, ctx.user_id, system or None) or ""
     context = build_context(history, system or None, int(settings.get("llm.context_tokens")),
                             new_message=ChatMessage("user", text))
     if context.trimmed_chars:
