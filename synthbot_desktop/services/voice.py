@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from synthbot_desktop.errors import DatabaseError, SecretStoreError, UsageError
 from synthbot_desktop.storage import voices as voice_repo
-from synthbot_desktop.tts.base import VoiceSettings
 from synthbot_desktop.tts.elevenlabs_speech import ElevenLabsOptions
 from synthbot_desktop.tts.piper_engine import PiperOptions
 
@@ -112,25 +111,16 @@ def resolve_voice(ctx: AppContext, *, explicit: VoiceChoice | None = None, engin
 
 def elevenlabs_options_for(ctx: AppContext, voice_id: str) -> ElevenLabsOptions:
     """Settings for ``voice_id``, overlaid with the tuning the user saved for THAT voice (if any)."""
-    g = ctx.settings
-    opts = ElevenLabsOptions(
-        voice_id=voice_id, model_id=g.get_str("tts.elevenlabs.model_id"),
-        output_format=g.get_str("tts.elevenlabs.output_format"),
-        optimize_streaming_latency=g.get_int("tts.elevenlabs.optimize_streaming_latency"),
-    )
+    from synthbot_desktop.tts.registry import elevenlabs_settings_options, with_preference
+
+    opts = elevenlabs_settings_options(ctx, voice_id)
     try:
         with ctx.db.session() as s:
             pref = voice_repo.get_preference(s, ctx.user_id, "elevenlabs", voice_id)
     except DatabaseError as exc:
         log.warning("voice preferences unavailable, using settings: %s", exc.one_line())
         return opts
-    if pref is None:
-        return opts
-    return ElevenLabsOptions(
-        voice_id=voice_id, model_id=pref.model_id or opts.model_id, output_format=pref.output_format or opts.output_format,
-        settings=VoiceSettings(pref.stability, pref.similarity_boost, pref.style, pref.use_speaker_boost, pref.speed),
-        optimize_streaming_latency=opts.optimize_streaming_latency,
-    )
+    return with_preference(opts, pref)
 
 
 def piper_options_for(ctx: AppContext, voice_id: str) -> PiperOptions:

@@ -36,22 +36,18 @@ def piper_options(ctx: AppContext) -> PiperOptions:
                         speaker_id=int(g("tts.piper.speaker_id")))
 
 
-def elevenlabs_options(ctx: AppContext, *, use_preferences: bool = True) -> ElevenLabsOptions:
-    """Options from settings, overlaid with the user's default voice preference when one exists."""
+def elevenlabs_settings_options(ctx: AppContext, voice_id: str | None = None) -> ElevenLabsOptions:
+    """Options from settings alone (``voice_id`` replaces the configured voice when given)."""
     g = ctx.settings.get
-    opts = ElevenLabsOptions(
-        voice_id=str(g("tts.elevenlabs.voice_id")), model_id=str(g("tts.elevenlabs.model_id")),
-        output_format=str(g("tts.elevenlabs.output_format")),
+    return ElevenLabsOptions(
+        voice_id=voice_id if voice_id is not None else str(g("tts.elevenlabs.voice_id")),
+        model_id=str(g("tts.elevenlabs.model_id")), output_format=str(g("tts.elevenlabs.output_format")),
         optimize_streaming_latency=int(g("tts.elevenlabs.optimize_streaming_latency")),
     )
-    if not use_preferences:
-        return opts
-    try:
-        with ctx.db.session() as s:
-            pref = voice_repo.default_preference(s, ctx.user_id, "elevenlabs")
-    except DatabaseError as exc:
-        log.warning("voice preferences unavailable, using settings: %s", exc.one_line())
-        return opts
+
+
+def with_preference(opts: ElevenLabsOptions, pref: voice_repo.VoicePreference | None) -> ElevenLabsOptions:
+    """``opts`` overlaid with a saved voice preference: its voice, tuning, and model/format when set."""
     if pref is None:
         return opts
     return ElevenLabsOptions(
@@ -60,6 +56,20 @@ def elevenlabs_options(ctx: AppContext, *, use_preferences: bool = True) -> Elev
         settings=VoiceSettings(pref.stability, pref.similarity_boost, pref.style, pref.use_speaker_boost, pref.speed),
         optimize_streaming_latency=opts.optimize_streaming_latency,
     )
+
+
+def elevenlabs_options(ctx: AppContext, *, use_preferences: bool = True) -> ElevenLabsOptions:
+    """Options from settings, overlaid with the user's default voice preference when one exists."""
+    opts = elevenlabs_settings_options(ctx)
+    if not use_preferences:
+        return opts
+    try:
+        with ctx.db.session() as s:
+            pref = voice_repo.default_preference(s, ctx.user_id, "elevenlabs")
+    except DatabaseError as exc:
+        log.warning("voice preferences unavailable, using settings: %s", exc.one_line())
+        return opts
+    return with_preference(opts, pref)
 
 
 def _usage_sink(ctx: AppContext) -> UsageSink:
