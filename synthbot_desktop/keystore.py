@@ -185,12 +185,17 @@ class KeyStore:
     def get(self, provider: str) -> str | None:
         """The key for ``provider`` (env wins), or None when none is configured."""
         self._check_provider(provider)
-        value = self._env.get(env_key_name(provider))
+        return self._read(provider)
+
+    def _read(self, name: str) -> str | None:
+        """The secret stored as ``name``: its environment variable first, then the keyring; registered
+        for redaction. A keyring that cannot be read counts as no secret."""
+        value = self._env.get(env_key_name(name))
         if value:
             register_secret(value)
             return value
         try:
-            stored = self._call("read the key", lambda b: b.get_password(SERVICE, provider))
+            stored = self._call("read the key", lambda b: b.get_password(SERVICE, name))
         except SecretStoreError:
             return None
         register_secret(stored)
@@ -264,14 +269,7 @@ IBM_QUANTUM_KEY = "ibm_quantum"  # keyring user name of the IBM Quantum API toke
 
 def get_ibm_quantum_token(store: KeyStore) -> str | None:
     """The IBM Quantum token: ``SYNTHBOT_IBM_QUANTUM_API_KEY`` first, then the keyring; registered for redaction."""
-    value = store._env.get(env_key_name(IBM_QUANTUM_KEY))
-    if not value:
-        try:
-            value = store._call("read the key", lambda b: b.get_password(SERVICE, IBM_QUANTUM_KEY))
-        except SecretStoreError:
-            return None
-    register_secret(value)
-    return value or None
+    return store._read(IBM_QUANTUM_KEY)
 
 
 def set_ibm_quantum_token(store: KeyStore, token: str) -> str:
