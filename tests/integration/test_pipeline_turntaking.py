@@ -22,7 +22,7 @@ from synthbot_desktop.pipeline.adapters import WhisperTranscriber
 from synthbot_desktop.pipeline.voice_loop import LoopConfig, VoiceLoop
 from synthbot_desktop.stt.engine import WhisperEngine
 from tests.conftest import JFK, JFK_TEXT
-from tests.unit.test_pipeline_turn import FakeChat, make
+from tests.support.turn_fakes import FakeChat, make
 
 pytestmark = [pytest.mark.slow]
 BLOCK = 1600  # 100 ms

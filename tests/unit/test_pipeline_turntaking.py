@@ -14,7 +14,7 @@ from synthbot_desktop.pipeline.end_of_turn import looks_complete
 from synthbot_desktop.pipeline.events import AssistantDone, TurnRetracted
 from synthbot_desktop.pipeline.turn import UserInput
 from tests.conftest import JFK
-from tests.unit.test_pipeline_turn import AUDIO, FakeChat, make
+from tests.support.turn_fakes import AUDIO, FakeChat, make
 
 
 @pytest.mark.parametrize(("text", "complete"), [

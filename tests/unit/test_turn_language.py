@@ -12,7 +12,7 @@ from synthbot_desktop.pipeline.memory_output import MemoryOutput
 from synthbot_desktop.pipeline.ports import Samples, Transcription
 from synthbot_desktop.pipeline.session import ConversationState
 from synthbot_desktop.pipeline.turn import TurnConfig, TurnEngine, UserInput
-from tests.unit.test_pipeline_turn import AUDIO, FakeChat, FakeSpeech, ListRecorder
+from tests.support.turn_fakes import AUDIO, FakeChat, FakeSpeech, ListRecorder
 
 
 class SystemChat(FakeChat):
