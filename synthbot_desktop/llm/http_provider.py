@@ -23,10 +23,10 @@ from typing import Any
 import httpx
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind
+from synthbot_desktop.http_retry import RetryPolicy
 from synthbot_desktop.llm.base import ChatMessage, ChatUsage, StreamItem, TextDelta, ToolCall
 from synthbot_desktop.llm.errors import ChatStreamError
 from synthbot_desktop.llm.http_errors import error_from_response, error_from_transport
-from synthbot_desktop.llm.retry import RetryPolicy
 from synthbot_desktop.llm.tokens import estimate_messages_tokens, estimate_tokens
 from synthbot_desktop.redaction import redact, register_secret
 

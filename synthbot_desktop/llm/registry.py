@@ -14,10 +14,10 @@ import httpx
 
 from synthbot_desktop.config import LLM_PROVIDERS, Settings
 from synthbot_desktop.errors import SecretStoreError, UsageError
+from synthbot_desktop.http_retry import RetryPolicy
 from synthbot_desktop.keystore import KeyStore, env_key_name
 from synthbot_desktop.llm.http_provider import HttpChatProvider
 from synthbot_desktop.llm.providers import anthropic, gemini, ollama, openai
-from synthbot_desktop.llm.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from synthbot_desktop.app import AppContext

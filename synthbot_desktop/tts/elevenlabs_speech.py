@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind
+from synthbot_desktop.http_retry import RetryPolicy
 from synthbot_desktop.pipeline.events import ErrorEvent, EventSink
 from synthbot_desktop.redaction import redact
 from synthbot_desktop.tts.base import AudioChunk, AudioFormat, SpeechRequest, VoiceSettings
@@ -59,9 +60,9 @@ class ElevenLabsOptions:
     settings: VoiceSettings = dataclasses.field(default_factory=VoiceSettings)
     optimize_streaming_latency: int = 0
     max_chars: int = 2500  # free-tier per-request limit: safe for every plan and model
-    max_attempts: int = 4
-    retry_base_s: float = 0.5
-    retry_max_s: float = 8.0
+    #: the same policy as the LLM clients; a Retry-After beyond 8 s gives up, so the turn falls
+    #: back to the offline voice instead of sitting silent
+    retry: RetryPolicy = dataclasses.field(default_factory=lambda: RetryPolicy(max_retries=3, max_retry_after_s=8.0))
     concurrency: int = 2  # the smallest plan's concurrent-request limit
     default_voice_id: str = DEFAULT_VOICE_ID
 
@@ -247,11 +248,8 @@ class ElevenLabsSpeech:
                              f"{retry_with} instead", "voice_fallback")
                 voice_id = retry_with
                 continue
-            if error.retryable and attempt < self.options.max_attempts:
-                delay = error.info.retry_after
-                if delay is None:
-                    delay = self.options.retry_base_s * 2 ** (attempt - 1)
-                delay = min(delay, self.options.retry_max_s)
+            delay = self.options.retry.delay_for(error, attempt - 1)
+            if delay is not None:
                 log.info("ElevenLabs: %s; retrying in %.2f s (attempt %d)", error.kind, delay, attempt + 1)
                 await asyncio.sleep(delay)
                 continue

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind
+from synthbot_desktop.http_retry import NO_RETRY, RetryPolicy
 from synthbot_desktop.pipeline.events import ErrorEvent
 from synthbot_desktop.storage.records import UsageRecord
 from synthbot_desktop.tts.base import AudioChunk, SpeechRequest, VoiceSettings
@@ -29,10 +30,13 @@ def fake() -> Iterator[FakeElevenLabs]:
     server.stop()
 
 
+FAST_RETRY = RetryPolicy(max_retries=3, base_delay_s=0.01, max_delay_s=0.05)
+
+
 def make(fake: FakeElevenLabs, key: str = FAKE_API_KEY, **opts: Any) -> tuple[ElevenLabsSpeech, list[Any], list[Any]]:
     usage: list[UsageRecord] = []
     events: list[Any] = []
-    opts.setdefault("retry_base_s", 0.01)
+    opts.setdefault("retry", FAST_RETRY)
     provider = ElevenLabsSpeech(ElevenLabsConfig(key, fake.url, timeout_s=5), ElevenLabsOptions(**opts),
                                 usage_sink=usage.append, events=events.append)
     return provider, usage, events
@@ -140,14 +144,14 @@ def test_429_is_retried_then_succeeds(fake: FakeElevenLabs, fixture_name: str) -
     t0 = time.perf_counter()
     chunks = run(collect(provider.stream(SpeechRequest("Retry me."))))
     assert chunks and len(fake.state.streams) == 3
-    assert time.perf_counter() - t0 >= 0.06  # backoff 0.01 then retry-after 0.05
+    assert time.perf_counter() - t0 >= 0.055  # backoff >= 0.005 (jittered 0.01) then retry-after 0.05
     assert [u.success for u in usage] == [False, False, True]
     assert usage[0].error_kind == "rate_limit"
 
 
 def test_429_gives_up_after_max_attempts(fake: FakeElevenLabs) -> None:
     fake.state.fail_next += [(429, "elevenlabs_error_429_system_busy.json", {})] * 5
-    provider, _, _ = make(fake, max_attempts=2)
+    provider, _, _ = make(fake, retry=RetryPolicy(max_retries=1, base_delay_s=0.01, max_delay_s=0.02))
     with pytest.raises(ProviderError) as err:
         run(collect(provider.stream(SpeechRequest("Busy."))))
     assert err.value.kind is ProviderErrorKind.RATE_LIMIT and "system_busy" in err.value.message
@@ -222,7 +226,7 @@ def test_read_timeout_after_audio_is_a_cut_not_a_retry(fake: FakeElevenLabs) -> 
     fake.state.chunk_delay = 1.0  # the second chunk comes after the client's read timeout
     usage: list[UsageRecord] = []
     provider = ElevenLabsSpeech(ElevenLabsConfig(FAKE_API_KEY, fake.url, timeout_s=0.3),
-                                ElevenLabsOptions(retry_base_s=0.01), usage_sink=usage.append)
+                                ElevenLabsOptions(retry=FAST_RETRY), usage_sink=usage.append)
     got: list[AudioChunk] = []
 
     async def go() -> None:
@@ -270,7 +274,7 @@ def test_cancellation_closes_the_stream_at_once(fake: FakeElevenLabs) -> None:
 
 def test_connection_refused_is_a_connection_error() -> None:
     provider = ElevenLabsSpeech(ElevenLabsConfig(FAKE_API_KEY, "http://127.0.0.1:9", timeout_s=2),
-                                ElevenLabsOptions(max_attempts=1))
+                                ElevenLabsOptions(retry=NO_RETRY))
     with pytest.raises(ProviderError) as err:
         run(collect(provider.stream(SpeechRequest("Hi."))))
     assert err.value.kind is ProviderErrorKind.CONNECTION
@@ -326,3 +330,14 @@ def test_catalog_falls_back_to_v1_when_v2_is_absent(fake: FakeElevenLabs) -> Non
     api = ElevenLabsApi(ElevenLabsConfig(FAKE_API_KEY, fake.url))
     voices = run(api.voices())
     assert len(voices) == 2
+
+
+def test_a_long_retry_after_gives_up_at_once_so_speech_can_fall_back(fake: FakeElevenLabs) -> None:
+    """Same policy as the LLM clients: a wait longer than a voice turn can bear is reported, not slept."""
+    fake.state.fail_next += [(429, "elevenlabs_error_429_system_busy.json", {"retry-after": "30"})]
+    provider, _, _ = make(fake, retry=RetryPolicy(max_retries=3, max_retry_after_s=8.0))
+    t0 = time.perf_counter()
+    with pytest.raises(ProviderError) as err:
+        run(collect(provider.stream(SpeechRequest("Busy."))))
+    assert err.value.kind is ProviderErrorKind.RATE_LIMIT and len(fake.state.streams) == 1
+    assert time.perf_counter() - t0 < 5
