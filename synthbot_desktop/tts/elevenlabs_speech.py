@@ -91,8 +91,9 @@ class ElevenLabsSpeech:
         self.events = events
         self.pricing_dir = pricing_dir  # where the user's pricing.toml overrides live
         self._given_client = client
-        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
-        self._limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._limit: asyncio.Semaphore | None = None
         self.last_metrics: SpeechMetrics | None = None
         self.voice_fallbacks: set[str] = set()  # voices found missing this session
 
@@ -100,24 +101,28 @@ class ElevenLabsSpeech:
     def audio_format(self) -> AudioFormat:
         return AudioFormat(format_rate(self.options.output_format))
 
+    def _bound(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        """The pooled client and concurrency limit, bound to the loop that uses them.
+
+        Both front ends now run every provider call on one loop for the life of the process (the
+        GUI's engine loop, the CLI's one ``asyncio.run``), so this is created once. Pooled
+        connections and a semaphore cannot cross loops, though: if a different loop ever shows up
+        (the old one closed), the pair is rebuilt rather than failing with "loop is closed".
+        """
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._http is None or self._limit is None:
+            self._loop = loop
+            self._http = self._given_client or make_client(self.config, event_hooks={"request": [self._on_request]})
+            self._limit = asyncio.Semaphore(max(1, self.options.concurrency))
+        return self._http, self._limit
+
     @property
     def _client(self) -> httpx.AsyncClient:
-        """A pooled client for the running loop (pooled connections cannot cross event loops,
-        and a GUI worker or a CLI ``asyncio.run`` may bring a fresh loop)."""
-        if self._given_client is not None:
-            return self._given_client
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            for old in [lp for lp in self._clients if lp.is_closed()]:
-                del self._clients[old]  # its sockets died with its loop
-            client = self._clients[loop] = make_client(self.config, event_hooks={"request": [self._on_request]})
-        return client
+        return self._bound()[0]
 
     async def aclose(self) -> None:
-        loop = asyncio.get_running_loop()
-        client = self._clients.pop(loop, None)
-        if client is not None:
+        client, self._http = self._http, None
+        if client is not None and client is not self._given_client and self._loop is asyncio.get_running_loop():
             await client.aclose()
 
     async def warm(self) -> None:
@@ -145,15 +150,7 @@ class ElevenLabsSpeech:
                 log.exception("event sink failed")
 
     def _semaphore(self) -> asyncio.Semaphore:
-        """The concurrency limit for the running loop: a semaphore binds to the loop it first
-        waits on, and like the HTTP clients this provider may serve a second loop later."""
-        loop = asyncio.get_running_loop()
-        limit = self._limits.get(loop)
-        if limit is None:
-            for old in [lp for lp in self._limits if lp.is_closed()]:
-                del self._limits[old]
-            limit = self._limits[loop] = asyncio.Semaphore(max(1, self.options.concurrency))
-        return limit
+        return self._bound()[1]
 
     async def stream(self, request: SpeechRequest) -> AsyncIterator[AudioChunk]:
         """Audio for ``request`` as PCM chunks; nothing (and no request) for blank text."""
