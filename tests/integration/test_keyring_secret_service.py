@@ -41,7 +41,7 @@ def test_cli_keys_with_secret_service_never_print_the_key(
 
     def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "synthbot_desktop", *args], input=stdin,
-                              capture_output=True, text=True, env=env, timeout=60)
+                              capture_output=True, text=True, env=env, timeout=180)
 
     r = cli("keys", "set", "openai", stdin=key + "\n")
     assert r.returncode == 0, r.stderr
