@@ -46,7 +46,7 @@ class AppContext:
     def keystore(self) -> KeyStore:
         return KeyStore(
             env=self.env,
-            allow_file_backend=bool(self.settings.get("secrets.allow_file_backend")),
+            allow_file_backend=self.settings.get_bool("secrets.allow_file_backend"),
             file_path=self.paths.data_dir / "keys.json",
         )
 
@@ -65,7 +65,7 @@ class AppContext:
         if parsed.get_backend_name() != "sqlite" and parsed.username and not parsed.password:
             password = self.keystore.get_db_password(parsed.username, parsed.host or "localhost", parsed.port)
         engine = make_engine(parsed, password=password,
-                             connect_timeout=int(self.settings.get("database.connect_timeout")))
+                             connect_timeout=self.settings.get_int("database.connect_timeout"))
         return Database(engine)
 
     @property
@@ -81,7 +81,7 @@ class AppContext:
                 from synthbot_desktop.storage import migrate
 
                 migrate.ensure_schema(
-                    db.engine, allow_upgrade=bool(self.settings.get("database.auto_upgrade_remote"))
+                    db.engine, allow_upgrade=self.settings.get_bool("database.auto_upgrade_remote")
                 )
             except DatabaseError:
                 db.dispose()

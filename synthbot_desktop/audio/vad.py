@@ -83,11 +83,11 @@ class EndpointerConfig:
     def from_settings(cls, settings: Any, **overrides: Any) -> EndpointerConfig:
         """Read ``audio.*`` settings; keyword overrides (e.g. from CLI flags) win when not None."""
         values: dict[str, Any] = {
-            "threshold": float(settings.get("audio.vad_threshold")),
-            "silence_ms": int(settings.get("audio.silence_ms")),
-            "preroll_ms": int(settings.get("audio.preroll_ms")),
-            "min_speech_ms": int(settings.get("audio.min_speech_ms")),
-            "max_utterance_s": float(settings.get("audio.max_utterance_s")),
+            "threshold": settings.get_float("audio.vad_threshold"),
+            "silence_ms": settings.get_int("audio.silence_ms"),
+            "preroll_ms": settings.get_int("audio.preroll_ms"),
+            "min_speech_ms": settings.get_int("audio.min_speech_ms"),
+            "max_utterance_s": settings.get_float("audio.max_utterance_s"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from synthbot_desktop.pipeline.speech_text import clean_for_speech
 
@@ -71,11 +70,6 @@ class SentenceChunker:
         self._buf = ""
         self._at_line_start = True
         self._index = 0
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> SentenceChunker:
-        return cls(int(settings.get("pipeline.first_chunk_min_chars")), int(settings.get("pipeline.chunk_max_chars")),
-                   first_max_words=int(settings.get("pipeline.first_chunk_max_words")))
 
     @property
     def pending(self) -> str:

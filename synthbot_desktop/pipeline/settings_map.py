@@ -15,16 +15,16 @@ from synthbot_desktop.pipeline.voice_loop import LoopConfig
 
 def turn_config(settings: Any, *, prices: Any = None, voice_id: str | None = None,
                 temperature: float | None = None) -> TurnConfig:
-    language = str(settings.get("stt.language"))
+    language = settings.get_str("stt.language")
     return TurnConfig(
         language=None if language == "auto" else language,
-        use_context_prompt=bool(settings.get("stt.use_context_prompt")),
-        temperature=float(settings.get("llm.temperature")) if temperature is None else temperature,
-        max_tokens=int(settings.get("llm.max_tokens")),
-        context_chars=int(settings.get("llm.context_tokens")) * 4,
-        first_chunk_min_chars=int(settings.get("pipeline.first_chunk_min_chars")),
-        chunk_max_chars=int(settings.get("pipeline.chunk_max_chars")),
-        first_chunk_max_words=int(settings.get("pipeline.first_chunk_max_words")),
+        use_context_prompt=settings.get_bool("stt.use_context_prompt"),
+        temperature=settings.get_float("llm.temperature") if temperature is None else temperature,
+        max_tokens=settings.get_int("llm.max_tokens"),
+        context_chars=settings.get_int("llm.context_tokens") * 4,
+        first_chunk_min_chars=settings.get_int("pipeline.first_chunk_min_chars"),
+        chunk_max_chars=settings.get_int("pipeline.chunk_max_chars"),
+        first_chunk_max_words=settings.get_int("pipeline.first_chunk_max_words"),
         voice_id=voice_id,
         prices=prices,
     )
@@ -32,7 +32,7 @@ def turn_config(settings: Any, *, prices: Any = None, voice_id: str | None = Non
 
 def endpointer_config(settings: Any, *, silence_ms: int | None = None) -> EndpointerConfig:
     """The hands-free endpointer, with the short pause that starts early transcription."""
-    overrides: dict[str, Any] = {"pause_ms": int(settings.get("pipeline.speculative_pause_ms"))}
+    overrides: dict[str, Any] = {"pause_ms": settings.get_int("pipeline.speculative_pause_ms")}
     if silence_ms is not None:
         overrides["silence_ms"] = silence_ms
     return EndpointerConfig.from_settings(settings, **overrides)
@@ -41,10 +41,10 @@ def endpointer_config(settings: Any, *, silence_ms: int | None = None) -> Endpoi
 def loop_config(settings: Any, *, barge_in: bool | None = None, headphones: bool | None = None,
                 max_turns: int | None = None) -> LoopConfig:
     return LoopConfig(
-        barge_in=bool(settings.get("audio.barge_in")) if barge_in is None else barge_in,
-        headphones=bool(settings.get("audio.headphones")) if headphones is None else headphones,
-        threshold=float(settings.get("audio.vad_threshold")),
-        threshold_during_playback=float(settings.get("audio.vad_threshold_during_playback")),
+        barge_in=settings.get_bool("audio.barge_in") if barge_in is None else barge_in,
+        headphones=settings.get_bool("audio.headphones") if headphones is None else headphones,
+        threshold=settings.get_float("audio.vad_threshold"),
+        threshold_during_playback=settings.get_float("audio.vad_threshold_during_playback"),
         max_turns=max_turns,
-        incomplete_hold_ms=int(settings.get("pipeline.incomplete_turn_hold_ms")),
+        incomplete_hold_ms=settings.get_int("pipeline.incomplete_turn_hold_ms"),
     )

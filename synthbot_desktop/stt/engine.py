@@ -63,9 +63,9 @@ class EngineOptions:
         values: dict[str, Any] = {
             "model": str(settings.get("stt.model") or "tiny.en"),
             "language": None if language == "auto" else language,
-            "beam_size": int(settings.get("stt.beam_size")),
-            "compute_type": str(settings.get("stt.compute_type")),
-            "device": str(settings.get("stt.device")),
+            "beam_size": settings.get_int("stt.beam_size"),
+            "compute_type": settings.get_str("stt.compute_type"),
+            "device": settings.get_str("stt.device"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -96,7 +96,7 @@ def create_speech_provider(
     without them the settings and the user's default voice preference apply.
     """
     piper_opts = piper or piper_options(ctx)
-    engine = engine or str(ctx.settings.get("tts.engine"))
+    engine = engine or ctx.settings.get_str("tts.engine")
     if engine not in ENGINES:
         raise UsageError(f"unknown speech engine {engine!r}", hint=f"use one of: {', '.join(ENGINES)}")
     key = ctx.keystore.get("elevenlabs") if engine in ("auto", "elevenlabs") else None
@@ -107,7 +107,7 @@ def create_speech_provider(
     if not key:
         key = ctx.keystore.require("elevenlabs")  # raises with the fix
     config = ElevenLabsConfig(api_key=key, base_url=ctx.settings.provider_base_url("elevenlabs"),
-                              timeout_s=float(ctx.settings.get("providers.elevenlabs.timeout_s")))
+                              timeout_s=ctx.settings.get_float("providers.elevenlabs.timeout_s"))
     primary = ElevenLabsSpeech(
         config, options or elevenlabs_options(ctx, use_preferences=use_preferences),
         usage_sink=_usage_sink(ctx) if record_usage else None, metrics_sink=metrics_sink, events=events,

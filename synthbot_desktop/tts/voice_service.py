@@ -37,7 +37,7 @@ PREVIEW_TEXT = "Hello! This is how I will sound when I answer you."
 def api_for(ctx: AppContext) -> ElevenLabsApi:
     config = ElevenLabsConfig(api_key=ctx.keystore.require(PROVIDER),
                               base_url=ctx.settings.provider_base_url(PROVIDER),
-                              timeout_s=float(ctx.settings.get("providers.elevenlabs.timeout_s")))
+                              timeout_s=ctx.settings.get_float("providers.elevenlabs.timeout_s"))
     return ElevenLabsApi(config)
 
 

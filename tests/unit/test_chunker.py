@@ -72,10 +72,14 @@ def test_long_run_without_punctuation_is_capped_at_max() -> None:
 
 
 def test_settings_control_the_chunker(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The turn's chunker is configured in one place, pipeline.settings_map (no per-class from_settings)."""
+    from synthbot_desktop.pipeline.settings_map import turn_config
+
     s: Settings = ctx.settings
-    c = SentenceChunker.from_settings(s)
-    assert c.first_min_chars == s.get("pipeline.first_chunk_min_chars")
-    assert c.max_chars == s.get("pipeline.chunk_max_chars")
+    s.set("pipeline.first_chunk_min_chars", 21)
+    s.set("pipeline.chunk_max_chars", 333)
+    cfg = turn_config(s)
+    assert (cfg.first_chunk_min_chars, cfg.chunk_max_chars) == (21, 333)
 
 
 def test_clean_for_speech_reads_no_syntax() -> None:
