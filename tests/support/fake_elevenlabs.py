@@ -16,6 +16,7 @@ Run standalone: ``python -m tests.support.fake_elevenlabs [--port N] [--delay S]
 from __future__ import annotations
 
 import argparse
+import base64
 import functools
 import io
 import json
@@ -214,6 +215,21 @@ def start_fake_elevenlabs(*, first_byte_delay: float = 0.0, chunk_bytes: int = 4
         with state.lock:
             state.character_count += len(text)
 
+        timestamps = req.path.endswith("/with-timestamps")
+
+        def framed(piece: bytes, first: bool) -> bytes:
+            """The with-timestamps stream: one JSON object per line, audio base64-encoded, the
+            character alignment on the first (a uniform spread over the text, like a real one in shape)."""
+            alignment = None
+            if first:
+                step = len(pcm) / 2 / rate / max(1, len(text))
+                alignment = {"characters": list(text),
+                             "character_start_times_seconds": [round(i * step, 3) for i in range(len(text))],
+                             "character_end_times_seconds": [round((i + 1) * step, 3) for i in range(len(text))]}
+            line = {"audio_base64": base64.b64encode(piece).decode("ascii"), "alignment": alignment,
+                    "normalized_alignment": alignment}
+            return json.dumps(line).encode() + b"\n"
+
         def chunks() -> Iterator[Chunk]:
             if state.first_byte_delay:
                 yield state.first_byte_delay
@@ -222,9 +238,10 @@ def start_fake_elevenlabs(*, first_byte_delay: float = 0.0, chunk_bytes: int = 4
                     yield state.chunk_delay
                 if log.first_byte_sent is None:
                     log.first_byte_sent = time.perf_counter()
-                yield audio[i : i + state.chunk_bytes]
+                piece = audio[i : i + state.chunk_bytes]
+                yield framed(piece, i == 0) if timestamps else piece
 
-        headers = {"content-type": "audio/mpeg" if kind == "mp3" else "audio/pcm",
+        headers = {"content-type": "application/json" if timestamps else "audio/mpeg" if kind == "mp3" else "audio/pcm",
                    "request-id": f"req_fake_{len(state.streams):06d}",
                    "character-cost": str(len(text)), "server": "uvicorn"}
         return Response(200, headers, chunks(), cut=state.cut_after_bytes is not None)
@@ -263,7 +280,7 @@ def start_fake_elevenlabs(*, first_byte_delay: float = 0.0, chunk_bytes: int = 4
         data["character_count"] = state.character_count
         return Response.json(data)
 
-    server.add("POST", r"/v1/text-to-speech/(?P<voice>[^/]+)(/stream)?", tts)
+    server.add("POST", r"/v1/text-to-speech/(?P<voice>[^/]+)(/stream)?(/with-timestamps)?", tts)
     server.add("GET", r"/v1/voices", voices_v1)
     server.add("GET", r"/v2/voices", voices_v2)
     server.add("GET", r"/v1/voices/settings/default", lambda r: voice_settings_default(r))
