@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         llm.stop()
         tts.stop()
-    table = [("utterance", "this app median (s)", "Pipecat 1.14 median (s)", "ratio", "this app min–max",
+    table: list[tuple[str, ...]] = [("utterance", "this app median (s)", "Pipecat 1.14 median (s)", "ratio", "this app min–max",
               "Pipecat min–max", "turns (app/ref)")]
     for row in rows:
         app = _latencies(row["app"])
