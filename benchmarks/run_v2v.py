@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         llm.stop()
         tts.stop()
-    table: list[tuple[str, ...]] = [("utterance", "this app median (s)", "Pipecat 1.14 median (s)", "ratio", "this app min–max",
-              "Pipecat min–max", "turns (app/ref)")]
+    table: list[tuple[str, ...]] = [("utterance", "this app median (s)", "Pipecat 1.14 median (s)", "ratio",
+                                     "this app min–max", "Pipecat min–max", "turns (app/ref)")]
     for row in rows:
         app = _latencies(row["app"])
         ref = _latencies(row.get("pipecat", {}))
