@@ -9,7 +9,7 @@ import platform
 import resource
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def write_report(name: str, data: dict[str, Any], table: list[tuple[str, ...]], notes: str = "") -> Path:
+def write_report(name: str, data: dict[str, Any], table: Sequence[Sequence[str]], notes: str = "") -> Path:
     """Write reports/<name>.json and reports/<name>.md; returns the Markdown path."""
     REPORTS.mkdir(parents=True, exist_ok=True)
     data = {"benchmark": name, "machine": machine(), **data}
