@@ -199,8 +199,12 @@ def _specs() -> list[SettingSpec]:
           "Total silence to wait before answering a transcript that sounds unfinished (0 = answer at once).",
           min=0, max=10000),
         s("pipeline.speculative_pause_ms", int, 180,
-          "Start transcribing after this much silence, before the utterance is confirmed (0 = off).",
+          "Start transcribing after this much silence, before the utterance is confirmed (0 = off); "
+          "never more than half the end-of-speech silence.",
           min=0, max=5000),
+        s("pipeline.speculative_turn", bool, True,
+          "At that pause, if the words sound complete, already ask the model (nothing is played until the "
+          "silence confirms it; a withdrawn request still counts as usage)."),
         s("ui.global_shortcut", str, "Ctrl+Alt+Space", "System-wide talk shortcut (where the OS allows)."),
         s("ui.push_to_talk_key", str, "Space", "Hold this key in the window to talk."),
         s("ui.show_timings", bool, True, "Show per-turn timing tooltips."),

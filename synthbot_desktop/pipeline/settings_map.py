@@ -31,11 +31,16 @@ def turn_config(settings: Any, *, prices: Any = None, voice_id: str | None = Non
 
 
 def endpointer_config(settings: Any, *, silence_ms: int | None = None) -> EndpointerConfig:
-    """The hands-free endpointer, with the short pause that starts early transcription."""
-    overrides: dict[str, Any] = {"pause_ms": settings.get_int("pipeline.speculative_pause_ms")}
-    if silence_ms is not None:
-        overrides["silence_ms"] = silence_ms
-    return EndpointerConfig.from_settings(settings, **overrides)
+    """The hands-free endpointer, with the short pause that starts early transcription.
+
+    The pause is capped at half the end-of-speech silence (at least 80 ms): a pause almost as long
+    as the silence itself leaves the early work no time to finish before the turn is confirmed.
+    """
+    silence = silence_ms if silence_ms is not None else settings.get_int("audio.silence_ms")
+    pause = settings.get_int("pipeline.speculative_pause_ms")
+    if pause > 0:
+        pause = min(pause, max(80, silence // 2))
+    return EndpointerConfig.from_settings(settings, pause_ms=pause, silence_ms=silence)
 
 
 def loop_config(settings: Any, *, barge_in: bool | None = None, headphones: bool | None = None,
@@ -47,4 +52,5 @@ def loop_config(settings: Any, *, barge_in: bool | None = None, headphones: bool
         threshold_during_playback=settings.get_float("audio.vad_threshold_during_playback"),
         max_turns=max_turns,
         incomplete_hold_ms=settings.get_int("pipeline.incomplete_turn_hold_ms"),
+        speculative_turn=settings.get_bool("pipeline.speculative_turn"),
     )

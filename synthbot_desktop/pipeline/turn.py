@@ -112,6 +112,10 @@ class UserInput:
     endpoint_detected: float | None = None  # monotonic time the silence ended the utterance
     transcription: Transcription | None = None  # already transcribed (e.g. early, on a short pause)
     stt_latency_ms: float | None = None  # what that transcription cost (for its usage row)
+    #: a speculative turn (started at a short pause, before the silence confirmed the end of the
+    #: utterance): it may think and synthesise, but plays and stores nothing until this is set;
+    #: if the user goes on talking it is withdrawn (``TurnEngine.retract``) and never heard
+    commit: asyncio.Event | None = None
 
 
 @dataclass
@@ -325,7 +329,28 @@ class _Turn:
                 with contextlib.suppress(BaseException):
                     await t
             e._speaking = False
+        if not self.interrupted and not await self._committed():
+            self.interrupted = True
         return self._finish(transcription, text)
+
+    async def _committed(self) -> bool:
+        """For a speculative turn, wait until the silence confirms it (True) or it is withdrawn
+        (False). A reply that failed or had no audio must not be stored before the user is done."""
+        gate = self.user.commit
+        if gate is None or gate.is_set():
+            return True
+        waits = [asyncio.create_task(gate.wait()), asyncio.create_task(self.interrupt.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+        self._note_commit()
+        return gate.is_set() and not self.interrupt.is_set()
+
+    def _note_commit(self) -> None:
+        if self.user.endpoint_detected is not None:
+            self.marks["endpoint_detected"] = self.user.endpoint_detected
 
     # Stages -----------------------------------------------------------------------------------------
     async def _transcribe(self) -> Transcription:
@@ -466,6 +491,9 @@ class _Turn:
         if out is not None:
             out.reset()
         current: SpeechChunk | None = None
+        if self.user.commit is not None:
+            await self.user.commit.wait()  # speculative: nothing is heard before the end of speech is confirmed
+            self._note_commit()
         while (item := await audio_q.get()) is not None:
             chunk, audio = item
             if chunk is not current:

@@ -16,7 +16,13 @@ Turn-taking (why a pause is not always the end of a turn):
   same user turn (audio and text; only the new piece is transcribed, with the earlier words as
   Whisper's prompt, so the last STT after the final pause stays short);
 - a turn already started whose reply has not been heard yet is withdrawn silently when the user
-  goes on talking (``TurnEngine.retract``) and merged too; once reply audio plays, it is barge-in.
+  goes on talking (``TurnEngine.retract``) and merged too; once reply audio plays, it is barge-in;
+- speculative turn start: when the early transcription at a pause sounds complete and the user is
+  still silent, the turn starts at once (LLM request, first speech chunk) but plays and stores
+  nothing until the silence confirms the end of the utterance. At the default 600 ms silence the
+  first token has usually arrived by then, so the reply starts as the silence ends. If the user
+  goes on talking the turn is withdrawn silently (nothing heard, no message; the tokens spent are
+  still recorded as usage) and the whole utterance is transcribed again at its end.
 """
 
 from __future__ import annotations
@@ -62,6 +68,18 @@ class LoopConfig:
     max_turns: int | None = None
     incomplete_hold_ms: int = 1200  # total silence before answering an unfinished-sounding transcript
     speculative: bool = True  # transcribe at the endpointer's SpeechPause (when it sends them)
+    speculative_turn: bool = True  # and start the turn then, if the words sound complete
+
+
+@dataclass
+class _SpeculativeTurn:
+    """A turn started at a pause, waiting for the silence to confirm it (or for the user to go on)."""
+
+    end_sample: int
+    pending_before: Heard | None  # the held words it took over; given back if it is withdrawn
+    user: UserInput
+    gate: asyncio.Event
+    task: asyncio.Task[TurnResult]
 
 
 @dataclass
@@ -106,6 +124,9 @@ class VoiceLoop:
         self._warmed_at = -1e9
         self.speculative_hits = 0  # utterances whose early transcription was used
         self.speculative_misses = 0  # early transcriptions dropped because speech resumed
+        self.speculative_turns_used = 0  # turns started at a pause and confirmed by the silence
+        self.speculative_turns_dropped = 0  # turns started at a pause and withdrawn (the user went on)
+        self._spec_turn: _SpeculativeTurn | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[TurnResult]] = []
         self._fed = 0
@@ -181,7 +202,7 @@ class VoiceLoop:
             if hasattr(event, "reason"):
                 self._on_speech_end(event, block)
             elif hasattr(event, "audio"):
-                self._on_pause(event)
+                self._on_pause(event, block)
             else:
                 self._on_speech_start()
 
@@ -194,6 +215,8 @@ class VoiceLoop:
             self.sink(StateChanged(TurnState.HEARING))
         engine = self.engine
         self._warm_connections()
+        if self._drop_speculative_turn():
+            return
         if not engine.busy:
             return
         sub = self._submitted
@@ -219,18 +242,71 @@ class VoiceLoop:
         self._warmed_at = now
         self._warm_task = asyncio.get_running_loop().create_task(self.engine.warm())
 
-    def _on_pause(self, event: Any) -> None:
+    def _on_pause(self, event: Any, block: Block) -> None:
         if not self.config.speculative or self.engine.stt is None:
             return
         earlier = self._pending.text if self._pending is not None else ""
         if self._spec is not None:
             self.speculative_misses += 1  # speech resumed after the previous pause
-        self._spec = (event.end_sample, earlier, self._spawn(self._transcribe(event.audio, earlier)))
+        spec = (event.end_sample, earlier, self._spawn(self._transcribe(event.audio, earlier)))
+        self._spec = spec
+        if self.config.speculative_turn:
+            speech_end = block.captured_at - (self._fed - event.end_sample) / RATE
+            self._spawn(self._speculate(spec, event.audio, speech_end, self._epoch))
+
+    async def _speculate(self, spec: tuple[int, str, asyncio.Task[tuple[Transcription, float]]],
+                         audio: np.ndarray, speech_end: float, epoch: int) -> None:
+        """Start the turn at the pause if, once transcribed, nothing has changed and it sounds done."""
+        part, ms = await spec[2]
+        if (self._spec is not spec or self._epoch != epoch or self.endpointer.in_speech or self.engine.busy
+                or self._spec_turn is not None):
+            return  # the utterance ended meanwhile (the normal path has it), or the user went on
+        text = part.text.strip()
+        if not text or not looks_complete(text):
+            return  # nothing heard, or it sounds unfinished: the end-of-turn hold decides later
+        before = self._pending
+        heard = merge(before, audio, part, speech_end, ms)
+        gate = asyncio.Event()
+        user = UserInput(audio=heard.audio, speech_end=heard.speech_end, transcription=heard.transcription,
+                         stt_latency_ms=round(heard.stt_ms, 1), commit=gate)
+        task = self.engine.start_turn(user)
+        self._pending = None
+        self._submitted = (heard, task)
+        self._spec_turn = _SpeculativeTurn(spec[0], before, user, gate, task)
+        task.add_done_callback(self._collect)
+        self._tasks.append(task)
+
+    def _drop_speculative_turn(self) -> bool:
+        """The user went on talking: withdraw the turn started at the pause, unheard.
+
+        The words it took over return as held words (the whole utterance is transcribed again at its
+        end, so the speculative transcript itself is not merged, which would repeat it)."""
+        st, self._spec_turn = self._spec_turn, None
+        if st is None:
+            return False
+        if self._submitted is not None and self._submitted[1] is st.task:
+            self._submitted = None
+        if st.task is self.engine._current and self.engine.retract():
+            self.speculative_turns_dropped += 1
+            self._pending = st.pending_before
+            log.info("speculative turn withdrawn: the user went on talking")
+            return True
+        return False
 
     def _on_speech_end(self, event: Any, block: Block) -> None:
         now = time.monotonic()
         speech_end = block.captured_at - (self._fed - event.end_sample) / RATE
         spec, self._spec = self._spec, None
+        st = self._spec_turn
+        if st is not None and st.end_sample == event.end_sample and not st.task.done():
+            self._spec_turn = None  # confirmed by the silence: let it play and be stored
+            st.user.endpoint_detected = now
+            st.gate.set()
+            self.speculative_hits += 1
+            self.speculative_turns_used += 1
+            return
+        if st is not None:
+            self._drop_speculative_turn()
         if spec is not None and spec[0] != event.end_sample:
             self.speculative_misses += 1
             spec = None

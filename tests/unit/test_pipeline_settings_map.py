@@ -20,7 +20,11 @@ def test_settings_reach_every_pipeline_config(tmp_path: Path) -> None:
     assert (tc.language, tc.first_chunk_max_words, tc.voice_id, tc.temperature) == ("de", 4, "v1", 0.2)
     ec = endpointer_config(s)
     assert (ec.pause_ms, ec.silence_ms) == (150, 700)
-    assert endpointer_config(s, silence_ms=200).silence_ms == 200
+    short = endpointer_config(s, silence_ms=200)
+    assert (short.silence_ms, short.pause_ms) == (200, 100)  # the pause is at most half the silence
+    assert endpointer_config(s, silence_ms=120).pause_ms == 80
     lc = loop_config(s)
     assert lc.incomplete_hold_ms == 900 and lc.headphones is True and lc.max_turns is None
+    assert lc.speculative_turn is True
+    assert loop_config(Settings.load({**env, "SYNTHBOT_SET__pipeline__speculative_turn": "false"})).speculative_turn is False
     assert loop_config(s, headphones=False, barge_in=False, max_turns=2).headphones is False

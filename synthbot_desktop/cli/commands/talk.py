@@ -200,5 +200,7 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
         print_json({"session_id": engine.conversation.session_id, "turns": [_result_json(r) for r in results],
                     "barge_ins": [{"stop_ms": round((b.stopped_at - b.detected_at) * 1000, 2)} for b in loop_.barge_ins],
                     "withdrawn_turns": [r.transcript for r in loop_.retracted],
-                    "speculative_stt": {"used": loop_.speculative_hits, "dropped": loop_.speculative_misses}})
+                    "speculative_stt": {"used": loop_.speculative_hits, "dropped": loop_.speculative_misses},
+                    "speculative_turns": {"used": loop_.speculative_turns_used,
+                                          "withdrawn": loop_.speculative_turns_dropped}})
     return 0
