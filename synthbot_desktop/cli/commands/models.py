@@ -18,6 +18,7 @@ from synthbot_desktop.errors import SynthbotError
 from synthbot_desktop.llm.registry import create_chat_provider
 from synthbot_desktop.pricing import load_prices
 from synthbot_desktop.redaction import redact
+from synthbot_desktop.services import error_reports
 
 
 def register(subparsers: Any) -> None:
@@ -60,6 +61,7 @@ def _models(ctx: AppContext, args: argparse.Namespace) -> int:
         for r in results:
             if r["error"]:
                 print(f"{r['provider']}: unavailable — {r['error']}", file=sys.stderr)
+                error_reports.shown("cli.models", f"{r['provider']}: {r['error']}")
                 continue
             for m in r["models"]:
                 label = (f"${m['input_per_mtok']}/${m['output_per_mtok']} per 1M tokens"
