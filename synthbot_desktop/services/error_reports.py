@@ -33,25 +33,27 @@ def kind_of(exc: BaseException) -> str:
     return type(exc).__name__ if isinstance(exc, SynthbotError) else "unexpected"
 
 
-def _database(ctx: AppContext) -> Any:
+def _database(ctx: AppContext, connect: bool) -> Any:
     from synthbot_desktop.storage.db import is_sqlite
 
     opened = getattr(ctx, "_db", None)
     if opened is not None:
         return opened
-    return ctx.db if is_sqlite(ctx.database_url()) else None
+    return ctx.db if connect or is_sqlite(ctx.database_url()) else None
 
 
 def report(ctx: AppContext | None, source: str, message: str, *, kind: str | None = None,
-           details: dict[str, Any] | None = None) -> bool:
-    """Write one row (blocking, best effort); True when it was written."""
+           details: dict[str, Any] | None = None, connect: bool = False) -> bool:
+    """Write one row (blocking, best effort); True when it was written. ``connect`` lets it open a
+    remote database this process has not opened yet (the background writer does; the CLI's exit
+    path does not)."""
     if ctx is None:
         return False
     try:
         from synthbot_desktop.storage import error_log
         from synthbot_desktop.storage import repositories as repo
 
-        db = _database(ctx)
+        db = _database(ctx, connect)
         if db is None:
             return False
         with db.session() as s:  # the user's row may not exist yet (refused before their first turn)
@@ -84,7 +86,7 @@ def _work() -> None:
         if isinstance(item, threading.Event):
             item.set()
             continue
-        report(_BOUND, *item[:2], kind=item[2])
+        report(_BOUND, *item[:2], kind=item[2], connect=True)
 
 
 def shown(source: str, message: str, kind: str | None = None) -> None:

@@ -36,7 +36,11 @@ async def _list(ctx: AppContext, name: str) -> list[str]:
 
 
 def _models(ctx: AppContext, args: argparse.Namespace) -> int:
-    names = [args.provider] if args.provider else list(LLM_PROVIDERS)
+    from synthbot_desktop.services import features
+
+    if args.provider:
+        features.require(ctx, f"provider.{args.provider}", f"the {args.provider} LLM provider")
+    names = [args.provider] if args.provider else features.allowed_providers(ctx)  # hidden when off (#18)
     prices = load_prices(ctx.paths.config_dir)
     results: list[dict[str, Any]] = []
     for name in names:
