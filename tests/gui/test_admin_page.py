@@ -101,3 +101,20 @@ def test_a_banner_is_filed_in_error_logs(qtbot: Any, admin_ctx: AppContext) -> N
     finally:
         assert error_reports.flush(10)
         error_reports.bind(None)
+
+
+def test_the_window_does_not_offer_a_provider_the_admin_turned_off(qtbot: Any, gui: Any) -> None:
+    from synthbot_desktop.storage import feature_flags as store
+
+    box = gui.window.provider_box
+    view = box.view()
+    row = box.findData("gemini")
+    qtbot.waitUntil(lambda: not view.isRowHidden(row), timeout=10000)
+    with gui.ctx.db.session() as s:
+        store.set_flag(s, "provider.gemini", False)
+    features.invalidate(gui.ctx)
+    gui.window.refresh_allowed_providers()
+    qtbot.waitUntil(lambda: view.isRowHidden(row), timeout=10000)
+    current = box.currentIndex()
+    assert not view.isRowHidden(current)  # the chosen provider is never hidden under the person
+    assert [box.itemData(i) for i in range(box.count()) if view.isRowHidden(i)] == ["gemini"]
