@@ -118,7 +118,7 @@ def refresh(ctx: AppContext) -> bool:
             st.failed_at = time.monotonic()
             if st.db_values is None:
                 st.db_values = _read_disk(ctx)
-                st.source = "cache" if st.db_values is not None else "defaults"
+            st.source = "cache" if st.db_values is not None else "defaults"  # what we knew, not fresh
         return False
     with st.lock:
         st.db_values, st.source, st.loaded_at, st.failed_at = values, "database", time.monotonic(), 0.0

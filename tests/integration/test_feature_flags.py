@@ -181,11 +181,15 @@ def test_unreachable_database_uses_the_last_known_flags_without_waiting(
         ctx = _as(monkeypatch, "alice")
         assert not features.enabled(ctx, "provider.openai")
         assert features.source(ctx) == "database"
-        ctx.close()
 
-        if proxy is not None:  # the database goes away
+        if proxy is not None:  # the database goes away under a running app: what it knew still applies
             proxy.cut()
-        else:
+            monkeypatch.setattr(features, "TTL_S", 0.0)
+            assert not features.enabled(ctx, "provider.openai")
+            assert features.source(ctx) == "cache"
+            monkeypatch.setattr(features, "TTL_S", 60.0)
+        ctx.close()
+        if proxy is None:
             sqlite_file = Path(url.removeprefix("sqlite:///"))
             for extra in (sqlite_file, sqlite_file.with_name(sqlite_file.name + "-wal"),
                           sqlite_file.with_name(sqlite_file.name + "-shm")):
