@@ -59,7 +59,9 @@ def scheduled_backups(directory: Path) -> list[Path]:
 def prune(directory: Path, keep: int) -> list[Path]:
     """Delete scheduled backups beyond the newest ``keep``; returns what was deleted."""
     removed = []
-    for old in scheduled_backups(directory)[max(keep, 1):]:
+    cutoff = time.time() - STALE_LOCK_S  # a backup cut off by the app quitting leaves a .part file
+    stale = [p for p in directory.glob(f"{AUTO_PREFIX}*.part") if p.stat().st_mtime < cutoff]
+    for old in [*scheduled_backups(directory)[max(keep, 1):], *stale]:
         try:
             old.unlink()
             removed.append(old)

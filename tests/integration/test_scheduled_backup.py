@@ -88,6 +88,13 @@ def test_prune_keeps_the_newest_scheduled_and_every_manual_backup(seat: str, mon
     manual.write_bytes(b"a person's own backup")
     _age(manual, NOW - dt.timedelta(days=400))
     assert backups.prune(directory, 2) == []  # already pruned while running
+    cut_off = directory / f"{backups.AUTO_PREFIX}20260101T000000000000Z.sqlite3.part"
+    cut_off.write_bytes(b"half a backup")  # the app quit in the middle of one
+    fresh_part = directory / f"{backups.AUTO_PREFIX}20260301T115959000000Z.sqlite3.part"
+    fresh_part.write_bytes(b"being written right now")
+    _age(cut_off, dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))
+    assert backups.prune(directory, 2) == [cut_off] and fresh_part.exists()
+    fresh_part.unlink()
     left = sorted(p.name for p in directory.glob("synthbot-*"))
     assert left == sorted([made[-1].name, made[-2].name, manual.name])
     assert backups.scheduled_backups(directory) == [made[-1], made[-2]]  # newest first
