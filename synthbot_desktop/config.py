@@ -38,6 +38,25 @@ PROVIDERS = (*LLM_PROVIDERS, *TTS_ENGINES)
 # Providers that authenticate with an API key kept in the keyring.
 KEYED_PROVIDERS = ("openai", "anthropic", "gemini", "elevenlabs")
 
+# Feature flags (issue #18): what an admin can turn off for everyone or chosen users in the database
+# (`synthbot-desktop admin flags`). Each is also a setting ``flags.<name>`` (default on) that a policy
+# file can lock; a lock wins over the database. tests/unit/test_feature_flags.py checks every
+# built-in tool and LLM provider has one.
+FEATURE_FLAGS: dict[str, str] = {
+    **{f"provider.{p}": f"the {p} LLM provider" for p in LLM_PROVIDERS},
+    "tool.get_current_time": "the get_current_time tool",
+    "tool.set_timer": "the set_timer tool",
+    "tool.open": "the open tool (opens URLs and files)",
+    "tool.remember": "the remember tool",
+    "tool.list_memory": "the list_memory tool",
+    "tool.forget": "the forget tool",
+    "feature.enhanced_mode": "enhanced mode (quantum-seeded sampling, --mode enhanced)",
+    "feature.tts.elevenlabs": "speaking with ElevenLabs voices",
+    "feature.tts.piper": "speaking with the offline Piper voice",
+    "feature.memory": "remembered facts added to new sessions",
+    "feature.quantum.ibm": "filling the randomness pool from IBM Quantum",
+}
+
 DEFAULT_SYSTEM_PROMPT = (
     "You are SynthBot, a friendly voice assistant. Your replies are spoken aloud, so answer in "
     "short, natural sentences without markdown, lists or code unless asked."
@@ -142,6 +161,11 @@ def _specs() -> list[SettingSpec]:
         s("database.auto_upgrade_remote", bool, False,
           "Upgrade a remote MySQL schema automatically on start (normally an admin runs `db upgrade`)."),
         s("database.connect_timeout", int, 5, "Seconds to wait for the database server.", min=1, max=120),
+        s("database.backup.every_hours", int, 0,
+          "Back up the database at app start when the last backup is older than this (0 = off). "
+          "On a shared MySQL server, leave it off on clients: each would dump everyone's data.",
+          min=0, max=24 * 365),
+        s("database.backup.keep", int, 7, "How many scheduled backups to keep in <data>/backups.", min=1, max=1000),
         s("secrets.allow_file_backend", bool, False,
           "Where no OS keyring exists, keep API keys in a private file (mode 0600) in the data dir."),
         s("audio.input_device", str, "", "Microphone by name or index; empty = system default."),
@@ -210,6 +234,9 @@ def _specs() -> list[SettingSpec]:
         s("ui.show_timings", bool, True, "Show per-turn timing tooltips."),
         s("privacy.keep_recordings", bool, False, "Keep the audio of each utterance in the data dir."),
     ]
+    specs += [s(f"flags.{name}", bool, True,
+                f"Allow {what} (an admin's database flag or a policy lock can turn it off).")
+              for name, what in FEATURE_FLAGS.items()]
     defaults = {
         "openai": ("https://api.openai.com/v1", "gpt-4o-mini"),
         "anthropic": ("https://api.anthropic.com", "claude-3-5-haiku-latest"),

@@ -6,6 +6,7 @@ fix. A check never raises: a broken part is a result, not a crash.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.metadata
 import platform
 import sys
@@ -186,12 +187,40 @@ def check_storage(ctx: AppContext) -> Check:
         db.dispose()
     backlog = backup.spool_backlog(ctx.paths.spool_dir)
     last = backup.last_backup(ctx.paths.data_dir / "backups")
-    data = {"database_bytes": size, "spool_backlog": backlog, "last_backup": str(last) if last else None}
+    when = dt.datetime.fromtimestamp(last.stat().st_mtime, dt.UTC) if last else None
+    every = int(ctx.settings.get("database.backup.every_hours"))
+    data = {"database_bytes": size, "spool_backlog": backlog, "last_backup": str(last) if last else None,
+            "last_backup_at": when.isoformat(timespec="seconds") if when else None,
+            "backup_every_hours": every, "backup_keep": int(ctx.settings.get("database.backup.keep"))}
+    schedule = f"every {every} h" if every else "scheduled backups off"
     detail = (f"database {'?' if size is None else f'{size / 1e6:.1f} MB'}, {backlog} spooled record(s), "
-              f"last backup {last.name if last else 'never'}")
+              f"last backup {when.strftime('%Y-%m-%d %H:%M UTC') + f' ({last.name})' if when and last else 'never'}"
+              f" ({schedule})")
     if backlog:
         return Check("storage", WARN, detail, "the database was unreachable; records replay when it answers", data)
     return Check("storage", OK, detail, data=data)
+
+
+def check_errors(ctx: AppContext) -> Check:
+    """How many errors people were shown in the last 24 hours (error_logs; issue #18)."""
+    from synthbot_desktop.storage import error_log
+
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)
+    db = ctx.open_database()
+    try:
+        with db.session() as s:
+            count = error_log.count_since(s, since)
+    except SynthbotError as exc:  # the database check above says why; this is not a failure of its own
+        return Check("errors", WARN, f"the error log cannot be read: {redact(exc.message)}", exc.hint,
+                     {"errors_24h": None})
+    finally:
+        db.dispose()
+    data = {"errors_24h": count}
+    detail = f"{count} error(s) shown in the last 24 h"
+    if count:
+        return Check("errors", WARN, detail, f"see them with `synthbot-desktop admin errors --since {since.date()}`",
+                     data)
+    return Check("errors", OK, detail, data=data)
 
 
 def run_checks(ctx: AppContext) -> list[Check]:
@@ -200,6 +229,7 @@ def run_checks(ctx: AppContext) -> list[Check]:
         _guard("config", lambda: check_config(ctx)),
         _guard("database", lambda: check_database(ctx)),
         _guard("storage", lambda: check_storage(ctx)),
+        _guard("errors", lambda: check_errors(ctx)),
         _guard("keyring", lambda: check_keyring(ctx)),
         _guard("providers", lambda: check_providers(ctx)),
         _guard("audio", lambda: check_audio(ctx)),

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Commands that count as "the app starting" for scheduled backups (database.backup.every_hours):
+# the conversation commands, not the ones that administer, diagnose or restore the database.
+BACKUP_AT_START = frozenset({"chat", "talk", "history", "memory", "usage"})
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -56,9 +60,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ctx = AppContext()
         configure_logging(level, ctx.paths.log_dir)
+        from synthbot_desktop.services import error_reports
+
+        error_reports.bind(ctx)  # errors a command shows and goes on are filed too (issue #18)
+        if args.command in BACKUP_AT_START:
+            from synthbot_desktop.services import backups
+
+            backups.start_if_due(ctx)  # in the background: the command does not wait for it
         return int(args.func(ctx, args))
     except SynthbotError as exc:
-        sys.stderr.write(f"error: {redact(exc.one_line())}\n")
+        line = redact(exc.one_line())
+        sys.stderr.write(f"error: {line}\n")
+        _log_error_row(ctx, getattr(args, "command", None) or "cli", line, kind=_kind(exc))
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
@@ -73,30 +86,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         if ctx is not None:
+            _finish_background(ctx)
             try:
                 ctx.close()
             except Exception:  # closing must not mask the command's own result
                 log.debug("error while closing", exc_info=True)
 
 
-def _log_error_row(ctx: AppContext | None, command: str, line: str) -> None:
-    """Best effort: a row in error_logs when the database is already open and answering.
+def _finish_background(ctx: AppContext) -> None:
+    """Let queued error rows and a running scheduled backup finish before the database closes (bounded)."""
+    from synthbot_desktop.services import backups, error_reports
+
+    try:
+        error_reports.flush(10.0)
+        if not backups.wait(120.0):
+            log.warning("the scheduled backup did not finish; it is retried at the next start")
+    finally:
+        error_reports.bind(None)
+
+
+def _kind(exc: SynthbotError) -> str:
+    from synthbot_desktop.services.error_reports import kind_of
+
+    return kind_of(exc)
+
+
+def _log_error_row(ctx: AppContext | None, command: str, line: str, kind: str = "unexpected") -> None:
+    """Best effort: every error shown is a row in error_logs (issue #18; services.error_reports).
 
     A local SQLite file is opened for it; a remote server only if the command had opened it
     already (an unreachable server must not delay the exit)."""
-    if ctx is None:
-        return
-    try:
-        from synthbot_desktop.storage import repositories as repo
-        from synthbot_desktop.storage.db import is_sqlite
+    from synthbot_desktop.services.error_reports import report
 
-        db = ctx._db if ctx._db is not None or not is_sqlite(ctx.database_url()) else ctx.db
-        if db is None:
-            return
-        with db.session() as s:
-            repo.add_error(s, f"cli.{command}", line, kind="unexpected")
-    except Exception:  # the error line was already printed; the row is a bonus
-        log.debug("could not write the error row", exc_info=True)
+    report(ctx, f"cli.{command}", line, kind=kind)
 
 
 def gui_main() -> int:

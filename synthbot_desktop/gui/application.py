@@ -84,6 +84,9 @@ def build(ctx: AppContext | None = None, talk: TalkService | None = None, **serv
     ctx = ctx or AppContext()
     context = ctx
     open_gate_after(lambda: (context.db, context.user_id, context.recorder))
+    from synthbot_desktop.services import error_reports
+
+    error_reports.bind(ctx)  # banners are filed in error_logs (issue #18)
     engine = EngineThread().start()
     bridge = EventBridge()
     service = talk or PipelineTalkService(ctx, engine, bridge.sink, **service_kw)
@@ -119,6 +122,9 @@ def run() -> int:
         QMessageBox.critical(None, "SynthBot cannot start", exc.one_line())
         return 2
     gui = build(ctx)
+    from synthbot_desktop.services import backups
+
+    backups.start_if_due(ctx)  # scheduled backup, on its own thread (issue #18)
     gui.window.show()
     gui.register_global_shortcut()
     warm = getattr(gui.talk, "warm_up", None)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QMainWindow,
     QMenu,
     QPlainTextEdit,
@@ -275,10 +276,24 @@ class MainWindow(QMainWindow):
         self.voice_box.blockSignals(False)
         # The one rule decides what is shown (keyring + preference reads: off the GUI thread).
         run_job(lambda: default_voice(self.ctx), self._show_voice, lambda _e: None)
+        self.refresh_allowed_providers()
         from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
 
         CATALOG_SIGNALS.changed.connect(self._fill_voices)
         run_job(self._voice_catalog, self._fill_voices, self._no_catalog)
+
+    def refresh_allowed_providers(self) -> None:
+        """Providers the admin turned off are not offered (issue #18; a DB read, off the GUI thread)."""
+        from synthbot_desktop.services import features
+
+        run_job(lambda: features.allowed_providers(self.ctx), self._hide_providers, lambda _e: None)
+
+    def _hide_providers(self, allowed: list[str]) -> None:
+        view = self.provider_box.view()
+        if isinstance(view, QListView):  # the current one stays visible: choosing it says why it is off
+            for i in range(self.provider_box.count()):
+                view.setRowHidden(i, self.provider_box.itemData(i) not in allowed
+                                  and i != self.provider_box.currentIndex())
 
     def _fill_models(self, provider: str) -> None:
         model = str(self.ctx.settings.get(f"providers.{provider}.model"))

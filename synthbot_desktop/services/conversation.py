@@ -58,9 +58,11 @@ def plan_conversation(ctx: AppContext, *, provider: str | None = None, model: st
                       persona_id: int | None = None) -> ConversationPlan:
     """Settings < persona < explicit arguments (blocking: reads the persona and voice preferences)."""
     from synthbot_desktop.llm.registry import default_model
+    from synthbot_desktop.services import features
 
     s = ctx.settings
     provider = provider or s.get_str("llm.provider")
+    features.require(ctx, f"provider.{provider}", f"the {provider} LLM provider")  # issue #18
     system_prompt, temperature = s.get_str("llm.system_prompt"), s.get_float("llm.temperature")
     persona_model: str | None = None
     persona_voice: str | None = None
@@ -127,9 +129,12 @@ async def open_conversation(ctx: AppContext, plan: ConversationPlan, *, chat: Ch
         conv = await asyncio.to_thread(resume_session, ctx.db, ctx.user_id, session_id, provider=plan.provider,
                                        model=plan.model, system_prompt=plan.system_prompt)
     else:
+        from synthbot_desktop.services import features
         from synthbot_desktop.storage.memory import with_memory  # issue #16: facts go to NEW sessions
 
-        system_prompt = await asyncio.to_thread(with_memory, ctx.db, ctx.user_id, plan.system_prompt)
+        use_memory = await asyncio.to_thread(features.enabled, ctx, "feature.memory")
+        system_prompt = (await asyncio.to_thread(with_memory, ctx.db, ctx.user_id, plan.system_prompt)
+                         if use_memory else plan.system_prompt)
         conv = await asyncio.to_thread(
             start_session, ctx.db, ctx.user_id, provider=plan.provider, model=plan.model,
             tts_engine=getattr(speech, "name", plan.voice.engine), voice_id=voice_id, persona_id=plan.persona_id,

@@ -59,11 +59,15 @@ def has_elevenlabs_key(ctx: AppContext) -> bool:
 
 def resolve_engine(ctx: AppContext, engine: str | None = None) -> str:
     """The one place ``auto`` becomes a real engine (None = the ``tts.engine`` setting)."""
+    from synthbot_desktop.services import features
+
     engine = engine or ctx.settings.get_str("tts.engine")
-    if engine == "auto":
-        return "elevenlabs" if has_elevenlabs_key(ctx) else "piper"
-    if engine not in SPEECH_ENGINES:
+    if engine == "auto":  # an engine the admin turned off is not picked automatically (issue #18)
+        engine = "elevenlabs" if has_elevenlabs_key(ctx) and features.enabled(ctx, "feature.tts.elevenlabs") \
+            else "piper"
+    elif engine not in SPEECH_ENGINES:
         raise UsageError(f"unknown speech engine {engine!r}", hint="use one of: auto, elevenlabs, piper")
+    features.require(ctx, f"feature.tts.{engine}", f"the {engine} voice engine")
     return engine
 
 
@@ -94,7 +98,10 @@ def resolve_voice(ctx: AppContext, *, explicit: VoiceChoice | None = None, engin
     A persona's voice is an ElevenLabs voice id (or ``engine:voice``); it is skipped, with a log
     line, when it cannot be spoken (no ElevenLabs key).
     """
+    from synthbot_desktop.services import features
+
     if explicit is not None:
+        features.require(ctx, f"feature.tts.{explicit.engine}", f"the {explicit.engine} voice engine")
         return explicit
     if engine is not None or voice_id is not None:
         real = resolve_engine(ctx, engine)
@@ -103,9 +110,13 @@ def resolve_voice(ctx: AppContext, *, explicit: VoiceChoice | None = None, engin
         return default_voice(ctx, real)
     if persona_voice:
         choice = VoiceChoice.parse(persona_voice) if ":" in persona_voice else VoiceChoice("elevenlabs", persona_voice)
-        if choice.engine == "piper" or has_elevenlabs_key(ctx):
+        if not features.enabled(ctx, f"feature.tts.{choice.engine}"):
+            log.info("the persona's %s voice is turned off by the administrator: using the default voice",
+                     choice.engine)
+        elif choice.engine == "piper" or has_elevenlabs_key(ctx):
             return choice
-        log.info("the persona's ElevenLabs voice needs an ElevenLabs key: using the default voice")
+        else:
+            log.info("the persona's ElevenLabs voice needs an ElevenLabs key: using the default voice")
     return default_voice(ctx)
 
 

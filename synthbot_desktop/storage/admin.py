@@ -20,6 +20,9 @@ from synthbot_desktop.errors import UsageError
 from synthbot_desktop.storage.models import ApiUsageLog, Base, User
 
 DIMENSIONS = ("user", "provider", "model", "month")
+# Clients read the feature flags but only an admin sets them: a desktop that could write them
+# could turn back on what the admin turned off (issue #18).
+ADMIN_ONLY_TABLES = frozenset({"feature_flags", "user_feature_access"})
 _IDENT = re.compile(r"^[A-Za-z0-9_$.\-]{1,64}$")
 _HOST = re.compile(r"^[A-Za-z0-9_.%:\-]{1,255}$")
 
@@ -30,7 +33,8 @@ def app_tables() -> list[str]:
 
 
 def grant_statements(user: str, database: str, host: str = "%") -> list[str]:
-    """GRANTs a desktop client needs: row access on the app's tables, read-only on the revision.
+    """GRANTs a desktop client needs: row access on the app's tables, read-only on the revision
+    and on the feature flags.
 
     Deliberately no ALTER/CREATE/DROP/INDEX/GRANT OPTION: schema changes are the admin's `db upgrade`.
     The password is never printed: the admin sets it with the IDENTIFIED BY placeholder or ALTER USER.
@@ -40,7 +44,9 @@ def grant_statements(user: str, database: str, host: str = "%") -> list[str]:
             raise UsageError(f"invalid {label} name: {value!r}")
     account = f"'{user}'@'{host}'"
     lines = [f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '<password>';"]
-    lines += [f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.`{t}` TO {account};" for t in app_tables()]
+    for t in app_tables():
+        rights = "SELECT" if t in ADMIN_ONLY_TABLES else "SELECT, INSERT, UPDATE, DELETE"
+        lines.append(f"GRANT {rights} ON `{database}`.`{t}` TO {account};")
     lines.append(f"GRANT SELECT ON `{database}`.`alembic_version` TO {account};")
     return lines
 

@@ -260,6 +260,19 @@ class FeatureFlag(Base):
     updated_at: Mapped[dt.datetime] = _updated()
 
 
+class UserFeatureAccess(Base):
+    """A per-user override of a feature flag (issue #18): this user has the feature on or off."""
+
+    __tablename__ = "user_feature_access"
+    __table_args__ = (UniqueConstraint("user_id", "flag_id"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    flag_id: Mapped[int] = mapped_column(ForeignKey("feature_flags.id", ondelete="CASCADE"))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = _updated()
+
+
 class AuditLog(Base):
     __tablename__ = "audit_logs"
     __table_args__ = (Index("ix_audit_logs_created", "created_at"), MYSQL_TABLE_ARGS)
@@ -278,6 +291,8 @@ class ErrorLog(Base):
     __table_args__ = (Index("ix_error_logs_created", "created_at"), MYSQL_TABLE_ARGS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Whose screen showed the error (issue #18: `admin errors --user`); NULL before the DB knew the user.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     source: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str | None] = mapped_column(String(60))
     message: Mapped[str] = mapped_column(String(2000))

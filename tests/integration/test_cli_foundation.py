@@ -44,7 +44,7 @@ def test_doctor_json(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
     r = run("doctor", "--json")
     doc = json.loads(r.stdout)
     names = [c["name"] for c in doc["checks"]]
-    assert names == ["python", "config", "database", "storage", "keyring", "providers", "audio", "models"]
+    assert names == ["python", "config", "database", "storage", "errors", "keyring", "providers", "audio", "models"]
     by = {c["name"]: c for c in doc["checks"]}
     assert by["database"]["data"]["url"].startswith("sqlite:///")
     assert by["models"]["status"] == "ok"

@@ -23,6 +23,7 @@ from synthbot_desktop.llm.registry import create_chat_provider
 from synthbot_desktop.llm.turn import ChatResult, run_chat
 from synthbot_desktop.llm.usage import usage_record
 from synthbot_desktop.pricing import load_prices
+from synthbot_desktop.services import features
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.recorder import WriteUnit
 from synthbot_desktop.storage.records import MessageRecord
@@ -64,6 +65,9 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
         raise UsageError("the message is empty", hint='give the text to send, e.g. synthbot-desktop chat "Hello"')
     settings = ctx.settings
     provider_name = args.provider or str(settings.get("llm.provider"))
+    features.require(ctx, f"provider.{provider_name}", f"the {provider_name} LLM provider")  # issue #18
+    if args.mode == "enhanced":
+        features.require(ctx, "feature.enhanced_mode")
     provider = create_chat_provider(provider_name, ctx)  # fails early on a missing key or bad URL
     model = args.model or provider.default_model
     if not model:
@@ -81,7 +85,8 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
 
     history = _history(ctx, args.session) if args.session is not None else []
     session_id = args.session if args.session is not None else _new_session(ctx, provider_name, model)
-    if args.session is None:  # issue #16: remembered facts join a NEW session's system context
+    # issue #16: remembered facts join a NEW session's system context (unless turned off, #18)
+    if args.session is None and features.enabled(ctx, "feature.memory"):
         from synthbot_desktop.storage.memory import with_memory
 
         system = with_memory(ctx.db, ctx.user_id, system or None) or ""

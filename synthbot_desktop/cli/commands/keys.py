@@ -10,6 +10,7 @@ from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, read_secret
 from synthbot_desktop.config import KEYED_PROVIDERS
 from synthbot_desktop.errors import DatabaseError, UsageError
+from synthbot_desktop.services import error_reports
 from synthbot_desktop.storage import repositories as repo
 
 
@@ -37,6 +38,7 @@ def _remember_fingerprint(ctx: AppContext, provider: str, fp: str) -> None:
                            entity_type="api_configuration", entity_id=provider, details={"fingerprint": fp})
     except DatabaseError as exc:
         print(f"warning: key stored, but the database could not be updated: {exc.one_line()}", file=sys.stderr)
+        error_reports.shown("cli.keys", exc.one_line(), kind=error_reports.kind_of(exc))
 
 
 def _set(ctx: AppContext, args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from synthbot_desktop.audio.formats import STT_RATE
 from synthbot_desktop.audio.vad import Endpointer, EndpointerConfig, SpeechEnd, SpeechStart
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import AudioError, SynthbotError
+from synthbot_desktop.services import error_reports
 from synthbot_desktop.stt.engine import WhisperEngine
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ def _listen(ctx: AppContext, args: argparse.Namespace) -> int:
         result = engine.transcribe(utterance.audio)
         if device_error is not None:
             sys.stderr.write(f"warning: {device_error.one_line()} (transcribed what was heard before)\n")
+            error_reports.shown("cli.listen", device_error.one_line(), kind=error_reports.kind_of(device_error))
         if args.json:
             print_json({**result.as_json(), "speech_start": round(utterance.start_seconds, 3),
                         "speech_end": round(utterance.end_seconds, 3), "end_reason": utterance.reason,

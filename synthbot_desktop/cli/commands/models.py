@@ -18,6 +18,7 @@ from synthbot_desktop.errors import SynthbotError
 from synthbot_desktop.llm.registry import create_chat_provider
 from synthbot_desktop.pricing import load_prices
 from synthbot_desktop.redaction import redact
+from synthbot_desktop.services import error_reports
 
 
 def register(subparsers: Any) -> None:
@@ -35,7 +36,11 @@ async def _list(ctx: AppContext, name: str) -> list[str]:
 
 
 def _models(ctx: AppContext, args: argparse.Namespace) -> int:
-    names = [args.provider] if args.provider else list(LLM_PROVIDERS)
+    from synthbot_desktop.services import features
+
+    if args.provider:
+        features.require(ctx, f"provider.{args.provider}", f"the {args.provider} LLM provider")
+    names = [args.provider] if args.provider else features.allowed_providers(ctx)  # hidden when off (#18)
     prices = load_prices(ctx.paths.config_dir)
     results: list[dict[str, Any]] = []
     for name in names:
@@ -60,6 +65,7 @@ def _models(ctx: AppContext, args: argparse.Namespace) -> int:
         for r in results:
             if r["error"]:
                 print(f"{r['provider']}: unavailable — {r['error']}", file=sys.stderr)
+                error_reports.shown("cli.models", f"{r['provider']}: {r['error']}")
                 continue
             for m in r["models"]:
                 label = (f"${m['input_per_mtok']}/${m['output_per_mtok']} per 1M tokens"

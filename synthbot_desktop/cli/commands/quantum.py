@@ -40,6 +40,10 @@ def _fill(ctx: AppContext, args: argparse.Namespace) -> int:
 
     if args.bits < 64:
         raise UsageError("--bits must be at least 64 (the pool stores 64-bit blocks)")
+    if args.source == "ibm":
+        from synthbot_desktop.services import features
+
+        features.require(ctx, "feature.quantum.ibm")
     token = get_ibm_quantum_token(ctx.keystore) if args.source == "ibm" else None
     source = make_source(args.source, token=token, backend=args.backend, url=args.url, instance=args.instance)
     db = ctx.db

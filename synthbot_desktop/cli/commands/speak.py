@@ -17,6 +17,7 @@ from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.pipeline.events import ErrorEvent, Event
+from synthbot_desktop.services import error_reports
 from synthbot_desktop.tts.base import AudioChunk, SpeechRequest
 from synthbot_desktop.tts.fallback import FallbackSpeech
 from synthbot_desktop.tts.pcm import WavWriter
@@ -37,10 +38,15 @@ def register(subparsers: Any) -> None:
 def _notice(event: Event) -> None:
     if isinstance(event, ErrorEvent):
         print(f"warning: {event.message}", file=sys.stderr)
+        error_reports.shown("cli.speak", event.message, kind=event.kind)
 
 
 async def _run(ctx: AppContext, args: argparse.Namespace, text: str) -> dict[str, Any]:
-    provider = create_speech_provider(args.engine, ctx, events=_notice)
+    from synthbot_desktop.services.voice import resolve_engine
+
+    # auto resolved by the one voice rule, which also refuses an engine the admin turned off (#18)
+    chosen = await asyncio.to_thread(resolve_engine, ctx, args.engine)
+    provider = create_speech_provider(chosen, ctx, events=_notice)
     writer = WavWriter(args.out) if args.out else None
     player: Any = None
     started = time.perf_counter()

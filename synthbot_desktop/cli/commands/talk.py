@@ -25,6 +25,7 @@ from synthbot_desktop.errors import UsageError
 from synthbot_desktop.pipeline.events import AssistantDone, ErrorEvent, Event, FinalTranscript
 from synthbot_desktop.pipeline.memory_output import MemoryOutput
 from synthbot_desktop.pipeline.turn import TurnEngine, TurnResult, UserInput
+from synthbot_desktop.services import error_reports
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,9 @@ def register(subparsers: Any) -> None:
 
 def _stderr_events(event: Event) -> None:
     if isinstance(event, ErrorEvent):
-        print(f"warning: {event.message}" + (f" — {event.hint}" if event.hint else ""), file=sys.stderr)
+        line = event.message + (f" — {event.hint}" if event.hint else "")
+        print(f"warning: {line}", file=sys.stderr)
+        error_reports.shown("cli.talk", line, kind=event.kind)
 
 
 def _result_json(r: TurnResult) -> dict[str, Any]:
@@ -96,6 +99,10 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
     from synthbot_desktop.services.conversation import chat_for, open_conversation, plan_conversation, speech_for
     from synthbot_desktop.stt.engine import WhisperEngine
 
+    if args.mode == "enhanced":
+        from synthbot_desktop.services import features
+
+        await asyncio.to_thread(features.require, ctx, "feature.enhanced_mode")
     plan = await asyncio.to_thread(plan_conversation, ctx, provider=args.provider, model=args.model,
                                    engine=args.engine, voice_id=args.voice)
     chat = chat_for(ctx, plan)

@@ -18,6 +18,7 @@ from synthbot_desktop.audio.formats import load_audio_file
 from synthbot_desktop.audio.levels import is_silent
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import AudioError, SynthbotError
+from synthbot_desktop.services import error_reports
 from synthbot_desktop.stt.engine import SILENCE_DBFS, WhisperEngine
 from synthbot_desktop.stt.models import MULTILINGUAL_NAME, resolve_model
 
@@ -115,6 +116,7 @@ def _transcribe(ctx: AppContext, args: argparse.Namespace) -> int:
             failed += 1
             results.append({"file": path, "error": exc.one_line()})
             sys.stderr.write(f"error: {exc.one_line()}\n")
+            error_reports.shown("cli.transcribe", exc.one_line(), kind=error_reports.kind_of(exc))
     if args.json:
         if len(args.files) == 1:
             one = dict(results[0])

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.gui.settings import admin_page
 from synthbot_desktop.gui.settings.audio_page import AudioPage
 from synthbot_desktop.gui.settings.base import SettingsPage
 from synthbot_desktop.gui.settings.database_page import DatabasePage
@@ -77,6 +78,7 @@ class SettingsDialog(QDialog):
         for page in self.pages.values():
             page.load()
         self.nav.setCurrentRow(0)
+        self.admin_probe = admin_page.install(self)  # adds the Admin page for admins only (issue #18)
 
     def current_page(self) -> SettingsPage:
         return list(self.pages.values())[self.stack.currentIndex()]

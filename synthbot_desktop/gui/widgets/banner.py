@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from synthbot_desktop.services import error_reports
+
 # Actions the core may name in ErrorEvent.action, with the button text shown for them.
 ACTION_LABELS = {
     "open_settings": "Open settings",
@@ -44,6 +46,7 @@ class ErrorBanner(QFrame):
 
     def show_error(self, message: str, hint: str | None = None, action: str | None = None) -> None:
         text = message if not hint else f"{message} — {hint}"
+        error_reports.shown("gui.banner", text)  # filed in error_logs off the GUI thread (issue #18)
         self.message.setText(text)
         self._action = action
         label = action_label(action)

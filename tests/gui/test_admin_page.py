@@ -1,0 +1,120 @@
+"""The admin settings page (issue #18): shown to an account that may read all users, with the usage
+report across users and the feature flags; a flag turned off there is off for the app; a banner
+the window shows lands in error_logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from synthbot_desktop.app import AppContext
+from synthbot_desktop.config import FEATURE_FLAGS
+from synthbot_desktop.gui.settings.dialog import SettingsDialog
+from synthbot_desktop.services import admin as admin_service
+from synthbot_desktop.services import error_reports, features
+from synthbot_desktop.storage import repositories as repo
+from synthbot_desktop.storage.models import ErrorLog, FeatureFlag
+from synthbot_desktop.storage.records import UsageRecord
+
+pytestmark = pytest.mark.gui
+
+DAY = dt.datetime(2025, 7, 1, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def admin_ctx(app_env: dict[str, str], memory_keyring: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("SYNTHBOT_USER", "root-admin")
+    ctx = AppContext()
+    with ctx.db.session() as s:
+        for name, tokens in (("alice", 11), ("bob", 22)):
+            uid = repo.get_or_create_user(s, name).id
+            repo.add_usage(s, UsageRecord("openai", model="m1", tokens_in=tokens, cost_usd=Decimal("0.01"),
+                                          created_at=DAY), uid)
+    yield ctx
+    ctx.close()
+
+
+def _cell(table: Any, row: int, col: int) -> str:
+    item = table.item(row, col)
+    return item.text() if item is not None else ""
+
+
+def test_admin_page_shows_usage_and_flags_and_turns_a_flag_off(qtbot: Any, admin_ctx: AppContext) -> None:
+    dialog = SettingsDialog(admin_ctx)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "admin" in dialog.pages, timeout=10000)
+    page = dialog.pages["admin"]
+    assert dialog.nav.item(dialog.nav.count() - 1).text() == "Admin"
+    qtbot.waitUntil(lambda: page.loaded >= 1, timeout=10000)
+    table = page.usage_table
+    rows = {(_cell(table, r, 0), _cell(table, r, 1)): _cell(table, r, 4) for r in range(table.rowCount())}
+    assert rows == {("alice", "openai"): "11", ("bob", "openai"): "22"}  # column 4: tokens_in
+    assert page.flag_names == sorted(FEATURE_FLAGS)
+    assert page.flags_table.rowCount() == len(FEATURE_FLAGS)
+
+    row = page.flag_names.index("provider.openai")
+    page.flags_table.selectRow(row)
+    assert page.selected_flag() == "provider.openai"
+    page.off_button.click()
+    qtbot.waitUntil(lambda: page.loaded >= 2 and _cell(page.flags_table, row, 1) == "off", timeout=10000)
+    assert _cell(page.flags_table, row, 2) == "off"  # "Here": the app now hides it
+    with admin_ctx.db.session() as s:
+        assert s.scalars(select(FeatureFlag.enabled).where(FeatureFlag.name == "provider.openai")).one() is False
+    assert not features.enabled(admin_ctx, "provider.openai")
+    assert "openai" not in features.allowed_providers(admin_ctx, cached=True)
+    page.clear_button.click()
+    qtbot.waitUntil(lambda: page.loaded >= 3 and _cell(page.flags_table, row, 1) == "-", timeout=10000)
+    assert features.enabled(admin_ctx, "provider.openai")
+
+
+def test_admin_page_is_not_shown_to_a_limited_account(qtbot: Any, admin_ctx: AppContext,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admin_service, "can_read_all_users", lambda ctx: False)
+    dialog = SettingsDialog(admin_ctx)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.admin_probe.finished, timeout=10000):
+        pass
+    assert "admin" not in dialog.pages
+    assert "Admin" not in [dialog.nav.item(i).text() for i in range(dialog.nav.count())]
+
+
+def test_a_banner_is_filed_in_error_logs(qtbot: Any, admin_ctx: AppContext) -> None:
+    from synthbot_desktop.gui.widgets.banner import ErrorBanner
+
+    error_reports.bind(admin_ctx)
+    try:
+        banner = ErrorBanner()
+        qtbot.addWidget(banner)
+        banner.show_error("the openai service could not be reached", "check the network")
+
+        def rows() -> list[tuple[str, str]]:
+            with admin_ctx.db.session() as s:
+                return [(e.source, e.message) for e in s.scalars(select(ErrorLog))]
+
+        qtbot.waitUntil(lambda: bool(rows()), timeout=10000)
+        assert rows() == [("gui.banner", "the openai service could not be reached — check the network")]
+        assert banner.text().startswith("the openai service")
+    finally:
+        assert error_reports.flush(10)
+        error_reports.bind(None)
+
+
+def test_the_window_does_not_offer_a_provider_the_admin_turned_off(qtbot: Any, gui: Any) -> None:
+    from synthbot_desktop.storage import feature_flags as store
+
+    box = gui.window.provider_box
+    view = box.view()
+    row = box.findData("gemini")
+    qtbot.waitUntil(lambda: not view.isRowHidden(row), timeout=10000)
+    with gui.ctx.db.session() as s:
+        store.set_flag(s, "provider.gemini", False)
+    features.invalidate(gui.ctx)
+    gui.window.refresh_allowed_providers()
+    qtbot.waitUntil(lambda: view.isRowHidden(row), timeout=10000)
+    current = box.currentIndex()
+    assert not view.isRowHidden(current)  # the chosen provider is never hidden under the person
+    assert [box.itemData(i) for i in range(box.count()) if view.isRowHidden(i)] == ["gemini"]
