@@ -232,6 +232,8 @@ def _specs() -> list[SettingSpec]:
         s("ui.global_shortcut", str, "Ctrl+Alt+Space", "System-wide talk shortcut (where the OS allows)."),
         s("ui.push_to_talk_key", str, "Space", "Hold this key in the window to talk."),
         s("ui.show_timings", bool, True, "Show per-turn timing tooltips."),
+        s("ui.live_captions", bool, True,
+          "Show what you are saying while you speak (a short decode about once a second; never stored)."),
         s("privacy.keep_recordings", bool, False, "Keep the audio of each utterance in the data dir."),
     ]
     specs += [s(f"flags.{name}", bool, True,

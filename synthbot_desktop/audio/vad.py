@@ -289,6 +289,17 @@ class Endpointer:
             events.append(self._finish(self._pos, "max_length"))
         return events
 
+    def utterance_so_far(self) -> np.ndarray | None:
+        """The utterance being spoken, pre-roll included, up to now (for live captions); None outside speech."""
+        if not self._speaking:
+            return None
+        return self._pause(self._pos).audio
+
+    @property
+    def silent_ms(self) -> float:
+        """How long the current utterance has been silent (0 while voiced or outside speech)."""
+        return self._silence_ms if self._speaking else 0.0
+
     def _trim_history(self) -> None:
         """Keep only the pre-roll (before a candidate onset, or before now)."""
         anchor = self._candidate_start if self._candidate_start is not None else self._pos

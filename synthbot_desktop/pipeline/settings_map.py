@@ -53,4 +53,5 @@ def loop_config(settings: Any, *, barge_in: bool | None = None, headphones: bool
         max_turns=max_turns,
         incomplete_hold_ms=settings.get_int("pipeline.incomplete_turn_hold_ms"),
         speculative_turn=settings.get_bool("pipeline.speculative_turn"),
+        live_captions=settings.get_bool("ui.live_captions"),
     )

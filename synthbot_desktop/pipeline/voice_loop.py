@@ -23,6 +23,11 @@ Turn-taking (why a pause is not always the end of a turn):
   first token has usually arrived by then, so the reply starts as the silence ends. If the user
   goes on talking the turn is withdrawn silently (nothing heard, no message; the tokens spent are
   still recorded as usage) and the whole utterance is transcribed again at its end.
+
+Live captions: while the user is voiced, about once a second the utterance so far is decoded
+(short, thanks to the adaptive encoder window) and sent as ``PartialTranscript``; never stored,
+never used as the final transcript. No caption decode starts once silence has begun, so the
+decode that ends the turn waits at most for one short caption decode already running.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from synthbot_desktop.pipeline.end_of_turn import looks_complete
-from synthbot_desktop.pipeline.events import EventSink, InputLevel, StateChanged, TurnState
+from synthbot_desktop.pipeline.events import EventSink, InputLevel, PartialTranscript, StateChanged, TurnState
 from synthbot_desktop.pipeline.ports import Transcription
 from synthbot_desktop.pipeline.turn import TurnEngine, TurnResult, UserInput
 
@@ -69,6 +74,8 @@ class LoopConfig:
     incomplete_hold_ms: int = 1200  # total silence before answering an unfinished-sounding transcript
     speculative: bool = True  # transcribe at the endpointer's SpeechPause (when it sends them)
     speculative_turn: bool = True  # and start the turn then, if the words sound complete
+    live_captions: bool = False  # PartialTranscript while the user speaks (front ends set it from ui.live_captions)
+    caption_interval_s: float = 1.0
 
 
 @dataclass
@@ -127,6 +134,9 @@ class VoiceLoop:
         self.speculative_turns_used = 0  # turns started at a pause and confirmed by the silence
         self.speculative_turns_dropped = 0  # turns started at a pause and withdrawn (the user went on)
         self._spec_turn: _SpeculativeTurn | None = None
+        self._caption_task: asyncio.Task[None] | None = None
+        self._caption_at = -1e9
+        self.captions_sent = 0
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[TurnResult]] = []
         self._fed = 0
@@ -205,9 +215,36 @@ class VoiceLoop:
                 self._on_pause(event, block)
             else:
                 self._on_speech_start()
+        if self.config.live_captions:
+            self._maybe_caption()
+
+    def _maybe_caption(self) -> None:
+        ep = self.endpointer
+        if (self.sink is None or self.engine.stt is None or not hasattr(ep, "utterance_so_far")
+                or not ep.in_speech or ep.silent_ms > 0):
+            return
+        if self._caption_task is not None and not self._caption_task.done():
+            return
+        now = time.monotonic()
+        if now - self._caption_at < self.config.caption_interval_s:
+            return
+        audio = ep.utterance_so_far()
+        if audio is None or len(audio) < RATE // 2:
+            return
+        self._caption_at = now
+        earlier = self._pending.text if self._pending is not None else ""
+        self._caption_task = self._spawn(self._caption(audio, earlier, self._epoch))
+
+    async def _caption(self, audio: np.ndarray, earlier: str, epoch: int) -> None:
+        part, _ = await self._transcribe(audio, earlier)
+        text = " ".join(t for t in (earlier.strip(), part.text.strip()) if t)
+        if text and self._epoch == epoch and self.endpointer.in_speech and self.sink is not None:
+            self.captions_sent += 1
+            self.sink(PartialTranscript(text))
 
     def _on_speech_start(self) -> None:
         self._epoch += 1
+        self._caption_at = time.monotonic() - self.config.caption_interval_s / 2  # first caption after ~0.5 s
         if self._hold is not None:
             self._hold.cancel()  # the user goes on: the held piece waits for the rest
             self._hold = None

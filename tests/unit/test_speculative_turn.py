@@ -7,81 +7,12 @@ order of events exact, so these checks do not depend on the machine's speed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from synthbot_desktop.audio.vad import SpeechEnd, SpeechPause, SpeechStart
 from synthbot_desktop.pipeline.events import AssistantDone, TurnRetracted
 from synthbot_desktop.pipeline.voice_loop import LoopConfig, VoiceLoop
+from tests.support.loop_fakes import PushMic, ScriptedEndpointer, feed
 from tests.support.turn_fakes import FakeChat, FakeSTT, make
-
-BLOCK = 320
-
-
-@dataclass
-class Block:
-    samples: np.ndarray
-    captured_at: float
-
-
-class ScriptedEndpointer:
-    """Returns the given events when the n-th block is fed (n counted from 1)."""
-
-    def __init__(self, script: dict[int, list[str]]) -> None:
-        self.script, self.n, self.in_speech = script, 0, False
-        self.threshold, self.confirm_threshold = 0.5, None
-
-    def set_threshold(self, t: float) -> None:
-        self.threshold = t
-
-    def set_confirm_threshold(self, t: float | None) -> None:
-        self.confirm_threshold = t
-
-    def feed(self, samples: np.ndarray) -> list[Any]:
-        self.n += 1
-        events: list[Any] = []
-        end = self.n * BLOCK
-        audio = np.zeros(end, dtype=np.float32)
-        for name in self.script.get(self.n, []):
-            if name == "start":
-                self.in_speech = True
-                events.append(SpeechStart(end))
-            elif name.startswith("pause"):
-                self.in_speech = False
-                events.append(SpeechPause(audio, 0, int(name.split(":")[1]), 0))
-            elif name.startswith("end"):
-                self.in_speech = False
-                events.append(SpeechEnd(audio, 0, int(name.split(":")[1]), 0, "silence"))
-        return events
-
-
-class PushMic:
-    def __init__(self) -> None:
-        self.callback: Callable[[Any], None] | None = None
-
-    def subscribe(self, callback: Callable[[Any], None]) -> Callable[[], None]:
-        self.callback = callback
-        return lambda: None
-
-
-async def _feed(loop: VoiceLoop, mic: PushMic, blocks: int, *, until: Callable[[], bool] | None = None) -> None:
-    for _ in range(100):  # let run() subscribe
-        if mic.callback is not None:
-            break
-        await asyncio.sleep(0.01)
-    for _ in range(blocks):
-        assert mic.callback is not None
-        mic.callback(Block(np.zeros(BLOCK, dtype=np.float32), asyncio.get_running_loop().time()))
-        await asyncio.sleep(0.01)
-    if until is not None:
-        for _ in range(1000):
-            if until():
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("condition never met")
 
 
 def _setup(script: dict[int, list[str]], text: str = "What is the plan for today?") -> tuple[Any, ...]:
@@ -96,12 +27,12 @@ def test_confirmed_speculative_turn_asked_the_model_before_the_end_and_plays_aft
     async def go() -> None:
         loop, engine, chat, out, rec, events, mic = _setup({1: ["start"], 3: ["pause:960"], 40: ["end:960"]})
         task = asyncio.create_task(loop.run())
-        await _feed(loop, mic, 39, until=lambda: bool(chat.calls))
+        await feed(loop, mic, 39, until=lambda: bool(chat.calls))
         # The model was asked during the pause, yet nothing is played or stored before the end.
         assert len(chat.calls) == 1 and engine.busy
         await asyncio.sleep(0.2)
         assert out.pcm() == b"" and rec.units == [] and not any(isinstance(e, AssistantDone) for e in events)
-        await _feed(loop, mic, 1, until=lambda: bool(loop.results))
+        await feed(loop, mic, 1, until=lambda: bool(loop.results))
         loop.stop()
         await task
         result = loop.results[0]
@@ -120,8 +51,8 @@ def test_user_goes_on_the_speculative_turn_is_withdrawn_unheard_usage_kept() -> 
         loop, _engine, chat, _out, rec, events, mic = _setup(
             {1: ["start"], 3: ["pause:960"], 30: ["start"], 33: ["pause:10560"], 60: ["end:10560"]})
         task = asyncio.create_task(loop.run())
-        await _feed(loop, mic, 29, until=lambda: bool(chat.calls))
-        await _feed(loop, mic, 31, until=lambda: bool(loop.results))
+        await feed(loop, mic, 29, until=lambda: bool(chat.calls))
+        await feed(loop, mic, 31, until=lambda: bool(loop.results))
         loop.stop()
         await task
         assert loop.speculative_turns_dropped == 1 and len(loop.retracted) == 1
@@ -139,7 +70,7 @@ def test_unfinished_sounding_words_do_not_start_a_turn_at_the_pause() -> None:
     async def go() -> None:
         loop, _engine, chat, _out, _rec, _events, mic = _setup({1: ["start"], 3: ["pause:960"]}, text="Tell me about the")
         task = asyncio.create_task(loop.run())
-        await _feed(loop, mic, 30)
+        await feed(loop, mic, 30)
         assert chat.calls == [] and loop.speculative_turns_used == 0
         loop.stop()
         await task
@@ -151,9 +82,9 @@ def test_setting_off_means_no_request_before_the_end() -> None:
         loop, _engine, chat, _out, _rec, _events, mic = _setup({1: ["start"], 3: ["pause:960"], 30: ["end:960"]})
         loop.config.speculative_turn = False
         task = asyncio.create_task(loop.run())
-        await _feed(loop, mic, 29)
+        await feed(loop, mic, 29)
         assert chat.calls == []
-        await _feed(loop, mic, 1, until=lambda: bool(loop.results))
+        await feed(loop, mic, 1, until=lambda: bool(loop.results))
         loop.stop()
         await task
         assert len(chat.calls) == 1 and loop.speculative_hits == 1

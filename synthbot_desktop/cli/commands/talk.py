@@ -22,7 +22,7 @@ from typing import Any
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import UsageError
-from synthbot_desktop.pipeline.events import AssistantDone, ErrorEvent, Event, FinalTranscript
+from synthbot_desktop.pipeline.events import AssistantDone, ErrorEvent, Event, FinalTranscript, PartialTranscript
 from synthbot_desktop.pipeline.memory_output import MemoryOutput
 from synthbot_desktop.pipeline.turn import TurnEngine, TurnResult, UserInput
 from synthbot_desktop.services import error_reports
@@ -185,7 +185,9 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
 
     def announce(event: Event) -> None:
         _stderr_events(event)
-        if isinstance(event, FinalTranscript):
+        if isinstance(event, PartialTranscript):
+            print(f"you (so far): {event.text}", file=sys.stderr, flush=True)  # a caption, not the transcript
+        elif isinstance(event, FinalTranscript):
             print(f"you: {event.text}", file=sys.stderr, flush=True)
         elif isinstance(event, AssistantDone):
             mark = " [interrupted]" if event.interrupted else ""
