@@ -33,6 +33,23 @@ if TYPE_CHECKING:
 PROVIDER = "elevenlabs"
 PREVIEW_TEXT = "Hello! This is how I will sound when I answer you."
 
+_revision = 0
+
+
+def preferences_revision() -> int:
+    """A number that changes whenever this process stores a voice preference.
+
+    Speech providers are long-lived (the window keeps one per voice), so the tuning they were
+    built with goes stale when the person saves new tuning in Settings. They compare this
+    number before each request and re-read the tuning only when it moved (issue #21, defect 3).
+    """
+    return _revision
+
+
+def _preferences_changed() -> None:
+    global _revision
+    _revision += 1
+
 
 def api_for(ctx: AppContext) -> ElevenLabsApi:
     config = ElevenLabsConfig(api_key=ctx.keystore.require(PROVIDER),
@@ -106,7 +123,9 @@ def save_preference(ctx: AppContext, voice_id: str, *, settings: VoiceSettings |
             output_format=output_format or (old.output_format if old else None),
             is_default=make_default if make_default is not None else (old.is_default if old else False),
         )
-        return repo.save_preference(s, ctx.user_id, pref)
+        saved = repo.save_preference(s, ctx.user_id, pref)
+    _preferences_changed()  # after the commit: a reader that sees the new number sees the new row
+    return saved
 
 
 async def voice_defaults(ctx: AppContext, voice_id: str) -> VoiceSettings:
@@ -138,7 +157,9 @@ async def reset_to_defaults(ctx: AppContext, voice_id: str) -> VoicePreference:
                                style=defaults.style, use_speaker_boost=defaults.use_speaker_boost,
                                speed=defaults.speed, output_format=old.output_format if old else None,
                                is_default=old.is_default if old else False)
-        return repo.save_preference(s, ctx.user_id, pref)
+        saved = repo.save_preference(s, ctx.user_id, pref)
+    _preferences_changed()
+    return saved
 
 
 @dataclass(frozen=True)
