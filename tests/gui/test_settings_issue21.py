@@ -174,3 +174,152 @@ def test_preview_says_playing_and_can_be_stopped(qtbot: Any, gui: Any, fake_el: 
     played, total = (float(x) for x in page.status.text().removeprefix("Stopped after ").split(" s")[0]
                      .split(" of "))
     assert played < total
+
+
+def _active(qtbot: Any, d: SettingsDialog) -> None:
+    d.show()
+    qtbot.waitExposed(d)
+    d.activateWindow()
+    qtbot.waitUntil(d.isActiveWindow, timeout=5000)
+
+
+def test_focus_stays_on_the_button_after_test_key_test_connection_and_migrate(
+        qtbot: Any, dialog: SettingsDialog, gui: Any) -> None:
+    """Defect 13: a disabled-while-working button handed the focus on (after Migrate to "Restore
+    Defaults", so Enter would reset the page)."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    _active(qtbot, dialog)
+    restore = dialog.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+    providers = dialog.pages["providers"]
+    button = providers.test_buttons["openai"]
+    button.setFocus()
+    qtbot.keyClick(button, Qt.Key.Key_Space)  # the keyboard user's way
+    assert button.hasFocus()
+    qtbot.waitUntil(lambda: providers.status.text() == "OpenAI: key works.", timeout=10000)
+    assert button.hasFocus() and button.text() == "Test key"
+
+    dialog.show_page("database")
+    db = dialog.pages["database"]
+    for b, outcome in ((db.test_button, "Connected to"), (db.migrate_button, "Schema of")):
+        b.setFocus()
+        qtbot.keyClick(b, Qt.Key.Key_Space)
+        assert b.hasFocus(), f"{b.text()} lost the focus while working"
+        qtbot.waitUntil(lambda o=outcome: db.status.text().startswith(o), timeout=20000)
+        assert b.hasFocus() and not restore.hasFocus()
+
+
+def test_focus_ring_is_visible_and_controls_have_accessible_names(qtbot: Any, dialog: SettingsDialog,
+                                                                   gui: Any) -> None:
+    """Defect 13: a visible focus ring; every bound field and main control has an accessible name."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QPushButton
+
+    _active(qtbot, dialog)
+    dialog.show_page("database")
+    db = dialog.pages["database"]
+    highlight = dialog.palette().highlight().color()
+
+    def ring_pixels(b: QPushButton) -> int:
+        img = b.grab().toImage()
+        return sum(QColor(img.pixel(x, y)) == highlight for y in range(img.height()) for x in range(img.width()))
+
+    db.test_button.setFocus()
+    qtbot.waitUntil(db.test_button.hasFocus, timeout=2000)
+    focused = ring_pixels(db.test_button)
+    db.migrate_button.setFocus()
+    qtbot.waitUntil(db.migrate_button.hasFocus, timeout=2000)
+    assert ring_pixels(db.test_button) == 0 and focused > 2 * db.test_button.width()  # a ring all around
+
+    for page in dialog.pages.values():
+        assert page.accessibleName()
+        for key, editor in page.binder.editors.items():
+            assert editor.accessibleName(), f"{page.name}: {key} has no accessible name"
+    voice = dialog.pages["voice"]
+    for w in (voice.picker, voice.voices, voice.search, voice.preview_button, *(s.slider for s in voice.sliders.values())):
+        assert w.accessibleName()
+    personas = dialog.pages["personas"]
+    assert personas.voice_edit.accessibleName() == "Voice" and personas.name_edit.accessibleName()
+    assert dialog.pages["providers"].key_inputs["openai"].accessibleName() == "OpenAI API key"
+
+
+def test_saved_messages_clear_on_the_next_edit_and_after_a_while(qtbot: Any, dialog: SettingsDialog, gui: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defect 14: "Saved." went stale — it stayed while new, unsaved edits were made."""
+    from synthbot_desktop.gui.settings import base
+
+    _active(qtbot, dialog)
+    dialog.show_page("audio")
+    audio = dialog.pages["audio"]
+    assert dialog.apply() and dialog.problems.text() == "Saved."
+    barge = audio.binder.editors["audio.barge_in"]
+    barge.setFocus()
+    qtbot.keyClick(barge, Qt.Key.Key_Space)  # a new edit, not saved yet
+    assert dialog.problems.text() == ""
+    monkeypatch.setattr(base, "TRANSIENT_MS", 300)
+    assert dialog.apply() and dialog.problems.text() == "Saved."
+    qtbot.waitUntil(lambda: dialog.problems.text() == "", timeout=5000)
+    # Errors stay until they are dealt with.
+    dialog.pages["providers"].binder.set_value("providers.ollama.base_url", "localhost:11434")
+    assert not dialog.apply()
+    qtbot.wait(600)
+    assert dialog.problems.text().startswith("Not saved")
+
+
+def test_level_meter_is_smoothed() -> None:
+    """Defect 14: 50 ms speech levels jump between full and empty; the Audio page's bar falls back
+    gradually (rises stay instant, so a sound shows at once)."""
+    from synthbot_desktop.gui.settings.audio_page import METER_RELEASE_S
+    from synthbot_desktop.gui.widgets.level_meter import LevelMeter, level_fraction
+
+    meter = LevelMeter(release_s=METER_RELEASE_S)
+    meter.set_level(-6.0, -3.0)
+    assert meter.rms == pytest.approx(level_fraction(-6.0))  # instant rise
+    shown = []
+    for _ in range(6):  # a word, a gap, a word... at the block rate
+        meter._level_at -= 0.05
+        meter.set_level(-60.0, -60.0)
+        shown.append(meter.rms)
+        meter._level_at -= 0.05
+        meter.set_level(-6.0, -3.0)
+    assert min(shown) > 0.6 * level_fraction(-6.0), shown  # never drops to empty between blocks
+    raw = LevelMeter()
+    raw.set_level(-6.0, -3.0)
+    raw.set_level(-60.0, -60.0)
+    assert raw.rms == 0.0  # the main window's meter is unchanged (opt-in)
+
+
+@pytest.mark.audio
+def test_audio_page_names_devices_keeps_its_layout_and_test_becomes_stop(qtbot: Any, dialog: SettingsDialog,
+                                                                          virtual_audio: Any) -> None:
+    """Defect 14: "pulse"/"default" were listed as devices; "Test microphone" never became "Stop";
+    the page jumped as results arrived."""
+    _active(qtbot, dialog)
+    dialog.show_page("audio")
+    page = dialog.pages["audio"]
+    mode = page.binder.editors["audio.mode"]
+
+    def geometry() -> list[tuple[int, int, int, int]]:
+        out = []
+        for w in (page.input_box, page.mic_button, page.tone_button, page.meter, mode):
+            top = w.mapTo(page, w.rect().topLeft())
+            out.append((top.x(), top.y(), w.width(), w.height()))
+        return out
+
+    qtbot.waitUntil(lambda: "microphones" in page.status.text(), timeout=15000)
+    before = geometry()
+    texts = [page.input_box.itemText(i) for i in range(page.input_box.count())]
+    assert not {"pulse", "default", ""} & set(texts), texts
+    assert texts[0] == "System default — VirtualMic"  # the sound server's default source, by name
+    assert page.binder.value("audio.input_device") == ""  # stored value unchanged: the default
+    outputs = [page.output_box.itemText(i) for i in range(page.output_box.count())]
+    assert outputs[0] == "System default — VirtualSpeaker"
+
+    qtbot.mouseClick(page.mic_button, Qt.MouseButton.LeftButton)
+    assert page.mic_button.text() == "■ Stop" and page.mic_button.isChecked()
+    qtbot.waitUntil(lambda: page._stream is not None, timeout=15000)
+    qtbot.waitUntil(lambda: page.status.text().startswith("Speak"), timeout=5000)
+    assert geometry() == before
+    qtbot.mouseClick(page.mic_button, Qt.MouseButton.LeftButton)
+    assert page.mic_button.text() == "Test microphone" and page._stream is None
+    assert geometry() == before

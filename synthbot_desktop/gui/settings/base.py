@@ -103,11 +103,11 @@ class StatusLine(QLabel):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.clear)
 
-    def show_message(self, text: str, *, transient: bool = False, timeout_ms: int = TRANSIENT_MS) -> None:
+    def show_message(self, text: str, *, transient: bool = False, timeout_ms: int | None = None) -> None:
         self._timer.stop()
         self.setText(text)
         if transient:
-            self._timer.start(timeout_ms)
+            self._timer.start(TRANSIENT_MS if timeout_ms is None else timeout_ms)
 
     def clear_transient(self) -> None:
         """Called on an edit: drop an outcome message (keeps progress and errors)."""

@@ -15,6 +15,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from synthbot_desktop.storage.voices import CatalogVoice
+from synthbot_desktop.tts.elevenlabs_api import DEFAULT_VOICE_ID
+
+#: Names known without a catalog: ElevenLabs' default voice (what a fresh install speaks with).
+KNOWN_NAMES = {DEFAULT_VOICE_ID: "Rachel"}
 
 
 def short_id(voice_id: str) -> str:
@@ -35,7 +39,7 @@ def voice_name(catalog: list[CatalogVoice], voice_id: str) -> str:
         engine, _, voice = voice_id.partition(":")
         if engine == "piper":
             return f"Piper {voice}"
-    return f"voice {short_id(voice_id)}"
+    return KNOWN_NAMES.get(voice_id) or f"voice {short_id(voice_id)}"
 
 
 class VoicePicker(QComboBox):
@@ -86,7 +90,8 @@ class VoicePicker(QComboBox):
         i = self.findData(value)
         if i < 0:
             self._unknown = value
-            self.addItem(f"{voice_name(self._catalog, value)} (not in your voice list)", value)
+            note = "not in your voice list" if self._catalog else "refresh the list to see all voices"
+            self.addItem(f"{voice_name(self._catalog, value)} ({note})", value)
             self.setItemData(self.count() - 1, f"voice id {value}", Qt.ItemDataRole.ToolTipRole)
             i = self.count() - 1
         self.setCurrentIndex(i)
