@@ -323,3 +323,26 @@ def test_audio_page_names_devices_keeps_its_layout_and_test_becomes_stop(qtbot: 
     qtbot.mouseClick(page.mic_button, Qt.MouseButton.LeftButton)
     assert page.mic_button.text() == "Test microphone" and page._stream is None
     assert geometry() == before
+
+
+def test_speech_page_offers_the_offline_models_and_a_language_choice(qtbot: Any, dialog: SettingsDialog,
+                                                                     gui: Any) -> None:
+    """Issue #19 leftover: the model list is stt.models.MODEL_CHOICES (incl. "multilingual" with its
+    size), not a hard-coded list of models the app never downloads; the language is auto or fixed."""
+    from synthbot_desktop.stt.models import MODEL_CHOICES, MULTILINGUAL_SIZE
+
+    page = dialog.pages["stt"]
+    models = page.binder.editors["stt.model"]
+    assert tuple(models.itemData(i) for i in range(models.count())) == MODEL_CHOICES
+    multi = models.itemText(models.findData("multilingual"))
+    assert multi.startswith("Multilingual") and f"{MULTILINGUAL_SIZE / 1e6:.0f} MB" in multi
+    languages = page.binder.editors["stt.language"]
+    assert languages.itemData(0) == "auto" and languages.itemText(0).startswith("Detect automatically")
+    assert languages.itemText(languages.findData("fr")) == "French (fr)"
+    page.binder.set_value("stt.language", "fr")
+    assert "English only" in page.note.text()  # tiny.en with French: say what to do
+    page.binder.set_value("stt.model", "multilingual")
+    qtbot.waitUntil(lambda: page._multilingual is not None, timeout=5000)
+    assert "English only" not in page.note.text()
+    assert dialog.apply(), dialog.problems.text()
+    assert (gui.ctx.settings.get("stt.model"), gui.ctx.settings.get("stt.language")) == ("multilingual", "fr")
