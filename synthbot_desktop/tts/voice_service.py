@@ -1,7 +1,7 @@
 """What the GUI's voice page and the ``voices`` command do: catalog, preferences, preview.
 
-Everything here works from an AppContext so both front ends share the rules: the catalog is
-refreshed on demand and read from the database when offline; preferences are validated before
+Everything here works from an AppContext so both front ends share the rules (the voice catalog
+itself is ``services.voice_catalog``); preferences are validated before
 they are stored; "reset" copies the voice's own defaults from ElevenLabs (or from the cached
 catalog when offline); a preview speaks with unsaved settings without storing them.
 """
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind, UsageError
 from synthbot_desktop.storage import voices as repo
-from synthbot_desktop.storage.voices import CatalogVoice, VoicePreference
+from synthbot_desktop.storage.voices import VoicePreference
 from synthbot_desktop.tts.base import AudioFormat, SpeechProvider, SpeechRequest, VoiceSettings
 from synthbot_desktop.tts.elevenlabs_api import ElevenLabsApi, ElevenLabsConfig, ModelInfo, Subscription
 from synthbot_desktop.tts.elevenlabs_speech import ElevenLabsOptions
@@ -56,25 +56,6 @@ def api_for(ctx: AppContext) -> ElevenLabsApi:
                               base_url=ctx.settings.provider_base_url(PROVIDER),
                               timeout_s=float(ctx.settings.get("providers.elevenlabs.timeout_s")))
     return ElevenLabsApi(config)
-
-
-async def refresh_catalog(ctx: AppContext) -> list[CatalogVoice]:
-    """Fetch the account's voices and store them; the stored catalog is what offline mode uses."""
-    api = api_for(ctx)
-    try:
-        voices = await api.voices()
-    finally:
-        await api.aclose()
-    rows = [CatalogVoice(PROVIDER, v.voice_id, v.name, v.category, dict(v.labels), v.description, v.preview_url,
-                         to_json(v.settings) if v.settings else None) for v in voices]
-    with ctx.db.session() as s:
-        repo.replace_catalog(s, PROVIDER, rows)
-        return repo.list_voices(s, PROVIDER)
-
-
-def cached_catalog(ctx: AppContext) -> list[CatalogVoice]:
-    with ctx.db.session() as s:
-        return repo.list_voices(s, PROVIDER)
 
 
 async def tts_models(ctx: AppContext) -> list[ModelInfo]:

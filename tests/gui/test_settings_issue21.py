@@ -346,3 +346,28 @@ def test_speech_page_offers_the_offline_models_and_a_language_choice(qtbot: Any,
     assert "English only" not in page.note.text()
     assert dialog.apply(), dialog.problems.text()
     assert (gui.ctx.settings.get("stt.model"), gui.ctx.settings.get("stt.language")) == ("multilingual", "fr")
+
+
+def test_catalog_refresh_goes_through_the_catalog_service_to_every_listener(qtbot: Any, dialog: SettingsDialog,
+                                                                            gui: Any, fake_el: Any) -> None:
+    """Issue #13 leftover: "Refresh from ElevenLabs" runs services.voice_catalog on the engine loop; the
+    pickers of this context (Voice page, Personas page) and the window's switcher hear it."""
+    from synthbot_desktop.services.voice_catalog import voice_catalog
+
+    heard: list[int] = []
+    unsubscribe = voice_catalog(gui.ctx).subscribe(lambda c: heard.append(len(c)))
+    try:
+        page = dialog.pages["voice"]
+        qtbot.mouseClick(page.refresh_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: page.status.text() == "2 voices.", timeout=10000)
+    finally:
+        unsubscribe()
+    assert heard == [2]
+    rachel = "FAKEvoice000000000001"
+    assert page.picker.findData(rachel) >= 0
+    personas = dialog.pages["personas"].voice_edit
+    qtbot.waitUntil(lambda: personas.findData(rachel) >= 0, timeout=5000)
+    assert personas.itemText(personas.findData(rachel)).startswith("Rachel")
+    box = gui.window.voice_box
+    qtbot.waitUntil(lambda: box.findData(f"elevenlabs:{rachel}") >= 0, timeout=5000)
+    assert box.itemText(box.findData(f"elevenlabs:{rachel}")) == "ElevenLabs — Rachel"

@@ -6,8 +6,6 @@ thread pool.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -110,6 +108,9 @@ class PersonasPage(SettingsPage):
         self.default_box.toggled.connect(self._mark)
         self.provider_box.currentIndexChanged.connect(self._mark)
         self.new_persona()
+        from synthbot_desktop.gui.catalog_relay import catalog_relay
+
+        catalog_relay(ctx).changed.connect(self.voice_edit.set_catalog)  # a refresh on the Voice page
 
     def _mark(self) -> None:
         self._dirty = True
@@ -153,13 +154,9 @@ class PersonasPage(SettingsPage):
 
         run_job(read, self._fill, self._fail)
 
-        def catalog() -> list[Any]:
-            from synthbot_desktop.storage import voices as vrepo
+        from synthbot_desktop.services.voice_catalog import voice_catalog
 
-            with self.ctx.db.session() as s:
-                return vrepo.list_voices(s, "elevenlabs")
-
-        run_job(catalog, self.voice_edit.set_catalog, self._fail)
+        run_job(voice_catalog(self.ctx).cached, self.voice_edit.set_catalog, self._fail)
 
     def _fill(self, personas: list[PersonaData], select_id: int | None = None) -> None:
         self.list.blockSignals(True)

@@ -40,7 +40,9 @@ log = logging.getLogger(__name__)
 
 
 class VoiceCatalogSignals(QObject):
-    """App-wide news that the cached voice catalog changed (the main window's switcher listens)."""
+    """Deprecated process-wide bus, kept only because the main window's switcher still connects to it
+    (its owner switches to ``gui.catalog_relay.catalog_relay(ctx).changed``, then this goes).
+    It is fed by the per-context relay; nothing emits it directly any more."""
 
     changed = Signal(object)  # list[CatalogVoice]
 
@@ -179,6 +181,9 @@ class VoicePage(SettingsPage):
         self._preview_cancelled = False
         self._preview_relay = _PreviewRelay(self)
         self._preview_relay.playing.connect(self._playing)
+        from synthbot_desktop.gui.catalog_relay import catalog_relay
+
+        catalog_relay(ctx).changed.connect(self._set_catalog)
         self.search.textChanged.connect(self._filter)
         self.voices.currentItemChanged.connect(self._voice_picked)
         self.picker.voiceChanged.connect(self._voice_switched)
@@ -214,13 +219,9 @@ class VoicePage(SettingsPage):
         super().load()
         self.show_settings(VoiceSettings())
 
-        def read() -> list[Any]:
-            from synthbot_desktop.storage import voices as vrepo
+        from synthbot_desktop.services.voice_catalog import voice_catalog
 
-            with self.ctx.db.session() as s:
-                return vrepo.list_voices(s, "elevenlabs")
-
-        run_job(read, self._loaded, self._fail)
+        run_job(voice_catalog(self.ctx).cached, self._loaded, self._fail)
         self._voice_switched(self.current_voice_id())
 
     def _loaded(self, catalog: list[Any]) -> None:
@@ -342,7 +343,7 @@ class VoicePage(SettingsPage):
         self._save_preference(make_default=True)
 
     def refresh_catalog(self) -> None:
-        from synthbot_desktop.tts import voice_service
+        from synthbot_desktop.services.voice_catalog import voice_catalog
 
         if Busy.is_busy(self.refresh_button):
             return
@@ -353,12 +354,13 @@ class VoicePage(SettingsPage):
             Busy.stop(self.refresh_button)
             self._fail(error)
 
-        run_coro(voice_service.refresh_catalog(self.ctx), self._refreshed, failed)
+        run_coro(voice_catalog(self.ctx).refresh(), self._refreshed, failed)
 
     def _refreshed(self, catalog: list[Any]) -> None:
+        # Every listener of this context (the pickers, the window's switcher) heard it through the
+        # catalog service already; this page only ends its busy state and reports.
         Busy.stop(self.refresh_button)
         self._set_catalog(catalog)
-        CATALOG_SIGNALS.changed.emit(list(catalog))
         self.status.show_message(f"{len(catalog)} voices.", transient=True)
 
     def reset_to_voice_defaults(self) -> None:
