@@ -371,3 +371,19 @@ def test_catalog_refresh_goes_through_the_catalog_service_to_every_listener(qtbo
     box = gui.window.voice_box
     qtbot.waitUntil(lambda: box.findData(f"elevenlabs:{rachel}") >= 0, timeout=5000)
     assert box.itemText(box.findData(f"elevenlabs:{rachel}")) == "ElevenLabs — Rachel"
+
+
+def test_a_stored_voice_missing_from_the_catalog_is_reported_not_blocking(qtbot: Any, gui: Any) -> None:
+    """The Voice page names a stored voice the catalog lacks, without blocking Apply of every page."""
+    from synthbot_desktop.storage import voices as vrepo
+
+    with gui.ctx.db.session() as s:
+        vrepo.replace_catalog(s, "elevenlabs", [vrepo.CatalogVoice("elevenlabs", BELLA, "Bella")])
+    gui.ctx.settings.update({"tts.elevenlabs.voice_id": "gone-voice-1234567"})
+    d = SettingsDialog(gui.ctx)
+    qtbot.addWidget(d)
+    page = d.pages["voice"]
+    qtbot.waitUntil(lambda: "is not one of your ElevenLabs voices" in page.status.text(), timeout=5000)
+    assert "(not in your voice list)" in page.picker.currentText()
+    assert d.apply(), d.problems.text()
+    assert gui.ctx.settings.get("tts.elevenlabs.voice_id") == "gone-voice-1234567"  # kept, not lost

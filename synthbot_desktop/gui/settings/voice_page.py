@@ -231,6 +231,9 @@ class VoicePage(SettingsPage):
         self._catalog = catalog
         self.picker.set_catalog(catalog)
         self._filter(self.search.text())
+        problem = self.picker.problem()
+        if problem:
+            self.status.show_message(problem)
 
     def _voice_switched(self, voice: str) -> None:
         """Show the tuning saved for ``voice`` (or its defaults): the sliders never keep the previous
@@ -307,9 +310,8 @@ class VoicePage(SettingsPage):
             validate(self.voice_settings())
         except SynthbotError as exc:
             problems.append(exc.message)
-        problem = self.picker.problem()
-        if problem:
-            problems.append(problem)
+        # A stored voice the catalog does not list is not refused here (the picker cannot produce one;
+        # refusing would block Apply on every page): the page says so when the catalog arrives.
         return problems
 
     def restore_defaults(self) -> None:

@@ -123,8 +123,8 @@ class VoicePicker(QComboBox):
 
         Only judged when a catalog is loaded: offline with no cached catalog, nothing is known."""
         value = self.bound_value()
-        if not value or not self._catalog or value.startswith("piper:"):
-            return None
+        if not value or not self._catalog or value.startswith("piper:") or value in KNOWN_NAMES:
+            return None  # (ElevenLabs' default voice is every account's)
         if value == self._unknown:
             return (f"“{value}” is not one of your ElevenLabs voices — pick a voice by name "
                     "(Refresh the list on the Voice page if it is new)")
