@@ -56,7 +56,6 @@ def main() -> int:
     from synthbot_desktop.pipeline.memory_output import MemoryOutput
     from synthbot_desktop.storage import repositories as repo
     from synthbot_desktop.storage.records import UsageRecord
-    from synthbot_desktop.tts import voice_service
 
     app = ensure_qapp()
     gui = build(output_factory=lambda _c: MemoryOutput(realtime=False))
@@ -66,7 +65,9 @@ def main() -> int:
     from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
 
     # The fake's voice catalog, for the voice page; announced as the settings page's refresh does.
-    CATALOG_SIGNALS.changed.emit(asyncio.run(voice_service.refresh_catalog(ctx)))
+    from synthbot_desktop.services.voice_catalog import voice_catalog
+
+    CATALOG_SIGNALS.changed.emit(asyncio.run(voice_catalog(ctx).refresh()))
     now = dt.datetime.now(dt.UTC)
     with ctx.db.session() as s:
         for day in range(7):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from synthbot_desktop.errors import AudioError
@@ -37,3 +39,62 @@ def play_pcm16(pcm: bytes, rate: int, channels: int = 1, device: str | int | Non
     if channels > 1:
         samples = samples.reshape(-1, channels)
     return play_blocking(samples, rate, device)
+
+
+class Playback:
+    """One clip on its own output stream that another thread can stop (the voice preview's Stop).
+
+    ``sd.play`` shares one global stream and can only be stopped with ``sd.stop()``, which would also
+    cut a test tone; a stream of our own stops just this clip, at the next audio block.
+    """
+
+    def __init__(self, samples: np.ndarray, rate: int, device: str | int | None = None) -> None:
+        self.samples = samples.reshape(len(samples), -1) if samples.ndim == 1 else samples
+        self.rate = rate
+        self.device = device if device not in ("", None) else None
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._pos = 0
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / self.rate
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def play(self) -> float:
+        """Play until the end or :meth:`stop`; returns the seconds actually played (blocking)."""
+        from synthbot_desktop.audio.devices import import_sounddevice
+
+        sd = import_sounddevice()
+        samples = self.samples
+
+        def callback(outdata: np.ndarray, frames: int, _time: object, _status: object) -> None:
+            chunk = samples[self._pos: self._pos + frames]
+            outdata[: len(chunk)] = chunk
+            outdata[len(chunk):] = 0
+            self._pos += len(chunk)
+            if self._stop.is_set() or len(chunk) < frames:
+                raise sd.CallbackStop
+
+        if self._stop.is_set():
+            return 0.0
+        try:
+            stream = sd.OutputStream(samplerate=self.rate, channels=samples.shape[1], dtype="float32",
+                                     device=self.device, callback=callback, finished_callback=self._done.set)
+        except Exception as exc:  # PortAudio errors have no common base class we can rely on
+            raise AudioError(f"the speaker could not play sound ({exc})",
+                             hint="choose another output device in Settings → Audio") from None
+        with stream:
+            self._done.wait(timeout=self.seconds + 10.0)
+        return self._pos / self.rate
+
+
+def pcm16_samples(pcm: bytes, channels: int = 1) -> np.ndarray:
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+    return samples.reshape(-1, channels) if channels > 1 else samples

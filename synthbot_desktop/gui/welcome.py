@@ -1,13 +1,20 @@
 """First run: a short welcome that checks the microphone, offers to add keys, and explains
-that the app works without any key (local Whisper + Piper + a local LLM server if one answers)."""
+that the app works without any key (local Whisper + Piper + a local LLM server if one answers).
+
+It checks the provider the settings chose (``llm.provider``), not only Ollama; it says which keys are
+set and which are not; and it offers the models the server actually has — the configured default
+("llama3.2") may not exist where the server has "llama3.2:1b" (issue #21, defect 11).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from dataclasses import dataclass, field
 
 import httpx
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -19,8 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from synthbot_desktop.app import AppContext
+from synthbot_desktop.config import KEYED_PROVIDERS
 from synthbot_desktop.errors import describe
 from synthbot_desktop.gui.bridge import run_job
+from synthbot_desktop.gui.settings.base import choice_label
+
+log = logging.getLogger(__name__)
 
 FIRST_RUN_MARK = "first_run_done"
 #: Wide enough for a check result on two lines; the height follows the text (word wrap).
@@ -48,6 +59,89 @@ def probe_local_llm(ctx: AppContext) -> str | None:
     return str(models[0]) if models else ""
 
 
+PROVIDER_NAMES = {"openai": "OpenAI", "anthropic": "Anthropic", "gemini": "Google Gemini", "ollama": "Ollama",
+                  "elevenlabs": "ElevenLabs"}
+
+
+@dataclass
+class LlmCheck:
+    """What the chosen language model provider said (blocking probe, run in the pool)."""
+
+    provider: str
+    ok: bool
+    message: str
+    models: list[str] = field(default_factory=list)
+
+
+def check_chosen_llm(ctx: AppContext) -> LlmCheck:
+    """Probe ``llm.provider``: Ollama's model list, or (cloud) whether a key is set and works."""
+    provider = ctx.settings.get_str("llm.provider")
+    name = PROVIDER_NAMES.get(provider, provider)
+    if provider == "ollama":
+        model = probe_local_llm(ctx)
+        if model is None:
+            return LlmCheck(provider, False, "none answered at the Ollama address. Add a cloud key, or install "
+                            "Ollama (ollama.com) and run `ollama pull llama3.2:1b`.")
+        models = ollama_models(ctx)
+        if not models:
+            return LlmCheck(provider, False, "Ollama answers but has no model yet: run `ollama pull llama3.2:1b`.")
+        return LlmCheck(provider, True, f"Ollama answers ({len(models)} model{'s' if len(models) != 1 else ''}).",
+                        models)
+    try:
+        has_key = bool(ctx.keystore.get(provider))
+    except Exception as exc:  # the keyring itself failed: say so, in one line
+        return LlmCheck(provider, False, describe(exc))
+    if not has_key:
+        return LlmCheck(provider, False, f"{name} is chosen but no {name} key is set: add one (Add API keys…) "
+                        "or choose Ollama in Settings → Providers.")
+    from synthbot_desktop.gui.settings.providers_page import list_models_blocking
+
+    try:
+        models = list_models_blocking(ctx, provider)
+    except Exception as exc:  # a provider error: one redacted line, the app still starts
+        return LlmCheck(provider, False, f"{name}: {describe(exc)}")
+    return LlmCheck(provider, True, f"{name} answers ({len(models)} models).", models)
+
+
+def ollama_models(ctx: AppContext) -> list[str]:
+    url = ctx.settings.provider_base_url("ollama")
+    try:
+        r = httpx.get(f"{url}/api/tags", timeout=1.5)
+        r.raise_for_status()
+        return [str(m.get("name")) for m in r.json().get("models", []) if m.get("name")]
+    except (httpx.HTTPError, ValueError):
+        return []
+
+
+def pick_model(configured: str, models: list[str]) -> str:
+    """The configured model when the server has it (``name`` = ``name:latest``), else its first one."""
+    if configured in models:
+        return configured
+    if f"{configured}:latest" in models:
+        return f"{configured}:latest"
+    return models[0] if models else configured
+
+
+def same_model(a: str, b: str) -> bool:
+    """Ollama treats ``name`` and ``name:latest`` as one model."""
+    def norm(m: str) -> str:
+        return m if ":" in m else f"{m}:latest"
+
+    return norm(a) == norm(b)
+
+
+def key_summary(infos: list[tuple[str, bool]]) -> str:
+    have = [PROVIDER_NAMES.get(p, p) for p, ok in infos if ok]
+    missing = [PROVIDER_NAMES.get(p, p) for p, ok in infos if not ok]
+    parts = []
+    if have:
+        parts.append("set: " + ", ".join(f"✓ {n}" for n in have))
+    if missing:
+        parts.append("not set: " + ", ".join(missing))
+    tail = " — optional; they stay in your system keyring." if not have else "."
+    return "API keys " + "; ".join(parts) + tail
+
+
 class WelcomeDialog(QDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,8 +163,21 @@ class WelcomeDialog(QDialog):
         col.addWidget(intro)
         self.mic = QLabel("Microphone: checking…")
         self.mic.setObjectName("welcome_mic")
-        self.llm = QLabel("Local language model: checking…")
+        provider = ctx.settings.get_str("llm.provider")
+        self.provider = provider
+        self.llm = QLabel(f"Language model ({choice_label('llm.provider', provider)}): checking…")
         self.llm.setObjectName("welcome_llm")
+        self.model_row = QWidget()
+        model_h = QHBoxLayout(self.model_row)
+        model_h.setContentsMargins(0, 0, 0, 0)
+        model_label = QLabel("Answer with the model")
+        self.model_box = QComboBox()
+        self.model_box.setObjectName("welcome_model")
+        self.model_box.setAccessibleName("Language model")
+        model_label.setBuddy(self.model_box)
+        model_h.addWidget(model_label)
+        model_h.addWidget(self.model_box, 1)
+        self.model_row.hide()
         self.keys = QLabel("API keys: checking…")
         self.keys.setObjectName("welcome_keys")
         self.labels = (intro, self.mic, self.llm, self.keys)
@@ -82,6 +189,8 @@ class WelcomeDialog(QDialog):
             w.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
             if w is not intro:
                 col.addWidget(w)
+            if w is self.llm:
+                col.addWidget(self.model_row)
         col.addStretch(1)
         row = QHBoxLayout()
         self.keys_button = QPushButton("Add API keys…")
@@ -127,23 +236,43 @@ class WelcomeDialog(QDialog):
         run_job(mic, lambda name: self._set(self.mic, f"Microphone: ✓ {name}"),
                 lambda e: self._set(self.mic, "Microphone: ✗ " + describe(e)))
 
-        def llm_text(model: Any) -> None:
-            if model is None:
-                self._set(self.llm, "Local language model: none answered at the Ollama address. Add a cloud key, "
-                          "or install Ollama (ollama.com) and run `ollama pull llama3.2`.")
-            else:
-                self._set(self.llm, f"Local language model: ✓ Ollama answers{f' ({model})' if model else ''}.")
+        head = f"Language model ({choice_label('llm.provider', self.provider)}): "
+        run_job(lambda: check_chosen_llm(self.ctx), self._llm_checked,
+                lambda e: self._set(self.llm, head + "the check failed: " + describe(e)))
 
-        run_job(lambda: probe_local_llm(self.ctx), llm_text,
-                lambda e: self._set(self.llm, f"Local language model: the check failed: {e}"))
+        def keys() -> list[tuple[str, bool]]:
+            infos = {i.provider: bool(i.fingerprint) for i in self.ctx.keystore.list()}
+            return [(p, infos.get(p, False)) for p in KEYED_PROVIDERS]
 
-        def keys() -> list[str]:
-            return [i.provider for i in self.ctx.keystore.list() if i.fingerprint]
+        run_job(keys, lambda infos: self._set(self.keys, key_summary(infos)),
+                lambda e: self._set(self.keys, "API keys: " + describe(e)))
 
-        run_job(keys, lambda have: self._set(self.keys, "API keys: " + (
-            ", ".join(have) if have else "none yet — optional; they stay in your system keyring.")),
-            lambda e: self._set(self.keys, "API keys: " + describe(e)))
+    def _llm_checked(self, result: LlmCheck) -> None:
+        head = f"Language model ({choice_label('llm.provider', result.provider)}): "
+        self.configured_model = self.ctx.settings.get_str(f"providers.{result.provider}.model")
+        text = head + ("✓ " if result.ok else "✗ ") + result.message
+        if result.ok and result.models:
+            chosen = pick_model(self.configured_model, result.models)
+            self.model_box.clear()
+            self.model_box.addItems(result.models)
+            self.model_box.setCurrentText(chosen)
+            self.model_box.setEnabled(not self.ctx.settings.is_locked(f"providers.{result.provider}.model"))
+            self.model_row.show()
+            if not same_model(chosen, self.configured_model):
+                text += f" “{self.configured_model}” is not on the server: {chosen} will answer."
+        self._set(self.llm, text)
+
+    def chosen_model(self) -> str | None:
+        """The model picked in the dialog (None while no list was offered)."""
+        return self.model_box.currentText() or None if self.model_row.isVisibleTo(self) else None
 
     def done(self, result: int) -> None:
+        model = self.chosen_model()
+        key = f"providers.{self.provider}.model"
+        if model and not same_model(model, self.ctx.settings.get_str(key)) and not self.ctx.settings.is_locked(key):
+            try:
+                self.ctx.settings.update({key: model})
+            except Exception as exc:  # never block closing the welcome over a settings write
+                log.warning("could not save the chosen model: %s", describe(exc))
         mark_done(self.ctx)
         super().done(result)

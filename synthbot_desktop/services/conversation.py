@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthbot_desktop.errors import AudioError, SynthbotError
 from synthbot_desktop.pipeline import events as ev
-from synthbot_desktop.services.voice import VoiceChoice, elevenlabs_options_for, piper_options_for, resolve_voice
+from synthbot_desktop.services.voice import VoiceChoice, piper_options_for, resolve_voice, tuned_elevenlabs
 
 if TYPE_CHECKING:
     from synthbot_desktop.app import AppContext
@@ -85,15 +85,18 @@ def chat_for(ctx: AppContext, plan: ConversationPlan) -> ChatProvider:
 
 def speech_for(ctx: AppContext, voice: VoiceChoice, *, events: ev.EventSink | None = None,
                metrics_sink: Any = None) -> SpeechProvider:
-    """The speech provider for exactly this voice, with the tuning saved for it. No usage sink:
-    the turn engine writes one TTS usage row per spoken chunk (see the module docstring)."""
+    """The speech provider for exactly this voice, with the tuning saved for it — kept current when
+    the person saves new tuning later (``services.voice.TunedSpeech``). No usage sink: the turn
+    engine writes one TTS usage row per spoken chunk (see the module docstring)."""
     from synthbot_desktop.tts.registry import create_speech_provider
 
     if voice.engine == "piper":
         return create_speech_provider("piper", ctx, events=events, record_usage=False,
                                       piper=piper_options_for(ctx, voice.voice_id), metrics_sink=metrics_sink)
-    return create_speech_provider("elevenlabs", ctx, events=events, record_usage=False,
-                                  options=elevenlabs_options_for(ctx, voice.voice_id), metrics_sink=metrics_sink)
+    return tuned_elevenlabs(
+        ctx, lambda options: create_speech_provider("elevenlabs", ctx, events=events, record_usage=False,
+                                                    options=options, metrics_sink=metrics_sink),
+        voice.voice_id)
 
 
 def turn_voice_id(voice: VoiceChoice) -> str | None:

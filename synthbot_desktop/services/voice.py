@@ -8,14 +8,18 @@ else: ElevenLabs when a key is stored, otherwise the offline Piper voice ``tts.p
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from synthbot_desktop.errors import DatabaseError, SecretStoreError, UsageError
 from synthbot_desktop.storage import voices as voice_repo
+from synthbot_desktop.tts.base import AudioChunk, SpeechRequest
 from synthbot_desktop.tts.elevenlabs_speech import ElevenLabsOptions
 from synthbot_desktop.tts.piper_engine import PiperOptions
+from synthbot_desktop.tts.voice_settings import merge
 
 if TYPE_CHECKING:
     from synthbot_desktop.app import AppContext
@@ -139,3 +143,67 @@ def piper_options_for(ctx: AppContext, voice_id: str) -> PiperOptions:
     return PiperOptions(voice=voice_id, length_scale=g.get_float("tts.piper.length_scale"),
                         noise_scale=g.get_float("tts.piper.noise_scale"), noise_w=g.get_float("tts.piper.noise_w"),
                         speaker_id=g.get_int("tts.piper.speaker_id"))
+
+
+class TunedSpeech:
+    """An ElevenLabs speech provider that always speaks with the tuning saved for its voice *now*.
+
+    The window keeps one provider per voice for the whole session, built with the tuning saved at
+    that moment; "Save as default" in Settings afterwards never reached the turns (issue #21,
+    defect 3: only Preview sent the new ``voice_settings``). Before each request this wrapper
+    compares ``voice_service.preferences_revision()`` with the one its tuning was read at and,
+    when it moved, re-reads the tuning of THIS voice off the event loop (``asyncio.to_thread``: a
+    DB read). The fresh tuning goes into the request, where it wins over the provider's build-time
+    options; the request's own settings (if a caller gave any) still win over both. Everything
+    else (``name``, ``audio_format``, ``warm``, ``voice_fallbacks``…) is the wrapped provider's.
+    """
+
+    def __init__(self, inner: Any, ctx: AppContext, voice_id: str, *, revision: int,
+                 options: ElevenLabsOptions) -> None:
+        self.inner = inner
+        self._ctx = ctx
+        self.voice_id = voice_id
+        self._revision = revision
+        self._options = options
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    @property
+    def tuning(self) -> ElevenLabsOptions:
+        """The options (voice tuning, model) the next request will use."""
+        return self._options
+
+    async def refresh(self) -> None:
+        """Re-read this voice's saved tuning when a preference was stored since the last read."""
+        import asyncio
+
+        from synthbot_desktop.tts.voice_service import preferences_revision
+
+        current = preferences_revision()
+        if current == self._revision:
+            return
+        self._options = await asyncio.to_thread(elevenlabs_options_for, self._ctx, self.voice_id)
+        self._revision = current
+
+    async def stream(self, request: SpeechRequest) -> AsyncIterator[AudioChunk]:
+        await self.refresh()
+        opts = self._options
+        if request.voice_id in (None, self.voice_id):
+            request = dataclasses.replace(request, settings=merge(opts.settings, request.settings),
+                                          model_id=request.model_id or opts.model_id)
+        async for chunk in self.inner.stream(request):
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def tuned_elevenlabs(ctx: AppContext, build: Callable[[ElevenLabsOptions], Any], voice_id: str) -> TunedSpeech:
+    """``build(options)`` for ``voice_id`` with its saved tuning, kept current by :class:`TunedSpeech`
+    (blocking: reads the preference)."""
+    from synthbot_desktop.tts.voice_service import preferences_revision
+
+    revision = preferences_revision()  # read BEFORE the tuning: a save in between is seen next time
+    options = elevenlabs_options_for(ctx, voice_id)
+    return TunedSpeech(build(options), ctx, voice_id, revision=revision, options=options)

@@ -1,7 +1,7 @@
 """What the GUI's voice page and the ``voices`` command do: catalog, preferences, preview.
 
-Everything here works from an AppContext so both front ends share the rules: the catalog is
-refreshed on demand and read from the database when offline; preferences are validated before
+Everything here works from an AppContext so both front ends share the rules (the voice catalog
+itself is ``services.voice_catalog``); preferences are validated before
 they are stored; "reset" copies the voice's own defaults from ElevenLabs (or from the cached
 catalog when offline); a preview speaks with unsaved settings without storing them.
 """
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from synthbot_desktop.errors import ProviderError, ProviderErrorKind, UsageError
 from synthbot_desktop.storage import voices as repo
-from synthbot_desktop.storage.voices import CatalogVoice, VoicePreference
+from synthbot_desktop.storage.voices import VoicePreference
 from synthbot_desktop.tts.base import AudioFormat, SpeechProvider, SpeechRequest, VoiceSettings
 from synthbot_desktop.tts.elevenlabs_api import ElevenLabsApi, ElevenLabsConfig, ModelInfo, Subscription
 from synthbot_desktop.tts.elevenlabs_speech import ElevenLabsOptions
@@ -33,31 +33,29 @@ if TYPE_CHECKING:
 PROVIDER = "elevenlabs"
 PREVIEW_TEXT = "Hello! This is how I will sound when I answer you."
 
+_revision = 0
+
+
+def preferences_revision() -> int:
+    """A number that changes whenever this process stores a voice preference.
+
+    Speech providers are long-lived (the window keeps one per voice), so the tuning they were
+    built with goes stale when the person saves new tuning in Settings. They compare this
+    number before each request and re-read the tuning only when it moved (issue #21, defect 3).
+    """
+    return _revision
+
+
+def _preferences_changed() -> None:
+    global _revision
+    _revision += 1
+
 
 def api_for(ctx: AppContext) -> ElevenLabsApi:
     config = ElevenLabsConfig(api_key=ctx.keystore.require(PROVIDER),
                               base_url=ctx.settings.provider_base_url(PROVIDER),
                               timeout_s=ctx.settings.get_float("providers.elevenlabs.timeout_s"))
     return ElevenLabsApi(config)
-
-
-async def refresh_catalog(ctx: AppContext) -> list[CatalogVoice]:
-    """Fetch the account's voices and store them; the stored catalog is what offline mode uses."""
-    api = api_for(ctx)
-    try:
-        voices = await api.voices()
-    finally:
-        await api.aclose()
-    rows = [CatalogVoice(PROVIDER, v.voice_id, v.name, v.category, dict(v.labels), v.description, v.preview_url,
-                         to_json(v.settings) if v.settings else None) for v in voices]
-    with ctx.db.session() as s:
-        repo.replace_catalog(s, PROVIDER, rows)
-        return repo.list_voices(s, PROVIDER)
-
-
-def cached_catalog(ctx: AppContext) -> list[CatalogVoice]:
-    with ctx.db.session() as s:
-        return repo.list_voices(s, PROVIDER)
 
 
 async def tts_models(ctx: AppContext) -> list[ModelInfo]:
@@ -106,7 +104,9 @@ def save_preference(ctx: AppContext, voice_id: str, *, settings: VoiceSettings |
             output_format=output_format or (old.output_format if old else None),
             is_default=make_default if make_default is not None else (old.is_default if old else False),
         )
-        return repo.save_preference(s, ctx.user_id, pref)
+        saved = repo.save_preference(s, ctx.user_id, pref)
+    _preferences_changed()  # after the commit: a reader that sees the new number sees the new row
+    return saved
 
 
 async def voice_defaults(ctx: AppContext, voice_id: str) -> VoiceSettings:
@@ -138,7 +138,9 @@ async def reset_to_defaults(ctx: AppContext, voice_id: str) -> VoicePreference:
                                style=defaults.style, use_speaker_boost=defaults.use_speaker_boost,
                                speed=defaults.speed, output_format=old.output_format if old else None,
                                is_default=old.is_default if old else False)
-        return repo.save_preference(s, ctx.user_id, pref)
+        saved = repo.save_preference(s, ctx.user_id, pref)
+    _preferences_changed()
+    return saved
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,12 @@ def test_audio_page_test_tone_reaches_the_speaker(dialog: Any, qtbot: Any, virtu
     try:
         time.sleep(0.3)
         page.tone_button.click()
-        assert not page.tone_button.isEnabled()  # one tone at a time, and the click returned at once
+        from synthbot_desktop.gui.settings.base import Busy
+
+        assert Busy.is_busy(page.tone_button)  # one tone at a time, and the click returned at once
+        assert page.tone_button.isEnabled()  # busy, not disabled: the focus stays on it (#21 defect 13)
         qtbot.waitUntil(lambda: page.status.text().startswith("Played a"), timeout=20000)
-        assert page.tone_button.isEnabled()
+        assert not Busy.is_busy(page.tone_button)
         time.sleep(0.3)
     finally:
         rec.terminate()

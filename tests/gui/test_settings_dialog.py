@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import Settings
@@ -164,7 +165,7 @@ def test_policy_locked_fields_are_read_only(qtbot: Any, app_env: dict[str, str],
         url = d.pages["providers"].binder.editors["providers.openai.base_url"]
         assert not url.isEnabled() and url.text() == "https://proxy.corp.example/v1"
         assert "administrator" in d.pages["providers"].binder.rows["llm.provider"].findChild(
-            type(d.problems), "lock_note").text()
+            QLabel, "lock_note").text()
         assert audio.binder.editors["audio.silence_ms"].isEnabled()
         audio.restore_defaults()  # must not touch locked values
         assert d.apply()

@@ -93,3 +93,40 @@ def test_voice_choice_text_form() -> None:
         VoiceChoice.parse("piper")
     with pytest.raises(UsageError):
         VoiceChoice("auto", "x")
+
+
+def test_a_built_speech_provider_sends_tuning_saved_after_it_was_built(ctx: Any, memory_keyring: Any) -> None:
+    """Issue #21, defect 3 (the CLI and window share this builder): a provider built before "Save as
+    default" still sends the new voice_settings, and each voice keeps its own tuning."""
+    import asyncio
+
+    from synthbot_desktop.tts import voice_service
+    from synthbot_desktop.tts.base import SpeechRequest, VoiceSettings
+    from tests.support.fake_elevenlabs import DEFAULT_VOICE_ID, FAKE_API_KEY, start_fake_elevenlabs
+
+    memory_keyring.set_password("synthbot-desktop", "elevenlabs", FAKE_API_KEY)
+    server = start_fake_elevenlabs()
+    try:
+        ctx.settings._env_values["providers.elevenlabs.base_url"] = server.url
+        ctx.settings._env_values["tts.fallback_to_piper"] = False
+        speech = speech_for(ctx, VoiceChoice("elevenlabs", DEFAULT_VOICE_ID))
+
+        async def speak(text: str) -> None:
+            async for _chunk in speech.stream(SpeechRequest(text, voice_id=DEFAULT_VOICE_ID)):
+                pass
+
+        async def session() -> None:
+            await speak("Before.")
+            await asyncio.to_thread(voice_service.save_preference, ctx, DEFAULT_VOICE_ID,
+                                    settings=VoiceSettings(stability=0.2), make_default=True)
+            await asyncio.to_thread(voice_service.save_preference, ctx, "v-other",
+                                    settings=VoiceSettings(stability=0.9))  # another voice's tuning
+            await speak("After.")
+            await speech.aclose()
+
+        asyncio.run(session())
+        before, after = server.state.streams[-2:]
+        assert "voice_settings" not in before.body
+        assert after.voice_id == DEFAULT_VOICE_ID and after.body["voice_settings"]["stability"] == 0.2
+    finally:
+        server.stop()

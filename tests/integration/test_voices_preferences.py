@@ -37,16 +37,25 @@ def vctx(app_env: dict[str, str], memory_keyring: Any, any_db_url: str, fake: Fa
 
 
 def test_catalog_refresh_and_offline_reuse(vctx: AppContext, fake: FakeElevenLabs) -> None:
-    voices = asyncio.run(svc.refresh_catalog(vctx))
+    from synthbot_desktop.services.voice_catalog import voice_catalog
+
+    catalog = voice_catalog(vctx)
+    assert voice_catalog(vctx) is catalog  # one service per context
+    heard: list[list[Any]] = []
+    unsubscribe = catalog.subscribe(heard.append)
+    voices = asyncio.run(catalog.refresh())
+    assert [[v.voice_id for v in c] for c in heard] == [[v.voice_id for v in voices]]  # listeners told once
+    unsubscribe()
     assert {v.voice_id for v in voices} == {"FAKEvoice000000000001", "FAKEvoice000000000002"}
     rachel = next(v for v in voices if v.name == "Rachel")
     assert rachel.labels["accent"] == "american" and rachel.fetched_at is not None
     fake.stop()  # offline: the cached catalog still answers
-    assert len(svc.cached_catalog(vctx)) == 2
+    assert len(catalog.cached()) == 2 and catalog.names()["FAKEvoice000000000001"] == "Rachel"
     # a later refresh drops voices the account lost
     with vctx.db.session() as s:
         repo.replace_catalog(s, "elevenlabs", [voices[0]])
-    assert [v.voice_id for v in svc.cached_catalog(vctx)] == [voices[0].voice_id]
+    assert [v.voice_id for v in catalog.cached()] == [voices[0].voice_id]
+    assert len(heard) == 1  # unsubscribed listeners hear nothing more
 
 
 def test_preferences_round_trip_with_one_default(vctx: AppContext) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import UsageError
+from synthbot_desktop.services.voice_catalog import voice_catalog
 from synthbot_desktop.tts import voice_service as svc
 from synthbot_desktop.tts.base import AudioChunk, VoiceSettings
 from synthbot_desktop.tts.pcm import WavWriter
@@ -66,7 +67,7 @@ def _usage(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _list(ctx: AppContext, args: argparse.Namespace) -> int:
-    voices = svc.cached_catalog(ctx)
+    voices = voice_catalog(ctx).cached()
     rows: list[dict[str, Any]] = [
         {"provider": v.provider, "voice_id": v.voice_id, "name": v.name, "category": v.category,
          "labels": v.labels, "fetched_at": v.fetched_at} for v in voices]
@@ -83,7 +84,7 @@ def _list(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _refresh(ctx: AppContext, args: argparse.Namespace) -> int:
-    voices = asyncio.run(svc.refresh_catalog(ctx))
+    voices = asyncio.run(voice_catalog(ctx).refresh())
     if args.json:
         print_json([{"voice_id": v.voice_id, "name": v.name, "category": v.category} for v in voices])
     else:

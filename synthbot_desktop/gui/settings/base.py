@@ -10,9 +10,12 @@ Settings locked by the administrator's policy are shown disabled with a note.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -32,6 +35,124 @@ from synthbot_desktop.errors import ConfigError
 
 LOCK_NOTE = "🔒 set by your administrator"
 
+#: How long a "Saved." style message stays before it clears itself (it also clears on the next edit).
+TRANSIENT_MS = 6000
+
+#: Human labels for raw setting values (issue #21, defect 11): the widgets show these, the settings
+#: file keeps the raw value. Keyed by setting key, then value; values missing here are shown raw.
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "llm.provider": {"ollama": "Ollama (local)", "openai": "OpenAI", "anthropic": "Anthropic",
+                     "gemini": "Google Gemini"},
+    "tts.engine": {"auto": "Automatic (ElevenLabs with a key, else Piper)", "elevenlabs": "ElevenLabs",
+                   "piper": "Piper (offline)"},
+    "audio.mode": {"hands_free": "Hands-free (speak any time)", "push_to_talk": "Push to talk (hold the key)"},
+    "stt.device": {"cpu": "Processor (CPU)", "cuda": "NVIDIA graphics card (CUDA)", "auto": "Automatic"},
+    "stt.compute_type": {"default": "Model default", "int8": "int8 (fastest on CPU)"},
+    "tts.elevenlabs.output_format": {"pcm_16000": "PCM 16 kHz", "pcm_22050": "PCM 22 kHz",
+                                     "pcm_24000": "PCM 24 kHz (recommended)", "pcm_44100": "PCM 44.1 kHz",
+                                     "mp3_44100_128": "MP3 44.1 kHz 128 kb/s", "mp3_22050_32": "MP3 22 kHz 32 kb/s"},
+}
+
+
+def choice_label(key: str, value: str) -> str:
+    """What a person reads for ``value`` of ``key`` (the raw value when there is no label)."""
+    return CHOICE_LABELS.get(key, {}).get(value, value)
+
+
+@runtime_checkable
+class BoundEditor(Protocol):
+    """A custom editor the binder can read and write (e.g. the voice picker: names shown, ids kept)."""
+
+    def bound_value(self) -> Any: ...
+
+    def set_bound_value(self, value: Any) -> None: ...
+
+
+def combo_value(combo: QComboBox) -> str:
+    """The raw value of a combo: the current item's data while its label is shown, else the typed text."""
+    i = combo.currentIndex()
+    text = combo.currentText().strip()
+    data = combo.itemData(i) if i >= 0 else None
+    if data is not None and text == combo.itemText(i).strip():
+        return str(data)
+    return text
+
+
+def set_combo_value(combo: QComboBox, value: Any, label: str | None = None) -> None:
+    """Select the item whose data (or text) is ``value``; an unknown value is added (with ``label``)."""
+    text = str(value)
+    i = combo.findData(text)
+    if i < 0:
+        i = combo.findText(text)
+    if i < 0:
+        combo.addItem(label or text, text)
+        i = combo.count() - 1
+    combo.setCurrentIndex(i)
+
+
+class StatusLine(QLabel):
+    """A page's feedback line. Outcomes ("Saved.", "Key works.") are transient: they clear after
+    :data:`TRANSIENT_MS` or at the next edit, so an old "Saved." never describes new edits
+    (issue #21, defect 14). Progress and errors stay until replaced."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__("", parent)
+        self.setObjectName(name)
+        self.setWordWrap(True)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.clear)
+
+    def show_message(self, text: str, *, transient: bool = False, timeout_ms: int | None = None) -> None:
+        self._timer.stop()
+        self.setText(text)
+        if transient:
+            self._timer.start(TRANSIENT_MS if timeout_ms is None else timeout_ms)
+
+    def clear_transient(self) -> None:
+        """Called on an edit: drop an outcome message (keeps progress and errors)."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self.clear()
+
+
+class Busy:
+    """A button that shows it is working without being disabled.
+
+    Disabling the focused button makes Qt move the focus on — after "Migrate" it landed on
+    "Restore Defaults", so Enter would reset the page (issue #21, defect 13). A busy button keeps
+    its focus and ignores clicks (handlers call :meth:`is_busy`), and its width is fixed to fit
+    both texts so neighbours do not move.
+    """
+
+    @staticmethod
+    def start(button: QAbstractButton, text: str | None = None) -> None:
+        if button.property("idle_text") is None:
+            button.setProperty("idle_text", button.text())
+        if text:
+            Busy.reserve(button, text)
+            button.setText(text)
+        button.setProperty("busy", True)
+        button.setAccessibleDescription("working…")
+
+    @staticmethod
+    def stop(button: QAbstractButton) -> None:
+        idle = button.property("idle_text")
+        if idle is not None:
+            button.setText(str(idle))
+        button.setProperty("busy", False)
+        button.setAccessibleDescription("")
+
+    @staticmethod
+    def is_busy(button: QAbstractButton) -> bool:
+        return bool(button.property("busy"))
+
+    @staticmethod
+    def reserve(button: QAbstractButton, *texts: str) -> None:
+        """Make ``button`` wide enough for each of ``texts`` (and its own), so it never resizes."""
+        widths = [button.fontMetrics().horizontalAdvance(t) for t in (button.text(), *texts)]
+        button.setMinimumWidth(max(button.minimumWidth(), max(widths) + 32))
+
 
 def spec_default(ctx: AppContext, key: str) -> Any:
     """What 'restore defaults' means for a key: the admin's default if any, else the built-in one."""
@@ -49,16 +170,40 @@ class Binder:
         self.ctx = ctx
         self.editors: dict[str, QWidget] = {}
         self.rows: dict[str, QWidget] = {}
+        self.labels: dict[str, dict[str, str]] = {}
+        self.edited = _EditedRelay()
+
+    def _watch(self, w: QWidget) -> None:
+        """Tell the page when the person edits ``w`` (clears stale "Saved." messages)."""
+        emit: Callable[..., None] = lambda *_a: self.edited.changed.emit()  # noqa: E731
+        if isinstance(w, QCheckBox):
+            w.clicked.connect(emit)
+        elif isinstance(w, QComboBox):
+            w.activated.connect(emit)
+            line = w.lineEdit() if w.isEditable() else None
+            if line is not None:
+                line.textEdited.connect(emit)
+        elif isinstance(w, QSpinBox | QDoubleSpinBox):
+            w.editingFinished.connect(emit)
+        elif isinstance(w, QLineEdit):
+            w.textEdited.connect(emit)
+        elif isinstance(w, QPlainTextEdit):
+            w.textChanged.connect(emit)
 
     def editor(self, key: str, *, multiline: bool = False, editable_choices: tuple[str, ...] | None = None,
-               password: bool = False) -> QWidget:
+               password: bool = False, widget: QWidget | None = None,
+               labels: dict[str, str] | None = None) -> QWidget:
         spec = REGISTRY[key]
+        names = {**CHOICE_LABELS.get(key, {}), **(labels or {})}
         w: QWidget
-        if spec.type is bool:
+        if widget is not None:
+            w = widget
+        elif spec.type is bool:
             w = QCheckBox()
         elif spec.choices is not None or editable_choices is not None:
             combo = QComboBox()
-            combo.addItems(list(spec.choices or editable_choices or ()))
+            for value in spec.choices or editable_choices or ():
+                combo.addItem(names.get(value, value), value)
             combo.setEditable(spec.choices is None)
             w = combo
         elif spec.type is int:
@@ -82,12 +227,16 @@ class Binder:
             w = line
         w.setObjectName(key)
         w.setToolTip(spec.description)
+        self.labels[key] = names
         self.editors[key] = w
         return w
 
     def row(self, form: QFormLayout, key: str, label: str | None = None, **kw: Any) -> QWidget:
         """Add ``key``'s editor to ``form``, with the lock note when the policy locks it."""
         w = self.editor(key, **kw)
+        text = label or _label_for(REGISTRY[key])
+        w.setAccessibleName(text)
+        self._watch(w)
         holder: QWidget = w
         if self.ctx.settings.is_locked(key):
             holder = QWidget()
@@ -100,16 +249,18 @@ class Binder:
             h.addWidget(note)
             w.setEnabled(False)
         self.rows[key] = holder
-        form.addRow(label or _label_for(REGISTRY[key]), holder)
+        form.addRow(text, holder)
         return w
 
     # Values ------------------------------------------------------------------------------------
     def value(self, key: str) -> Any:
         w = self.editors[key]
+        if isinstance(w, BoundEditor):
+            return w.bound_value()
         if isinstance(w, QCheckBox):
             return w.isChecked()
         if isinstance(w, QComboBox):
-            return w.currentText().strip()
+            return combo_value(w)
         if isinstance(w, QSpinBox):
             return w.value()
         if isinstance(w, QDoubleSpinBox):
@@ -121,12 +272,12 @@ class Binder:
 
     def set_value(self, key: str, value: Any) -> None:
         w = self.editors[key]
-        if isinstance(w, QCheckBox):
+        if isinstance(w, BoundEditor):
+            w.set_bound_value(value)
+        elif isinstance(w, QCheckBox):
             w.setChecked(bool(value))
         elif isinstance(w, QComboBox):
-            if w.findText(str(value)) < 0:
-                w.addItem(str(value))
-            w.setCurrentText(str(value))
+            set_combo_value(w, value, self.labels.get(key, {}).get(str(value)))
         elif isinstance(w, QSpinBox):
             w.setValue(int(value))
         elif isinstance(w, QDoubleSpinBox):
@@ -172,6 +323,10 @@ class Binder:
             self.ctx.settings.update(changes)
 
 
+class _EditedRelay(QObject):
+    changed = Signal()
+
+
 class SettingsPage(QWidget):
     """One page of the dialog. Subclasses add widgets and extend the four verbs."""
 
@@ -187,6 +342,19 @@ class SettingsPage(QWidget):
         self.column.setContentsMargins(16, 12, 16, 12)
         heading = QLabel(f"<h2>{self.title}</h2>")
         self.column.addWidget(heading)
+        self.setAccessibleName(f"{self.title} settings")
+
+    @property
+    def edited(self) -> Any:
+        """Emitted when the person edits one of the page's bound fields."""
+        return self.binder.edited.changed
+
+    def status_line(self, name: str) -> StatusLine:
+        """The page's feedback line; its outcome messages clear at the next edit."""
+        line = StatusLine(name, self)
+        line.setAccessibleName(f"{self.title} status")
+        self.edited.connect(line.clear_transient)
+        return line
 
     def form(self, title: str | None = None) -> QFormLayout:
         if title:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidg
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import DatabaseError, describe
 from synthbot_desktop.gui.bridge import run_job
-from synthbot_desktop.gui.settings.base import SettingsPage
+from synthbot_desktop.gui.settings.base import Busy, SettingsPage
 from synthbot_desktop.redaction import redact
 from synthbot_desktop.storage.db import check_connection, make_engine, masked, parse_url
 
@@ -23,6 +23,7 @@ class DatabasePage(SettingsPage):
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
+        self.status = self.status_line("db_status")
         form = self.form()
         self.url = self.binder.row(form, "database.url", "URL")
         assert isinstance(self.url, QLineEdit)
@@ -31,6 +32,8 @@ class DatabasePage(SettingsPage):
         self.password.setObjectName("db_password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("MySQL password (stored in the keyring; leave empty to keep)")
+        self.password.setAccessibleName("Database password")
+        self.password.textEdited.connect(self.status.clear_transient)
         form.addRow("Password", self.password)
         self.binder.row(form, "database.connect_timeout", "Connect timeout (s)")
         self.binder.row(form, "database.auto_upgrade_remote", "Upgrade remote schema on start")
@@ -39,13 +42,12 @@ class DatabasePage(SettingsPage):
         self.test_button.setObjectName("db_test")
         self.migrate_button = QPushButton("Migrate to latest schema")
         self.migrate_button.setObjectName("db_migrate")
+        Busy.reserve(self.test_button, "Connecting…")
+        Busy.reserve(self.migrate_button, "Migrating…")
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.migrate_button)
         buttons.addStretch(1)
         self.column.addLayout(buttons)
-        self.status = QLabel("")
-        self.status.setObjectName("db_status")
-        self.status.setWordWrap(True)
         self.column.addWidget(self.status)
         note = QLabel("A new database takes effect after restarting the app. Conversations are not copied "
                       "between databases: export them from History first if you need them.")
@@ -80,7 +82,8 @@ class DatabasePage(SettingsPage):
             if parsed.get_backend_name() != "sqlite" and parsed.username:
                 user, host, port = parsed.username, parsed.host or "localhost", parsed.port
                 run_job(lambda: self.ctx.keystore.set_db_password(user, host, port, pw),
-                        lambda _: self.status.setText("Stored the database password in the keyring."), self._fail)
+                        lambda _: self.status.show_message("Stored the database password in the keyring.",
+                                                           transient=True), self._fail)
 
     def _engine_args(self) -> tuple[str, str | None, int]:
         url = self._url()
@@ -91,8 +94,12 @@ class DatabasePage(SettingsPage):
         return url, pw, int(self.binder.value("database.connect_timeout"))
 
     def test_connection(self) -> None:
-        self.test_button.setEnabled(False)
-        self.status.setText("Connecting…")
+        if Busy.is_busy(self.test_button):
+            return
+        # Busy, not disabled: a disabled button loses the focus, which went on to "Restore Defaults"
+        # (Enter would then reset the page; issue #21, defect 13).
+        Busy.start(self.test_button, "Connecting…")
+        self.status.show_message("Connecting…")
 
         def probe() -> str:
             url, pw, timeout = self._engine_args()
@@ -108,18 +115,22 @@ class DatabasePage(SettingsPage):
             return f"Connected to {masked(url)} — schema {state}."
 
         def done(text: str) -> None:
-            self.test_button.setEnabled(True)
-            self.status.setText(text)
+            Busy.stop(self.test_button)
+            self.status.show_message(text, transient=True)
 
         def failed(error: BaseException) -> None:
-            self.test_button.setEnabled(True)
+            Busy.stop(self.test_button)
             self._fail(error)
 
         run_job(probe, done, failed)
 
     def migrate(self) -> None:
-        self.migrate_button.setEnabled(False)
-        self.status.setText("Migrating…")
+        if Busy.is_busy(self.migrate_button):
+            return
+        # Busy, not disabled: a disabled button loses the focus, which went on to "Restore Defaults"
+        # (Enter would then reset the page; issue #21, defect 13).
+        Busy.start(self.migrate_button, "Migrating…")
+        self.status.show_message("Migrating…")
 
         def upgrade() -> str:
             from synthbot_desktop.storage import migrate
@@ -133,15 +144,15 @@ class DatabasePage(SettingsPage):
                 engine.dispose()
 
         def done(text: str) -> None:
-            self.migrate_button.setEnabled(True)
-            self.status.setText(text)
+            Busy.stop(self.migrate_button)
+            self.status.show_message(text, transient=True)
 
         def failed(error: BaseException) -> None:
-            self.migrate_button.setEnabled(True)
+            Busy.stop(self.migrate_button)
             self._fail(error)
 
         run_job(upgrade, done, failed)
 
     def _fail(self, error: BaseException) -> None:
         text = describe(error)
-        self.status.setText(redact(text))
+        self.status.show_message(redact(text))

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QScrollArea,
     QStackedWidget,
@@ -22,12 +21,25 @@ from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import SynthbotError
 from synthbot_desktop.gui.settings import admin_page
 from synthbot_desktop.gui.settings.audio_page import AudioPage
-from synthbot_desktop.gui.settings.base import SettingsPage
+from synthbot_desktop.gui.settings.base import SettingsPage, StatusLine
 from synthbot_desktop.gui.settings.database_page import DatabasePage
 from synthbot_desktop.gui.settings.personas_page import PersonasPage
 from synthbot_desktop.gui.settings.providers_page import ProvidersPage
 from synthbot_desktop.gui.settings.simple_pages import GeneralPage, SpeechRecognitionPage
 from synthbot_desktop.gui.settings.voice_page import VoicePage
+
+#: A focus ring anyone can see (issue #21, defect 13): the platform style's outline was faint (Fusion
+#: under Xvfb). Every button has the same 2 px border, only its colour changes with the focus, so a
+#: focused (or checked) button never changes size and nothing around it moves (defect 14).
+#: Fields keep the platform's own focus frame, which is clear enough.
+FOCUS_STYLE = """
+QPushButton { border: 2px solid palette(mid); border-radius: 4px; padding: 3px 12px; background: palette(button);
+              min-height: 18px; }
+QPushButton:hover { background: palette(light); }
+QPushButton:pressed, QPushButton:checked { background: palette(midlight); }
+QPushButton:focus { border-color: palette(highlight); }
+QPushButton:disabled { color: palette(mid); }
+"""
 
 PAGE_TYPES: tuple[type[SettingsPage], ...] = (
     ProvidersPage, VoicePage, AudioPage, SpeechRecognitionPage, PersonasPage, DatabasePage, GeneralPage,
@@ -41,11 +53,13 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("SynthBot settings")
         self.setObjectName("settings_dialog")
         self.resize(900, 660)
+        self.setStyleSheet(FOCUS_STYLE)
         outer = QVBoxLayout(self)
         body = QHBoxLayout()
         self.nav = QListWidget()
         self.nav.setObjectName("settings_nav")
         self.nav.setMaximumWidth(190)
+        self.nav.setAccessibleName("Settings pages")
         self.stack = QStackedWidget()
         self.pages: dict[str, SettingsPage] = {}
         for page_type in PAGE_TYPES:
@@ -59,10 +73,11 @@ class SettingsDialog(QDialog):
         body.addWidget(self.nav)
         body.addWidget(self.stack, 1)
         outer.addLayout(body, 1)
-        self.problems = QLabel("")
-        self.problems.setObjectName("settings_problems")
-        self.problems.setWordWrap(True)
+        self.problems = StatusLine("settings_problems")
+        self.problems.setAccessibleName("Settings status")
         outer.addWidget(self.problems)
+        for page in self.pages.values():
+            page.edited.connect(self.problems.clear_transient)  # "Saved." must not describe new edits
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.RestoreDefaults | QDialogButtonBox.StandardButton.Cancel
             | QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Ok)
@@ -74,6 +89,8 @@ class SettingsDialog(QDialog):
         apply.clicked.connect(self.apply)
         restore = self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
         restore.setToolTip("Put this page's defaults back (saved when you Apply)")
+        restore.setAutoDefault(False)
+        restore.setDefault(False)
         restore.clicked.connect(lambda: self.current_page().restore_defaults())
         for page in self.pages.values():
             page.load()
@@ -97,15 +114,15 @@ class SettingsDialog(QDialog):
     def apply(self) -> bool:
         problems = self.check()
         if problems:
-            self.problems.setText("Not saved — " + "; ".join(problems))
+            self.problems.show_message("Not saved — " + "; ".join(problems))
             return False
         try:
             for page in self.pages.values():
                 page.save()
         except SynthbotError as exc:
-            self.problems.setText("Not saved — " + exc.one_line())
+            self.problems.show_message("Not saved — " + exc.one_line())
             return False
-        self.problems.setText("Saved.")
+        self.problems.show_message("Saved.", transient=True)
         return True
 
     def accept_if_valid(self) -> None:

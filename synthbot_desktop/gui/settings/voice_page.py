@@ -1,9 +1,12 @@
 """Voice (power users): ElevenLabs voice, model and tuning; the offline Piper voice.
 
 Sliders show their numeric value next to them and map 1:1 to ElevenLabs' ``voice_settings``.
-"Preview" speaks a sample with the *unsaved* slider values; "Save as default" stores them as
-the user's preference for that voice (``storage.voices`` via ``tts.voice_service``), which the
-speech provider then sends on every request.
+The tuning belongs to a voice: choosing another voice shows THAT voice's saved values (or its
+defaults), never the previous voice's (issue #21, defect 4). Voices are chosen by name from the
+catalog (``VoicePicker``); ids stay in the settings. "Preview" speaks a sample with the *unsaved*
+slider values and can be stopped; "Save as default" stores them as the user's preference for that
+voice (``storage.voices`` via ``tts.voice_service``), which every turn then sends
+(``services.voice.TunedSpeech``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from PySide6.QtWidgets import (
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import SynthbotError, describe
 from synthbot_desktop.gui.bridge import await_coro, run_coro, run_job
-from synthbot_desktop.gui.settings.base import SettingsPage
+from synthbot_desktop.gui.settings.base import Busy, SettingsPage
+from synthbot_desktop.gui.settings.voice_picker import VoicePicker, voice_label
 from synthbot_desktop.redaction import redact
 from synthbot_desktop.tts.base import VoiceSettings
 
@@ -36,7 +40,9 @@ log = logging.getLogger(__name__)
 
 
 class VoiceCatalogSignals(QObject):
-    """App-wide news that the cached voice catalog changed (the main window's switcher listens)."""
+    """Deprecated process-wide bus, kept only because the main window's switcher still connects to it
+    (its owner switches to ``gui.catalog_relay.catalog_relay(ctx).changed``, then this goes).
+    It is fed by the per-context relay; nothing emits it directly any more."""
 
     changed = Signal(object)  # list[CatalogVoice]
 
@@ -51,22 +57,26 @@ SLIDERS = (
     ("speed", "Speed", 0.7, 1.2, 1.0),
 )
 STEPS = 100
+PREVIEW_TEXT = "▶ Preview"
+STOP_TEXT = "■ Stop"
 MODELS = ("eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_multilingual_v2", "eleven_v3")
 
 
 class ValueSlider(QWidget):
     """A slider with a spin box showing (and accepting) the exact value."""
 
-    def __init__(self, name: str, lo: float, hi: float, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, lo: float, hi: float, parent: QWidget | None = None, label: str = "") -> None:
         super().__init__(parent)
         self.lo, self.hi = lo, hi
         h = QHBoxLayout(self)
         h.setContentsMargins(0, 0, 0, 0)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName(f"slider_{name}")
+        self.slider.setAccessibleName(label or name)
         self.slider.setRange(0, STEPS)
         self.spin = QDoubleSpinBox()
         self.spin.setObjectName(f"spin_{name}")
+        self.spin.setAccessibleName(f"{label or name} value")
         self.spin.setRange(lo, hi)
         self.spin.setDecimals(2)
         self.spin.setSingleStep((hi - lo) / 20)
@@ -95,6 +105,10 @@ class ValueSlider(QWidget):
         self._from_spin(self.spin.value())
 
 
+class _PreviewRelay(QObject):
+    playing = Signal(float)  # seconds of audio, when the speaker starts
+
+
 class VoicePage(SettingsPage):
     name = "voice"
     title = "Voice"
@@ -109,6 +123,7 @@ class VoicePage(SettingsPage):
         search_row = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setObjectName("voice_search")
+        self.search.setAccessibleName("Search voices")
         self.search.setPlaceholderText("Search voices by name or label (e.g. british, calm)")
         self.refresh_button = QPushButton("Refresh from ElevenLabs")
         self.refresh_button.setObjectName("refresh_voices")
@@ -117,15 +132,17 @@ class VoicePage(SettingsPage):
         self.column.addLayout(search_row)
         self.voices = QListWidget()
         self.voices.setObjectName("voice_list")
+        self.voices.setAccessibleName("Voices")
         self.voices.setMaximumHeight(130)
         self.column.addWidget(self.voices)
 
         tuning = self.form()
-        self.voice_id = self.binder.row(tuning, "tts.elevenlabs.voice_id", "Voice id")
+        self.picker = VoicePicker()
+        self.voice_id = self.binder.row(tuning, "tts.elevenlabs.voice_id", "Voice", widget=self.picker)
         self.model = self.binder.row(tuning, "tts.elevenlabs.model_id", "Model", editable_choices=MODELS)
         self.sliders: dict[str, ValueSlider] = {}
         for name, label, lo, hi, _default in SLIDERS:
-            slider = ValueSlider(name, lo, hi)
+            slider = ValueSlider(name, lo, hi, label=label)
             self.sliders[name] = slider
             tuning.addRow(label, slider)
         self.speaker_boost = QCheckBox("Speaker boost")
@@ -135,8 +152,10 @@ class VoicePage(SettingsPage):
         self.binder.row(tuning, "tts.elevenlabs.optimize_streaming_latency", "Latency optimisation")
 
         buttons = QHBoxLayout()
-        self.preview_button = QPushButton("▶ Preview")
+        self.preview_button = QPushButton(PREVIEW_TEXT)
         self.preview_button.setObjectName("preview")
+        self.preview_button.setAccessibleName("Preview the voice")
+        Busy.reserve(self.preview_button, STOP_TEXT)
         self.reset_button = QPushButton("Reset to voice defaults")
         self.reset_button.setObjectName("reset_voice")
         self.save_default_button = QPushButton("Save as default")
@@ -145,9 +164,7 @@ class VoicePage(SettingsPage):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.column.addLayout(buttons)
-        self.status = QLabel("")
-        self.status.setObjectName("voice_status")
-        self.status.setWordWrap(True)
+        self.status = self.status_line("voice_status")
         self.column.addWidget(self.status)
 
         piper = self.form("Piper (offline voice)")
@@ -159,12 +176,25 @@ class VoicePage(SettingsPage):
         self.finish()
 
         self._catalog: list[Any] = []
+        self._tuning_token = 0  # the newest voice switch; older reads are dropped
+        self._playback: Any = None
+        self._preview_cancelled = False
+        self._preview_relay = _PreviewRelay(self)
+        self._preview_relay.playing.connect(self._playing)
+        from synthbot_desktop.gui.catalog_relay import catalog_relay
+
+        catalog_relay(ctx).changed.connect(self._set_catalog)
         self.search.textChanged.connect(self._filter)
         self.voices.currentItemChanged.connect(self._voice_picked)
+        self.picker.voiceChanged.connect(self._voice_switched)
         self.refresh_button.clicked.connect(self.refresh_catalog)
         self.preview_button.clicked.connect(self.preview)
         self.reset_button.clicked.connect(self.reset_to_voice_defaults)
         self.save_default_button.clicked.connect(self.save_as_default)
+        for slider in self.sliders.values():
+            slider.slider.sliderMoved.connect(self.status.clear_transient)
+            slider.spin.editingFinished.connect(self.status.clear_transient)
+        self.speaker_boost.clicked.connect(self.status.clear_transient)
 
     # Values ----------------------------------------------------------------------------------
     def voice_settings(self) -> VoiceSettings:
@@ -182,29 +212,62 @@ class VoicePage(SettingsPage):
     def current_voice_id(self) -> str:
         return str(self.binder.value("tts.elevenlabs.voice_id"))
 
+    def voice_name(self) -> str:
+        return self.picker.name()
+
     def load(self) -> None:
         super().load()
         self.show_settings(VoiceSettings())
-        voice = self.current_voice_id()
 
-        def read() -> tuple[list[Any], Any]:
+        from synthbot_desktop.services.voice_catalog import voice_catalog
+
+        run_job(voice_catalog(self.ctx).cached, self._loaded, self._fail)
+        self._voice_switched(self.current_voice_id())
+
+    def _loaded(self, catalog: list[Any]) -> None:
+        self._set_catalog(catalog)
+
+    def _set_catalog(self, catalog: list[Any]) -> None:
+        self._catalog = catalog
+        self.picker.set_catalog(catalog)
+        self._filter(self.search.text())
+        problem = self.picker.problem()
+        if problem:
+            self.status.show_message(problem)
+
+    def _voice_switched(self, voice: str) -> None:
+        """Show the tuning saved for ``voice`` (or its defaults): the sliders never keep the previous
+        voice's values, which "Save" would then store under the new voice (defect 4)."""
+        self._tuning_token += 1
+        token = self._tuning_token
+        self._select_in_list(voice)
+
+        def read() -> tuple[Any, Any]:
             from synthbot_desktop.storage import voices as vrepo
 
             with self.ctx.db.session() as s:
-                return vrepo.list_voices(s, "elevenlabs"), vrepo.get_preference(s, self.ctx.user_id, "elevenlabs", voice)
+                return (vrepo.get_preference(s, self.ctx.user_id, "elevenlabs", voice),
+                        vrepo.get_voice(s, "elevenlabs", voice))
 
-        run_job(read, self._loaded, self._fail)
+        def shown(result: tuple[Any, Any]) -> None:
+            if token != self._tuning_token:
+                return  # the person chose another voice meanwhile
+            self._show_tuning(*result)
 
-    def _loaded(self, result: tuple[list[Any], Any]) -> None:
-        catalog, pref = result
-        self._catalog = catalog
-        self._filter(self.search.text())
+        run_job(read, shown, self._fail)
+
+    def _show_tuning(self, pref: Any, cached: Any) -> None:
+        from synthbot_desktop.tts.voice_service import settings_of
+        from synthbot_desktop.tts.voice_settings import DEFAULT_SETTINGS, from_json, merge
+
         if pref is not None:
-            from synthbot_desktop.tts.voice_service import settings_of
-
-            self.show_settings(settings_of(pref))
-            if pref.model_id:
-                self.binder.set_value("tts.elevenlabs.model_id", pref.model_id)
+            self.show_settings(merge(DEFAULT_SETTINGS, settings_of(pref)))
+        else:
+            own = from_json(cached.default_settings) if cached is not None and cached.default_settings else None
+            self.show_settings(merge(DEFAULT_SETTINGS, own) if own else DEFAULT_SETTINGS)
+        model = pref.model_id if pref is not None and pref.model_id else self.ctx.settings.get_str(
+            "tts.elevenlabs.model_id")
+        self.binder.set_value("tts.elevenlabs.model_id", model)
 
     def _filter(self, text: str) -> None:
         words = text.lower().split()
@@ -215,7 +278,7 @@ class VoicePage(SettingsPage):
             labels = ", ".join(f"{val}" for val in (v.labels or {}).values())
             hay = f"{v.name} {labels} {v.category or ''} {v.description or ''}".lower()
             if all(w in hay for w in words):
-                item = QListWidgetItem(f"{v.name}  —  {labels}" if labels else v.name)
+                item = QListWidgetItem(voice_label(v))
                 item.setData(Qt.ItemDataRole.UserRole, v.voice_id)
                 item.setToolTip(v.description or v.voice_id)
                 self.voices.addItem(item)
@@ -223,7 +286,16 @@ class VoicePage(SettingsPage):
                     self.voices.setCurrentItem(item)
         self.voices.blockSignals(False)
         if not self._catalog:
-            self.status.setText("No voices cached yet: add an ElevenLabs key and press “Refresh from ElevenLabs”.")
+            self.status.show_message("No voices cached yet: add an ElevenLabs key and press "
+                                     "“Refresh from ElevenLabs”.")
+
+    def _select_in_list(self, voice: str) -> None:
+        self.voices.blockSignals(True)
+        self.voices.setCurrentRow(-1)
+        for i in range(self.voices.count()):
+            if self.voices.item(i).data(Qt.ItemDataRole.UserRole) == voice:
+                self.voices.setCurrentRow(i)
+        self.voices.blockSignals(False)
 
     def _voice_picked(self, item: QListWidgetItem | None) -> None:
         if item is None:
@@ -238,6 +310,8 @@ class VoicePage(SettingsPage):
             validate(self.voice_settings())
         except SynthbotError as exc:
             problems.append(exc.message)
+        # A stored voice the catalog does not list is not refused here (the picker cannot produce one;
+        # refusing would block Apply on every page): the page says so when the catalog arrives.
         return problems
 
     def restore_defaults(self) -> None:
@@ -251,7 +325,7 @@ class VoicePage(SettingsPage):
 
     # Actions ---------------------------------------------------------------------------------
     def _save_preference(self, make_default: bool | None) -> None:
-        voice, settings = self.current_voice_id(), self.voice_settings()
+        voice, settings, name = self.current_voice_id(), self.voice_settings(), self.voice_name()
         model = str(self.binder.value("tts.elevenlabs.model_id")) or None
         fmt = str(self.binder.value("tts.elevenlabs.output_format")) or None
 
@@ -262,7 +336,8 @@ class VoicePage(SettingsPage):
                                                  output_format=fmt, make_default=make_default)
 
         def stored(_pref: Any) -> None:
-            self.status.setText(f"Saved the tuning of voice {voice}" + (" as your default." if make_default else "."))
+            self.status.show_message(f"Saved the tuning of {name}" + (" as your default." if make_default else "."),
+                                     transient=True)
 
         run_job(store, stored, self._fail)
 
@@ -270,60 +345,104 @@ class VoicePage(SettingsPage):
         self._save_preference(make_default=True)
 
     def refresh_catalog(self) -> None:
-        from synthbot_desktop.tts import voice_service
+        from synthbot_desktop.services.voice_catalog import voice_catalog
 
-        self.status.setText("Fetching your voices from ElevenLabs…")
-        run_coro(voice_service.refresh_catalog(self.ctx), self._refreshed, self._fail)
+        if Busy.is_busy(self.refresh_button):
+            return
+        Busy.start(self.refresh_button, "Refreshing…")
+        self.status.show_message("Fetching your voices from ElevenLabs…")
+
+        def failed(error: BaseException) -> None:
+            Busy.stop(self.refresh_button)
+            self._fail(error)
+
+        run_coro(voice_catalog(self.ctx).refresh(), self._refreshed, failed)
 
     def _refreshed(self, catalog: list[Any]) -> None:
-        self._catalog = catalog
-        CATALOG_SIGNALS.changed.emit(list(catalog))
-        self._filter(self.search.text())
-        self.status.setText(f"{len(catalog)} voices.")
+        # Every listener of this context (the pickers, the window's switcher) heard it through the
+        # catalog service already; this page only ends its busy state and reports.
+        Busy.stop(self.refresh_button)
+        self._set_catalog(catalog)
+        self.status.show_message(f"{len(catalog)} voices.", transient=True)
 
     def reset_to_voice_defaults(self) -> None:
         from synthbot_desktop.tts import voice_service
 
-        voice = self.current_voice_id()
-        self.status.setText("Fetching the voice's defaults…")
+        voice, name = self.current_voice_id(), self.voice_name()
+        self.status.show_message(f"Fetching the defaults of {name}…")
 
         def shown(settings: VoiceSettings) -> None:
             from synthbot_desktop.tts.voice_settings import DEFAULT_SETTINGS, merge
 
             self.show_settings(merge(DEFAULT_SETTINGS, settings))
-            self.status.setText("Voice defaults shown — Apply or Save as default to keep them.")
+            self.status.show_message(f"The defaults of {name} are shown — Apply or Save as default to keep them.")
 
         run_coro(voice_service.voice_defaults(self.ctx, voice), shown, self._fail)
 
     def preview(self) -> None:
-        from synthbot_desktop.gui.sound import play_pcm16
+        """Speak a sample with the unsaved tuning; pressed again (it reads "Stop"), stop it."""
+        if Busy.is_busy(self.preview_button):
+            self.stop_preview()
+            return
+        from synthbot_desktop.gui.sound import Playback, pcm16_samples
         from synthbot_desktop.tts import voice_service
 
         settings, voice = self.voice_settings(), self.current_voice_id()
         model = str(self.binder.value("tts.elevenlabs.model_id")) or None
         engine = "piper" if self.binder.value("tts.engine") == "piper" else "elevenlabs"
         device = str(self.ctx.settings.get("audio.output_device")) or None
-        self.preview_button.setEnabled(False)
-        self.status.setText("Synthesising the preview…")
+        self._preview_cancelled = False
+        Busy.start(self.preview_button, STOP_TEXT)
+        self.status.show_message("Synthesising the preview…")
+        relay = self._preview_relay
 
-        def speak() -> float:
+        def speak() -> tuple[float, float, bool]:
             audio = await_coro(voice_service.preview(self.ctx, settings, voice_id=voice, model_id=model, engine=engine))
+            playback = Playback(pcm16_samples(audio.pcm, audio.format.channels), audio.format.sample_rate, device)
+            self._playback = playback
+            if self._preview_cancelled:
+                playback.stop()
             try:
-                return play_pcm16(audio.pcm, audio.format.sample_rate, audio.format.channels, device)
+                relay.playing.emit(playback.seconds)
+                played = playback.play()
             except SynthbotError:
-                return -audio.seconds  # synthesised fine, no speaker here: still report it
+                return -1.0, audio.seconds, False  # synthesised fine, no speaker here: still report it
+            finally:
+                self._playback = None
+            return played, audio.seconds, playback.stopped
 
-        def done(seconds: float) -> None:
-            self.preview_button.setEnabled(True)
-            self.status.setText(f"Played {seconds:.1f} s." if seconds >= 0
-                                else f"Synthesised {-seconds:.1f} s, but no speaker could play it.")
+        def done(result: tuple[float, float, bool]) -> None:
+            Busy.stop(self.preview_button)
+            played, total, stopped = result
+            if played < 0:
+                self.status.show_message(f"Synthesised {total:.1f} s, but no speaker could play it.", transient=True)
+            elif stopped:
+                self.status.show_message(f"Stopped after {played:.1f} of {total:.1f} s.", transient=True)
+            else:
+                self.status.show_message(f"Played {played:.1f} s.", transient=True)
 
         def failed(error: BaseException) -> None:
-            self.preview_button.setEnabled(True)
+            Busy.stop(self.preview_button)
             self._fail(error)
 
         run_job(speak, done, failed)
 
+    def _playing(self, seconds: float) -> None:
+        if Busy.is_busy(self.preview_button) and not self._preview_cancelled:
+            self.status.show_message(f"Playing… ({seconds:.1f} s) — press Stop to end it.")
+
+    def stop_preview(self) -> None:
+        self._preview_cancelled = True
+        playback = self._playback
+        if playback is not None:
+            playback.stop()
+        self.status.show_message("Stopping the preview…")
+
+    def hideEvent(self, event: Any) -> None:
+        if Busy.is_busy(self.preview_button):
+            self.stop_preview()
+        super().hideEvent(event)
+
     def _fail(self, error: BaseException) -> None:
         text = describe(error)
-        self.status.setText(redact(text))
+        self.status.show_message(redact(text))

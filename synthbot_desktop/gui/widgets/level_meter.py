@@ -6,6 +6,7 @@ Qt coalesces repaints, so a 50 Hz level stream costs nothing on the GUI thread.
 
 from __future__ import annotations
 
+import math
 import time
 
 from PySide6.QtCore import QRectF, QSize, Qt
@@ -24,8 +25,13 @@ def level_fraction(dbfs: float, floor: float = FLOOR_DBFS) -> float:
 
 
 class LevelMeter(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    """``release_s`` > 0 lets the bar fall back exponentially (rises are instant): raw 50 ms levels
+    of speech jump between full and empty from one block to the next, which reads as flicker."""
+
+    def __init__(self, parent: QWidget | None = None, *, release_s: float = 0.0) -> None:
         super().__init__(parent)
+        self.release_s = release_s
+        self._level_at = 0.0
         self.setObjectName("level_meter")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("Microphone level")
@@ -37,9 +43,12 @@ class LevelMeter(QWidget):
         return QSize(160, 10)
 
     def set_level(self, rms_dbfs: float, peak_dbfs: float) -> None:
-        self.rms = level_fraction(rms_dbfs)
-        peak = level_fraction(peak_dbfs)
         now = time.monotonic()
+        rms = level_fraction(rms_dbfs)
+        if self.release_s > 0 and rms < self.rms:
+            rms = max(rms, self.rms * math.exp(-(now - self._level_at) / self.release_s))
+        self.rms, self._level_at = rms, now
+        peak = level_fraction(peak_dbfs)
         if peak >= self.peak or now - self._peak_at > PEAK_HOLD_S:
             self.peak, self._peak_at = peak, now
         self.update()
