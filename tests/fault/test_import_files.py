@@ -60,8 +60,8 @@ def test_cli_import_counts_what_it_stores(app_env: dict[str, str], memory_keyrin
     f.write_text(json.dumps(GOOD))
     assert main(["history", "import", str(f), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["messages"] == 2
-    assert main(["history", "show", str(doc["session_id"]), "--json"]) == 0
+    assert doc["messages_added"] == 2
+    assert main(["history", "show", str(doc["session_ids"][0]), "--json"]) == 0
     shown = capsys.readouterr().out
     assert '"hi"' in shown and '"hello"' in shown
 
