@@ -205,6 +205,9 @@ def _specs() -> list[SettingSpec]:
         s("ui.push_to_talk_key", str, "Space", "Hold this key in the window to talk."),
         s("ui.show_timings", bool, True, "Show per-turn timing tooltips."),
         s("privacy.keep_recordings", bool, False, "Keep the audio of each utterance in the data dir."),
+        s("history.keep_days", int, 0,
+          "Delete conversations with no activity for this many days (0 = keep forever; tag `keep` exempts).",
+          min=0, max=36500),
     ]
     defaults = {
         "openai": ("https://api.openai.com/v1", "gpt-4o-mini"),

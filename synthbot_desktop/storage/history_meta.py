@@ -180,9 +180,9 @@ def store_conversation(s: Session, user_id: int, conv: ImportedConversation) -> 
         add_tags(s, session_id, conv.tags)
     rated = [m for m in fresh if m.rating in (1, -1)]
     if rated:
-        ids = dict(s.execute(select(ConversationMessage.source_id, ConversationMessage.id).where(
+        ids = {str(k): int(v) for k, v in s.execute(select(ConversationMessage.source_id, ConversationMessage.id).where(
             ConversationMessage.session_id == session_id,
-            ConversationMessage.source_id.in_([m.source_id[:100] for m in rated]))).tuples())
+            ConversationMessage.source_id.in_([m.source_id[:100] for m in rated])))}
         for m in rated:
             if m.source_id[:100] in ids:
                 rate(s, user_id, ids[m.source_id[:100]], int(m.rating or 0), m.rating_comment)
@@ -333,9 +333,9 @@ def _filtered(stmt: Any, user_id: int, flt: ListFilter | None) -> Any:
     if flt.provider:
         stmt = stmt.where(ConversationSession.provider == flt.provider)
     if flt.since is not None:
-        stmt = stmt.where(_activity() >= flt.since.astimezone(dt.UTC).replace(tzinfo=None))
+        stmt = stmt.where(_activity() >= flt.since.astimezone(dt.UTC))
     if flt.until is not None:
-        stmt = stmt.where(_activity() < flt.until.astimezone(dt.UTC).replace(tzinfo=None))
+        stmt = stmt.where(_activity() < flt.until.astimezone(dt.UTC))
     return stmt
 
 
@@ -426,10 +426,10 @@ def search(s: Session, user_id: int, query: str, flt: ListFilter | None = None, 
 # Retention --------------------------------------------------------------------------------------
 def expired_sessions(s: Session, user_id: int, cutoff: dt.datetime) -> list[tuple[int, str | None, int]]:
     """(id, title, messages) of sessions whose last activity is before ``cutoff`` and not tagged keep."""
-    naive = cutoff.astimezone(dt.UTC).replace(tzinfo=None)
+    limit = cutoff.astimezone(dt.UTC)
     kept = exists().where(SessionTag.session_id == ConversationSession.id, SessionTag.tag == KEEP_TAG)
     stmt = (select(ConversationSession.id, ConversationSession.title, ConversationSession.message_count)
-            .where(ConversationSession.user_id == user_id, _activity() < naive, ~kept)
+            .where(ConversationSession.user_id == user_id, _activity() < limit, ~kept)
             .order_by(ConversationSession.id))
     return [(int(a), b, int(c or 0)) for a, b, c in s.execute(stmt)]
 
