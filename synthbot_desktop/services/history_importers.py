@@ -484,8 +484,7 @@ def import_file(db: Any, user_id: int, path: Path, fmt: str | None = None, *,
         if not pending:
             return
         with db.session() as s:
-            for conv in pending:
-                stored = meta.store_conversation(s, user_id, conv)
+            for stored in meta.store_conversations(s, user_id, pending):
                 prog.messages_added += stored.added
                 prog.messages_existing += stored.already_there
                 if stored.new_session and stored.session_id is not None:

@@ -12,9 +12,9 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import Table, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from synthbot_desktop.storage import repositories as repo
@@ -117,76 +117,124 @@ def _aware(stamp: dt.datetime | None) -> dt.datetime | None:
 
 
 def store_conversation(s: Session, user_id: int, conv: ImportedConversation) -> StoredConversation:
-    """Write one imported conversation, adding only messages not already stored.
+    """Write one imported conversation (see :func:`store_conversations`)."""
+    return store_conversations(s, user_id, [conv])[0]
+
+
+def _merge_same_key(convs: Sequence[ImportedConversation]) -> list[ImportedConversation]:
+    """Pieces of one conversation in one batch (Takeout days) become one, in order."""
+    by_key: dict[tuple[str, str], ImportedConversation] = {}
+    out: list[ImportedConversation] = []
+    for c in convs:
+        key = (c.source, c.source_id[:100])
+        if key in by_key:
+            by_key[key].messages.extend(c.messages)
+            continue
+        c = ImportedConversation(c.source, c.source_id, c.title, c.created_at, list(c.messages), c.provider,
+                                 c.model, list(c.tags), c.note)
+        by_key[key] = c
+        out.append(c)
+    return out
+
+
+def store_conversations(s: Session, user_id: int, batch: Sequence[ImportedConversation]) -> list[StoredConversation]:
+    """Write imported conversations, adding only messages not already stored; one result each
+    (conversations sharing a source id within the batch are merged and reported once).
 
     Re-importing the same export therefore adds nothing; an export taken later (the conversation
-    grew) adds just the new messages to the same session.
+    grew) adds just the new messages to the same session. Sessions are looked up with one query
+    per batch and all new messages go in one executemany: per-statement overhead, not SQLite,
+    was what limited throughput.
     """
-    existing_id = s.scalar(select(ConversationSession.id).where(
-        ConversationSession.user_id == user_id, ConversationSession.source == conv.source,
-        ConversationSession.source_id == conv.source_id[:100]))
-    known: set[str] = set()
-    if existing_id is not None:
-        known = set(s.scalars(select(ConversationMessage.source_id).where(
-            ConversationMessage.session_id == existing_id)))
-    fresh: list[ImportedMessage] = []
-    seen: set[str] = set()
-    for m in conv.messages:
-        key = m.source_id[:100]
-        if key in known or key in seen:
-            continue
-        seen.add(key)
-        fresh.append(m)
-    # Our own exports carry uids: a message whose uid exists is already in this database.
-    uids = [m.uid for m in fresh if m.uid]
+    convs = _merge_same_key(batch)
+    sessions = cast(Table, ConversationSession.__table__)
+    messages_t = cast(Table, ConversationMessage.__table__)
+    existing: dict[tuple[str, str], int] = {}
+    keys = [c.source_id[:100] for c in convs]
+    for i in range(0, len(keys), 500):
+        stmt = select(sessions.c.id, sessions.c.source, sessions.c.source_id).where(
+            sessions.c.user_id == user_id, sessions.c.source_id.in_(keys[i:i + 500]))
+        for sid, source, source_id in s.execute(stmt):
+            existing[(str(source), str(source_id))] = int(sid)
+    uids = [m.uid for c in convs for m in c.messages if m.uid]
     taken: set[str] = set()
-    for i in range(0, len(uids), 500):
-        taken.update(s.scalars(select(ConversationMessage.uid).where(ConversationMessage.uid.in_(uids[i:i + 500]))))
-    if taken:
-        fresh = [m for m in fresh if m.uid not in taken]
-    already = len(conv.messages) - len(fresh)
-    if not fresh and (existing_id is not None or conv.messages):
-        return StoredConversation(existing_id, 0, already, False)
-    started = _aware(conv.created_at) or min(
-        (t for t in (_aware(m.created_at) for m in fresh) if t is not None), default=None) or utcnow()
-    new_session = existing_id is None
-    if existing_id is None:
-        row = ConversationSession(
-            user_id=user_id, title=(conv.title or None) and conv.title[:300], provider=conv.provider,
-            model=conv.model, source=conv.source, source_id=conv.source_id[:100], note=conv.note,
-            message_count=0, created_at=started, updated_at=utcnow())
-        s.add(row)
-        s.flush()
-        session_id = row.id
-    else:
-        session_id = existing_id
-    rows: list[dict[str, Any]] = []
-    last = started
-    for m in fresh:
-        stamp = _aware(m.created_at) or last  # a message without a time sorts after its predecessor
-        last = max(last, stamp)
-        values: dict[str, Any] = {
-            "session_id": session_id, "uid": m.uid or new_uid(), "role": m.role, "content": m.content,
-            "interrupted": False, "provider": m.provider, "model": m.model, "source_id": m.source_id[:100],
-            "created_at": stamp,
-        }
-        values.update({k: v for k, v in m.extra.items() if k in _EXTRA_COLUMNS})
-        rows.append(values)
-    if rows:
-        _fill_defaults(rows)
-        s.execute(insert(ConversationMessage), rows)
-    _bump_session(s, session_id, len(rows), last, conv, rows)
-    if conv.tags:
-        add_tags(s, session_id, conv.tags)
-    rated = [m for m in fresh if m.rating in (1, -1)]
-    if rated:
-        ids = {str(k): int(v) for k, v in s.execute(select(ConversationMessage.source_id, ConversationMessage.id).where(
-            ConversationMessage.session_id == session_id,
-            ConversationMessage.source_id.in_([m.source_id[:100] for m in rated])))}
+    for i in range(0, len(uids), 500):  # our own exports carry uids: such a message is already here
+        taken.update(s.scalars(select(messages_t.c.uid).where(messages_t.c.uid.in_(uids[i:i + 500]))))
+    results: list[StoredConversation] = []
+    all_rows: list[dict[str, Any]] = []
+    followups: list[tuple[int, ImportedConversation, list[ImportedMessage]]] = []
+    now = utcnow()
+    for conv in convs:
+        existing_id = existing.get((conv.source, conv.source_id[:100]))
+        known: set[str] = set()
+        if existing_id is not None:
+            known = {str(k) for k in s.scalars(select(messages_t.c.source_id).where(
+                messages_t.c.session_id == existing_id))}
+        fresh: list[ImportedMessage] = []
+        for m in conv.messages:
+            key = m.source_id[:100]
+            if key in known or (m.uid and m.uid in taken):
+                continue
+            known.add(key)
+            fresh.append(m)
+        already = len(conv.messages) - len(fresh)
+        if not fresh:
+            results.append(StoredConversation(existing_id, 0, already, False))
+            continue
+        started = _aware(conv.created_at) or min(
+            (t for t in (_aware(m.created_at) for m in fresh) if t is not None), default=None) or now
+        rows: list[dict[str, Any]] = []
+        last = started
+        for m in fresh:
+            stamp = _aware(m.created_at) or last  # a message without a time sorts after its predecessor
+            last = max(last, stamp)
+            values: dict[str, Any] = {
+                "uid": m.uid or new_uid(), "role": m.role, "content": m.content,
+                "interrupted": False, "provider": m.provider, "model": m.model, "source_id": m.source_id[:100],
+                "created_at": stamp,
+            }
+            if m.extra:
+                values.update({k: v for k, v in m.extra.items() if k in _EXTRA_COLUMNS})
+            rows.append(values)
+        if existing_id is None:
+            title = conv.title or _title_from(rows)
+            result = cast(Any, s.execute(insert(sessions), {
+                "user_id": user_id, "title": title[:300] if title else None, "provider": conv.provider,
+                "model": conv.model, "source": conv.source, "source_id": conv.source_id[:100], "note": conv.note,
+                "message_count": len(rows), "created_at": started, "updated_at": now, "last_message_at": last,
+                "persona_id": None, "tts_engine": None, "voice_id": None}))
+            session_id = int(result.inserted_primary_key[0])
+            existing[(conv.source, conv.source_id[:100])] = session_id
+        else:
+            session_id = existing_id
+            row = s.execute(select(sessions.c.message_count, sessions.c.last_message_at, sessions.c.title)
+                            .where(sessions.c.id == session_id)).one()
+            newest = last if row.last_message_at is None or last > row.last_message_at else row.last_message_at
+            s.execute(update(sessions).where(sessions.c.id == session_id).values(
+                message_count=(row.message_count or 0) + len(rows), last_message_at=newest,
+                title=row.title or _title_from(rows), updated_at=now))
+        for r in rows:
+            r["session_id"] = session_id
+        all_rows.extend(rows)
+        results.append(StoredConversation(session_id, len(rows), already, existing_id is None))
+        if conv.tags or any(m.rating in (1, -1) for m in fresh):
+            followups.append((session_id, conv, fresh))
+    if all_rows:
+        _fill_defaults(all_rows)
+        s.execute(insert(messages_t), all_rows)
+    for session_id, conv, fresh in followups:
+        if conv.tags:
+            add_tags(s, session_id, conv.tags)
+        rated = [m for m in fresh if m.rating in (1, -1)]
+        if not rated:
+            continue
+        ids = {str(k): int(v) for k, v in s.execute(select(messages_t.c.source_id, messages_t.c.id).where(
+            messages_t.c.session_id == session_id,
+            messages_t.c.source_id.in_([m.source_id[:100] for m in rated])))}
         for m in rated:
             if m.source_id[:100] in ids:
                 rate(s, user_id, ids[m.source_id[:100]], int(m.rating or 0), m.rating_comment)
-    return StoredConversation(session_id, len(rows), already, new_session)
+    return results
 
 
 _EXTRA_COLUMNS = ("full_content", "interrupted", "error", "audio_duration_s", "stt_model", "stt_language",
@@ -203,20 +251,13 @@ def _fill_defaults(rows: list[dict[str, Any]]) -> None:
             r["interrupted"] = False
 
 
-def _bump_session(s: Session, session_id: int, added: int, last: dt.datetime, conv: ImportedConversation,
-                  rows: list[dict[str, Any]]) -> None:
-    row = s.get(ConversationSession, session_id)
-    if row is None:
-        return
-    row.message_count = (row.message_count or 0) + added
-    if added and (row.last_message_at is None or last > row.last_message_at):
-        row.last_message_at = last
-    if not row.title:
-        first = next((r["content"] for r in rows if r["role"] == "user" and r["content"].strip()), None)
-        if first:
-            words = first.split()
-            row.title = " ".join(words[:8]) + ("…" if len(words) > 8 else "")
-    s.flush()
+def _title_from(rows: list[dict[str, Any]]) -> str | None:
+    """Like a spoken session: the first eight words of the first question."""
+    first = next((r["content"] for r in rows if r["role"] == "user" and r["content"].strip()), None)
+    if not first:
+        return None
+    words = first.split()
+    return " ".join(words[:8]) + ("…" if len(words) > 8 else "")
 
 
 # Tags and notes ---------------------------------------------------------------------------------
