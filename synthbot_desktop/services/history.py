@@ -129,6 +129,19 @@ def transcript(db: Any, session_id: int) -> list[tuple[str, str, bool]]:
         return [(m.role, m.content, bool(m.interrupted)) for m in repo.session_messages(s, session_id)]
 
 
+def message_id_for(db: Any, uid: str | None) -> int | None:
+    """The stored id of a message written by uid (what `history rate` takes); None when there is
+    no such message yet (e.g. it waits in the offline spool) or the database cannot be read."""
+    if not uid:
+        return None
+    try:
+        with db.session() as s:
+            found = s.scalar(select(ConversationMessage.id).where(ConversationMessage.uid == uid))
+    except Exception:  # best effort: the JSON report must not fail because of a lookup
+        return None
+    return int(found) if found is not None else None
+
+
 def _iso(obj: Any) -> Any:
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
