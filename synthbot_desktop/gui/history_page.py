@@ -332,8 +332,8 @@ class HistoryPage(QWidget):
                     label.setTextFormat(Qt.TextFormat.RichText)
                     label.setToolTip(r["snippet"])
                     self.table.setCellWidget(i, COL_MATCH, label)
-            count = f"{len(self.rows)} conversations" + (f" matching “{query}”" if query else "")
-            self.status.setText(self._notice or count)  # a just-finished action's message stays
+            summary = f"{len(self.rows)} conversations" + (f" matching “{query}”" if query else "")
+            self.status.setText(self._notice or summary)  # a just-finished action's message stays
             self._notice = None
             if keep is not None:
                 self.select_id(keep)
