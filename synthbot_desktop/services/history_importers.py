@@ -101,14 +101,18 @@ def iter_array(fh: Any, *, on_bytes: Callable[[int], None] | None = None) -> Ite
             except RecursionError:
                 raise TruncatedFile(f"an element nested too deeply at character {consumed + pos}") from None
             except json.JSONDecodeError as exc:
-                if exc.pos >= len(buf) - 1 or "Unterminated" in exc.msg or "Expecting" in exc.msg:
-                    if more(need_double=True):
-                        continue
-                    raise TruncatedFile(f"the file ends inside an element at character {consumed + pos}") from None
-                raise TruncatedFile(f"not JSON at character {consumed + exc.pos}: {exc.msg}") from None
-            # A number at the very end of the buffer may continue in the next chunk.
-            if end >= len(buf) and not eof and isinstance(value, int | float) and more(need_double=True):
-                continue
+                # Most likely the element continues in the next chunk (any error can be a cut:
+                # mid-string, mid-escape, mid-number); read on, doubling, until the end of the file.
+                if more(need_double=True):
+                    continue
+                where = "ends inside an element" if exc.pos >= len(buf) - 1 else f"is not JSON ({exc.msg})"
+                raise TruncatedFile(f"the file {where} at character {consumed + pos}") from None
+            if isinstance(value, int | float) and not isinstance(value, bool) and len(buf) - end < 64:
+                # A number may go on in the next chunk ("0" of "0.25"): look further before trusting it.
+                if more(need_double=True):
+                    continue
+                if end >= len(buf):
+                    raise TruncatedFile(f"the file ends inside a number at character {consumed + pos}")
             break
         pos = end
         yield value
