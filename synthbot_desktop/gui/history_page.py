@@ -191,7 +191,7 @@ class HistoryPage(QWidget):
         side = QVBoxLayout()
         self.preview = QTextBrowser()
         self.preview.setObjectName("history_preview")
-        self.preview.setOpenLinks(False)  # 👍/👎 links rate the reply instead of navigating
+        self.preview.setOpenLinks(False)  # Good/Bad links rate the reply instead of navigating
         self.preview.anchorClicked.connect(self._anchor)
         side.addWidget(self.preview, 1)
         form = QFormLayout()
@@ -387,7 +387,7 @@ class HistoryPage(QWidget):
         self.load_preview(sid)
 
     def load_preview(self, sid: int) -> None:
-        """Show the conversation (title, source, tags, note, messages with 👍/👎) and fill the editors."""
+        """Show the conversation (title, source, tags, note, messages with Good/Bad links) and fill the editors."""
         def shown(doc: dict[str, Any]) -> None:
             if self.selected_id() != sid:
                 return
@@ -419,8 +419,9 @@ class HistoryPage(QWidget):
                 head += " — interrupted"
             if m["role"] == "assistant" and m.get("id"):
                 rating = (m.get("rating") or {}).get("rating")
-                up = "👍" + (" ✓" if rating == 1 else "")
-                down = "👎" + (" ✓" if rating == -1 else "")
+                # Words, not emoji: many desktops have no colour-emoji font (the links became boxes).
+                up = "Good" + (" ✓" if rating == 1 else "")
+                down = "Bad" + (" ✓" if rating == -1 else "")
                 head += (f" &nbsp; <a href='rate:{m['id']}:up'>{up}</a> <a href='rate:{m['id']}:down'>{down}</a>")
                 comment = (m.get("rating") or {}).get("comment")
                 if comment:
@@ -472,7 +473,7 @@ class HistoryPage(QWidget):
                 meta.rate(s, self.ctx.user_id, message_id, rating, comment)
 
         def done(_: Any) -> None:
-            self.status.setText("Thanks: rated " + ("👍" if rating == 1 else "👎") + ".")
+            self.status.setText("Thanks: rated " + ("good" if rating == 1 else "bad") + ".")
             if sid is not None and self.selected_id() == sid:
                 self.load_preview(sid)
 

@@ -121,7 +121,7 @@ class UsagePage(QWidget):
         self.chart_view = QChartView(self.chart)
         self.chart_view.setObjectName("usage_chart")
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.chart_view.setMinimumHeight(140)
+        self.chart_view.setMinimumHeight(210)  # below this the axis labels collide and Qt elides them
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("usage_table")
@@ -143,8 +143,8 @@ class UsagePage(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.chart_view)
         self.splitter.addWidget(self.table)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 1)
         col.addWidget(self.splitter, 1)
 
         self.report: UsageReport | None = None

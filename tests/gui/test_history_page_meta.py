@@ -104,7 +104,7 @@ def test_tags_note_and_rating_are_shown_and_editable(qtbot: Any, gui: Any, seede
     assert page.tag_filter.findData("travel") >= 0
 
     page.rate_message(seeded["reply"], -1, "too short")
-    qtbot.waitUntil(lambda: "👎 ✓" in page.preview.toPlainText(), timeout=5000)
+    qtbot.waitUntil(lambda: "Bad ✓" in page.preview.toPlainText(), timeout=5000)
     with gui.ctx.db.session() as s:
         (r,) = meta.ratings_for(s, [seeded["reply"]]).values()
     assert (r.rating, r.comment) == (-1, "too short")
