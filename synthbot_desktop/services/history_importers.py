@@ -114,6 +114,10 @@ def iter_array(fh: Any, *, on_bytes: Callable[[int], None] | None = None) -> Ite
                 if end >= len(buf):
                     raise TruncatedFile(f"the file ends inside a number at character {consumed + pos}")
             break
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            follow = buf[end:end + 64].lstrip()[:1]
+            if follow and follow not in ",]":  # "1e" of a cut "1e16" is not the number 1
+                raise TruncatedFile(f"the file ends inside a number at character {consumed + pos}")
         pos = end
         yield value
 
