@@ -152,3 +152,17 @@ def test_import_dialog_reports_a_bad_file(qtbot: Any, gui: Any, tmp_path: Path) 
     assert dlg is not None
     qtbot.waitUntil(lambda: dlg.finished_import, timeout=10000)
     assert "cannot tell which app exported x.json" in dlg.summary.text()
+
+
+def test_retention_runs_from_the_page_while_the_app_is_open(qtbot: Any, gui: Any, seeded: dict[str, int]) -> None:
+    import datetime as dt
+
+    with gui.ctx.db.session() as s:
+        old = repo.create_session(s, gui.ctx.user_id, title="very old")
+        repo.add_message(s, MessageRecord(old.id, "user", "hello", created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)))
+    page = _open(qtbot, gui, 2)
+    assert page._retention_timer.isActive()
+    gui.ctx.settings.set("history.keep_days", 30)
+    page.apply_retention()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=5000)
+    assert page.table.item(0, 0).text() == "Tell me about penguins in Antarctica"

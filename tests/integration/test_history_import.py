@@ -327,3 +327,25 @@ def test_retention_boundaries_keep_tag_and_audit(home: str) -> None:
         assert apply_retention(ctx.db, ctx.user_id, 30, now=now) == []
     finally:
         ctx.close()
+
+
+def test_retention_applies_when_a_command_starts(home: str, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    ctx = AppContext()
+    old_time = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    try:
+        with ctx.db.session() as s:
+            old = repo.create_session(s, ctx.user_id, title="old")
+            repo.add_message(s, MessageRecord(old.id, "user", "old", created_at=old_time))
+            pinned = repo.create_session(s, ctx.user_id, title="pinned")
+            repo.add_message(s, MessageRecord(pinned.id, "user", "pinned", created_at=old_time))
+            meta.add_tags(s, pinned.id, ["keep"])
+            fresh = repo.create_session(s, ctx.user_id, title="fresh")
+            repo.add_message(s, MessageRecord(fresh.id, "user", "fresh"))
+    finally:
+        ctx.close()
+    code, out, _ = run(capsys, "history", "list", "--json")
+    assert {r["title"] for r in json.loads(out)} == {"old", "pinned", "fresh"}  # keep_days 0: forever
+    monkeypatch.setenv("SYNTHBOT_SET__HISTORY__KEEP_DAYS", "7")
+    code, out, _ = run(capsys, "history", "list", "--json")
+    assert code == 0 and {r["title"] for r in json.loads(out)} == {"pinned", "fresh"}
