@@ -115,7 +115,11 @@ class AppContext:
         with self._lock, self.db.session() as s:
             from synthbot_desktop.storage import repositories as repo
 
-            return repo.get_or_create_user(s, self.settings.user_name).id
+            uid = repo.get_or_create_user(s, self.settings.user_name).id
+        from synthbot_desktop.services.history_retention import apply_from_settings
+
+        apply_from_settings(self, uid)  # `history.keep_days` (#17): at every start; no-op when 0
+        return uid
 
     @property
     def recorder(self) -> Recorder:

@@ -235,6 +235,9 @@ def _specs() -> list[SettingSpec]:
         s("ui.live_captions", bool, True,
           "Show what you are saying while you speak (a short decode about once a second; never stored)."),
         s("privacy.keep_recordings", bool, False, "Keep the audio of each utterance in the data dir."),
+        s("history.keep_days", int, 0,
+          "Delete conversations with no activity for this many days (0 = keep forever; tag `keep` exempts).",
+          min=0, max=36500),
     ]
     specs += [s(f"flags.{name}", bool, True,
                 f"Allow {what} (an admin's database flag or a policy lock can turn it off).")

@@ -1,25 +1,34 @@
 """Usage: tokens, characters, audio minutes and cost per provider/model/day, with a chart.
 
-Numbers come from ``cli.commands.usage.usage_report`` — the same query the `usage` command
+Numbers come from ``services.usage.usage_report`` — the same query the `usage` command
 prints — so the page and the CLI always agree. The ElevenLabs quota is asked for only when a
 key exists, in the background; the page works offline without it.
+
+Issue #21 defect 8: cancelled speculative requests are their own count (not failures), every
+cost in the table uses the same decimals, the y axis has round ticks (0, 25, 50, ...), each
+provider keeps its colour across refreshes and is shown by name, and the table keeps at least a
+few readable rows when the window is small (a splitter with the chart; columns scroll, not crush).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import zlib
 from typing import Any
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -29,7 +38,7 @@ from PySide6.QtWidgets import (
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import describe
 from synthbot_desktop.gui.bridge import await_coro, run_job
-from synthbot_desktop.services.usage import UsageReport, format_cost, usage_report
+from synthbot_desktop.services.usage import UsageReport, cost_decimals, format_cost, provider_name, usage_report
 
 COLUMNS = ["Day", "Provider", "Model", "Calls", "Tokens in", "Tokens out", "Characters", "Audio min", "Cost"]
 METRICS = {"Tokens": lambda r: r.tokens_in + r.tokens_out, "Characters": lambda r: r.characters,
@@ -37,6 +46,32 @@ METRICS = {"Tokens": lambda r: r.tokens_in + r.tokens_out, "Characters": lambda 
 
 
 DATE_FORMAT = "yyyy-MM-dd"
+
+# Fixed colours for the providers we know; others get one picked from their name (stable across
+# refreshes and runs, unlike the chart theme's order-based colours).
+PROVIDER_COLOURS = {
+    "openai": "#10a37f", "anthropic": "#d97757", "gemini": "#4285f4", "ollama": "#6b7280",
+    "elevenlabs": "#8b5cf6", "piper": "#f59e0b", "local-whisper": "#0ea5e9",
+}
+_SPARE_COLOURS = ("#e11d48", "#65a30d", "#0891b2", "#c026d3", "#ca8a04", "#4f46e5", "#059669", "#dc2626")
+
+
+def provider_colour(provider: str) -> QColor:
+    hex_ = PROVIDER_COLOURS.get(provider) or _SPARE_COLOURS[zlib.crc32(provider.encode()) % len(_SPARE_COLOURS)]
+    return QColor(hex_)
+
+
+def nice_axis(peak: float, max_ticks: int = 6) -> tuple[float, int, int]:
+    """(top, tick count, decimals) for a 0-based axis with round steps (1, 2, 2.5, 5 x 10^k):
+    102 gives 0, 25, 50, 75, 100, 125 — not 0, 26, 51, 77, 102."""
+    if peak <= 0 or not math.isfinite(peak):
+        return 1.0, 2, 0
+    raw = peak / (max_ticks - 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    top = math.ceil(peak / step - 1e-9) * step
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if step / mag == 2.5 and mag < 10 else 0)
+    return top, round(top / step) + 1, int(decimals)
 
 
 def _utc_start(d: QDate) -> dt.datetime:
@@ -86,16 +121,31 @@ class UsagePage(QWidget):
         self.chart_view = QChartView(self.chart)
         self.chart_view.setObjectName("usage_chart")
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.chart_view.setMinimumHeight(240)
-        col.addWidget(self.chart_view, 2)
+        self.chart_view.setMinimumHeight(210)  # below this the axis labels collide and Qt elides them
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("usage_table")
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        # Numbers at their full width (scroll sideways rather than cut "12,345" to "1…"); the model
+        # column takes what is left.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(48)
+        self.table.setWordWrap(False)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        col.addWidget(self.table, 2)
+        rows = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(header.sizeHint().height() + 4 * rows + 8)  # >= 4 readable rows
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("usage_splitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.chart_view)
+        self.splitter.addWidget(self.table)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 1)
+        col.addWidget(self.splitter, 1)
 
         self.report: UsageReport | None = None
         self.refresh_button.clicked.connect(self.refresh)
@@ -120,9 +170,11 @@ class UsagePage(QWidget):
     def _show(self, report: UsageReport) -> None:
         self.report = report
         self.table.setRowCount(len(report.rows))
+        places = cost_decimals([r.cost_usd for r in report.rows])  # one column, one format
         for i, r in enumerate(report.rows):
-            values = [str(r.day or ""), r.provider, r.model or "", r.calls, r.tokens_in, r.tokens_out, r.characters,
-                      f"{r.audio_seconds / 60:.2f}", format_cost(r.cost_usd, r.cost_unknown_calls)]
+            values = [str(r.day or ""), provider_name(r.provider), r.model or "", r.calls, f"{r.tokens_in:,}",
+                      f"{r.tokens_out:,}", f"{r.characters:,}", f"{r.audio_seconds / 60:.2f}",
+                      format_cost(r.cost_usd, r.cost_unknown_calls, places)]
             for j, v in enumerate(values):
                 item = QTableWidgetItem(str(v))
                 if j >= 3:
@@ -130,9 +182,12 @@ class UsagePage(QWidget):
                 self.table.setItem(i, j, item)
         t = report.totals
         self.totals.setText(
-            f"<b>{t.calls}</b> calls ({t.failures} failed) · <b>{t.tokens_in + t.tokens_out:,}</b> tokens "
+            f"<b>{t.calls}</b> calls ({t.failures} failed"
+            + (f", {t.cancelled} cancelled" if t.cancelled else "") + ") · "
+            f"<b>{t.tokens_in + t.tokens_out:,}</b> tokens "
             f"({t.tokens_in:,} in / {t.tokens_out:,} out) · <b>{t.characters:,}</b> characters · "
-            f"<b>{t.audio_seconds / 60:.1f}</b> audio minutes · cost <b>{format_cost(t.cost_usd, t.cost_unknown_calls)}</b>"
+            f"<b>{t.audio_seconds / 60:.1f}</b> audio minutes · "
+            f"cost <b>{format_cost(t.cost_usd, t.cost_unknown_calls)}</b>"
         )
         self._draw_chart()
 
@@ -150,7 +205,9 @@ class UsagePage(QWidget):
         series = QBarSeries()
         peak = 0.0
         for provider in providers:
-            bar = QBarSet(provider)
+            bar = QBarSet(provider_name(provider))
+            bar.setColor(provider_colour(provider))
+            bar.setBorderColor(provider_colour(provider))
             for day in days:
                 value = float(sum(metric(r) for r in report.rows if r.provider == provider and r.day == day))
                 peak = max(peak, value)
@@ -160,8 +217,10 @@ class UsagePage(QWidget):
         x = QBarCategoryAxis()
         x.append([d.strftime("%m-%d") for d in days])
         y = QValueAxis()
-        y.setRange(0, peak * 1.1 or 1)
-        y.setLabelFormat("%.0f" if peak >= 10 else "%.2f")
+        top, ticks, decimals = nice_axis(peak)
+        y.setRange(0, top)
+        y.setTickCount(ticks)
+        y.setLabelFormat(f"%.{decimals}f")
         self.chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x)

@@ -116,6 +116,8 @@ class ConversationSession(Base):
     __tablename__ = "conversation_sessions"
     __table_args__ = (
         Index("ix_conversation_sessions_user_last", "user_id", "last_message_at"),
+        # One session per conversation of another app (issue #17): re-importing adds nothing.
+        Index("ix_conversation_sessions_source", "user_id", "source", "source_id", unique=True),
         MYSQL_TABLE_ARGS,
     )
 
@@ -131,6 +133,11 @@ class ConversationSession(Base):
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _updated()
     last_message_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Where the conversation came from (chatgpt, claude, gemini, synthbot; NULL = spoken/typed here)
+    # and that app's conversation id.
+    source: Mapped[str | None] = mapped_column(String(20))
+    source_id: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(LongText)
 
     messages: Mapped[list[ConversationMessage]] = relationship(
         back_populates="session", cascade="all, delete-orphan", passive_deletes=True,
@@ -142,6 +149,7 @@ class ConversationMessage(Base):
     __tablename__ = "conversation_messages"
     __table_args__ = (
         Index("ix_conversation_messages_session_created", "session_id", "created_at"),
+        Index("ix_conversation_messages_source", "session_id", "source_id", unique=True),
         MYSQL_TABLE_ARGS,
     )
 
@@ -165,6 +173,8 @@ class ConversationMessage(Base):
     tokens_out: Mapped[int | None] = mapped_column(Integer)
     timings: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     rating: Mapped[int | None] = mapped_column(Integer)
+    # The imported message's id in its source app (idempotent import, issue #17).
+    source_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = _created()
 
     session: Mapped[ConversationSession] = relationship(back_populates="messages")
@@ -349,3 +359,31 @@ class MemoryFact(Base):
     content: Mapped[str] = mapped_column(String(1000))
     source: Mapped[str] = mapped_column(String(20), default="user")
     created_at: Mapped[dt.datetime] = _created()
+
+
+class SessionTag(Base):
+    """A user's label on a conversation (issue #17); the tag ``keep`` exempts it from retention."""
+
+    __tablename__ = "session_tags"
+    __table_args__ = (UniqueConstraint("session_id", "tag"), Index("ix_session_tags_tag", "tag"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("conversation_sessions.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class MessageRating(Base):
+    """Thumbs up (+1) or down (-1) on a reply, with an optional comment (issue #17); one per message."""
+
+    __tablename__ = "message_ratings"
+    __table_args__ = (UniqueConstraint("message_id"), Index("ix_message_ratings_user", "user_id"),
+                      MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("conversation_messages.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _updated()

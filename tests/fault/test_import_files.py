@@ -60,8 +60,8 @@ def test_cli_import_counts_what_it_stores(app_env: dict[str, str], memory_keyrin
     f.write_text(json.dumps(GOOD))
     assert main(["history", "import", str(f), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["messages"] == 2
-    assert main(["history", "show", str(doc["session_id"]), "--json"]) == 0
+    assert doc["messages_added"] == 2
+    assert main(["history", "show", str(doc["session_ids"][0]), "--json"]) == 0
     shown = capsys.readouterr().out
     assert '"hi"' in shown and '"hello"' in shown
 
@@ -84,3 +84,29 @@ _field = st.sampled_from(["role", "content", "uid", "interrupted", "tokens_in", 
 def test_fuzzed_import_documents_never_crash(doc: Any) -> None:
     with contextlib.suppress(UsageError):
         validate(doc)
+
+
+_export_items = st.lists(_json, max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(items=_export_items, cut=st.integers(min_value=0, max_value=400), chunk=st.integers(min_value=1, max_value=64))
+def test_streamed_lists_match_json_or_stop_cleanly(items: list[Any], cut: int, chunk: int) -> None:
+    """The streaming reader (#17) yields exactly json's elements, in any chunking; a cut file
+    yields a prefix of them and then TruncatedFile, never another exception."""
+    import io
+
+    from synthbot_desktop.services import history_importers as imp
+
+    text = json.dumps(items, ensure_ascii=False)
+    old = imp.CHUNK
+    imp.CHUNK = chunk
+    try:
+        assert list(imp.iter_array(io.StringIO(text))) == items
+        got: list[Any] = []
+        with contextlib.suppress(imp.TruncatedFile, UsageError):
+            for item in imp.iter_array(io.StringIO(text[:cut])):
+                got.append(item)
+        assert got == items[:len(got)]
+    finally:
+        imp.CHUNK = old

@@ -185,3 +185,21 @@ def test_models_command(env: dict[str, str], server: FakeServer, monkeypatch: py
     assert by_id["gemini-9-experimental"]["input_per_mtok"] is None
     assert main(["models", "--provider", "ollama"]) == 1
     assert "could not be reached" in capsys.readouterr().err
+
+
+def test_chat_json_reports_the_stored_reply_id_to_rate(env: dict[str, str], server: FakeServer,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """#17: `chat --json` gives `assistant_message_id`, the id `history rate` takes."""
+    install_fake_llm(server, "openai", "Short answer here.")
+    point_at(monkeypatch, "openai", server)
+    assert main(["chat", "Hi", "--provider", "openai", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    mid = doc["assistant_message_id"]
+    assert isinstance(mid, int)
+    assert main(["history", "rate", str(mid), "up", "--comment", "nice"]) == 0
+    capsys.readouterr()
+    assert main(["history", "show", str(doc["session_id"]), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    reply = next(m for m in shown["messages"] if m["id"] == mid)
+    assert reply["uid"] == doc["assistant_message_uid"] and reply["rating"]["rating"] == 1

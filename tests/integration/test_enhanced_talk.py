@@ -34,6 +34,7 @@ def test_talk_enhanced_seeds_each_turn_from_the_pool(app_env: dict[str, str], tm
                               env=env, capture_output=True, text=True, timeout=240)
         assert proc.returncode == 0, proc.stderr
         doc = json.loads(proc.stdout)
+        assert isinstance(doc["assistant_message_id"], int)  # #17: the id `history rate` takes
         (rec,) = doc["randomness"]
         assert rec["source"] == "os" and rec["block_id"] is not None and rec["fallback"] is None
         sent = [r.json() for r in llm.requests if r.method == "POST"]

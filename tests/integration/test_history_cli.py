@@ -75,17 +75,19 @@ def test_export_import_round_trip(seeded: dict[str, int], capsys: pytest.Capture
     assert [m["role"] for m in doc["messages"]] == ["user", "assistant"]
     assert doc["messages"][1]["full_content"] == "Lisbon is the capital. And more."
 
-    # Same file again is refused (uids exist); a fresh copy with new uids imports as a new session.
-    code, _, err = run(capsys, "history", "import", str(target))
-    assert code != 0 and f"already imported (it is conversation {seeded['a']})" in err
+    # Same file again adds nothing (uids exist); a fresh copy with new uids imports as a new session.
+    code, out, err = run(capsys, "history", "import", str(target), "--json")
+    again = json.loads(out)
+    assert code == 0 and again["messages_added"] == 0 and again["messages_existing"] == 2, again
+    assert again["sessions_created"] == 0
     for i, m in enumerate(doc["messages"]):
         m["uid"] = f"00000000-0000-4000-8000-00000000000{i}"
     target.write_text(json.dumps(doc), encoding="utf-8")
     code, out, _ = run(capsys, "history", "import", str(target), "--json")
     assert code == 0
     result = json.loads(out)
-    assert result["messages"] == 2
-    code, out, _ = run(capsys, "history", "show", str(result["session_id"]), "--json")
+    assert result["messages_added"] == 2 and result["sessions_created"] == 1
+    code, out, _ = run(capsys, "history", "show", str(result["session_ids"][0]), "--json")
     shown = json.loads(out)
     assert [m["content"] for m in shown["messages"]] == [m["content"] for m in doc["messages"]]
     assert shown["messages"][1]["interrupted"] is True

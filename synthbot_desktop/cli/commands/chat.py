@@ -24,6 +24,7 @@ from synthbot_desktop.llm.turn import ChatResult, run_chat
 from synthbot_desktop.llm.usage import usage_record
 from synthbot_desktop.pricing import load_prices
 from synthbot_desktop.services import features
+from synthbot_desktop.services.history import message_id_for
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.recorder import WriteUnit
 from synthbot_desktop.storage.records import MessageRecord
@@ -145,6 +146,7 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
                       "ttft_ms": usage.ttfb_ms, "request_id": usage.request_id, "status_code": usage.status_code,
                       "cost_usd": usage.cost_usd, "pricing_as_of": prices.as_of},
             "assistant_message_uid": assistant_uid,
+            "assistant_message_id": message_id_for(ctx.db, assistant_uid),  # for `history rate` (#17)
             **({"randomness": randomness} if randomness else {}),
         })
     if result.error is not None:

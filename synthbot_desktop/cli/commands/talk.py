@@ -26,6 +26,7 @@ from synthbot_desktop.pipeline.events import AssistantDone, ErrorEvent, Event, F
 from synthbot_desktop.pipeline.memory_output import MemoryOutput
 from synthbot_desktop.pipeline.turn import TurnEngine, TurnResult, UserInput
 from synthbot_desktop.services import error_reports
+from synthbot_desktop.services.history import message_id_for
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,13 @@ def _stderr_events(event: Event) -> None:
         error_reports.shown("cli.talk", line, kind=event.kind)
 
 
-def _result_json(r: TurnResult) -> dict[str, Any]:
+def _result_json(r: TurnResult, ctx: AppContext | None = None) -> dict[str, Any]:
     return {"turn_id": r.turn_id, "transcript": r.transcript, "reply": r.reply, "full_reply": r.full_reply,
             "interrupted": r.interrupted, "error": r.error, "tts_error": r.tts_error, "skipped": r.skipped,
             "audio_seconds": round(r.audio_seconds, 3), "timings_ms": r.timings,
-            "user_message_uid": r.user_uid, "assistant_message_uid": r.assistant_uid}
+            "user_message_uid": r.user_uid, "assistant_message_uid": r.assistant_uid,
+            # the stored id `history rate` takes (#17); None while the turn waits in the spool
+            "assistant_message_id": message_id_for(ctx.db, r.assistant_uid) if ctx is not None else None}
 
 
 def _write_wav(path: Path, out: MemoryOutput) -> None:
@@ -156,7 +159,7 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
             _write_wav(args.out, memory)
         ctx.recorder.flush()
         if args.json:
-            print_json({"session_id": engine.conversation.session_id, **_result_json(result),
+            print_json({"session_id": engine.conversation.session_id, **_result_json(result, ctx),
                         **({"randomness": getattr(engine.chat, "records", None)} if args.mode == "enhanced" else {}),
                         "out": str(args.out) if args.out else None})
         else:
@@ -206,7 +209,7 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
         mic.close()
     ctx.recorder.flush()
     if args.json:
-        print_json({"session_id": engine.conversation.session_id, "turns": [_result_json(r) for r in results],
+        print_json({"session_id": engine.conversation.session_id, "turns": [_result_json(r, ctx) for r in results],
                     "barge_ins": [{"stop_ms": round((b.stopped_at - b.detected_at) * 1000, 2)} for b in loop_.barge_ins],
                     "withdrawn_turns": [r.transcript for r in loop_.retracted],
                     "speculative_stt": {"used": loop_.speculative_hits, "dropped": loop_.speculative_misses},
