@@ -347,12 +347,14 @@ class MainWindow(QMainWindow):
 
     # Talking --------------------------------------------------------------------------------
     def set_hands_free(self, on: bool, notify: bool = True) -> None:
+        was_on = self.talk_button.hands_free  # the box itself has already flipped when toggled fires
         self.hands_free_box.blockSignals(True)
         self.hands_free_box.setChecked(on)
         self.hands_free_box.blockSignals(False)
         self.talk_button.set_hands_free(on)
         self.talk_button.set_state(self.state)
-        if notify and not on and self.state in (ev.TurnState.LISTENING, ev.TurnState.HEARING):
+        if notify and not on and (was_on or self.state not in IDLE_STATES):
+            # Whatever the shown state: after a reply the loop still runs (issue #21).
             self.talk.stop_listening()
 
     def begin_push_to_talk(self) -> None:

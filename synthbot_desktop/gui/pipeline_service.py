@@ -85,7 +85,7 @@ class PipelineTalkService:
     ) -> None:
         self.ctx = ctx
         self.thread = engine_thread
-        self.sink = sink
+        self._window_sink = sink
         self._output_factory = output_factory
         self._mic_factory = mic_factory
         self._whisper_factory = whisper_factory
@@ -115,6 +115,18 @@ class PipelineTalkService:
         self._turns: list[asyncio.Task[Any]] = []
 
     # Plumbing ------------------------------------------------------------------------------------
+    def _listening(self) -> bool:
+        task = self._loop_task
+        return task is not None and not task.done()
+
+    def sink(self, event: ev.Event) -> None:
+        """Every event for the window passes here. A turn ends with IDLE, but while the hands-free
+        loop runs the microphone is still live and answering: the window must show Listening, never
+        "Ready" (issue #21: the state lied and people talked to an app they thought was off)."""
+        if isinstance(event, ev.StateChanged) and event.state == ev.TurnState.IDLE and self._listening():
+            event = ev.StateChanged(ev.TurnState.LISTENING, event.turn_id)
+        self._window_sink(event)
+
     def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
         async def guarded() -> Any:
             try:
@@ -210,6 +222,9 @@ class PipelineTalkService:
     async def _ptt_start(self) -> None:
         if self._ptt_blocks is not None:
             return
+        # One way of listening at a time: a hands-free loop left running (shortcut, tray, a race
+        # with the checkbox) would keep answering from the same microphone behind push-to-talk.
+        await self._stop_loop()
         self._ptt_blocks = []
         self.sink(ev.StateChanged(ev.TurnState.LISTENING))
         mic = await self._ensure_mic()
@@ -267,19 +282,23 @@ class PipelineTalkService:
         self._loop_task = asyncio.get_running_loop().create_task(self._voice_loop.run())
 
     async def _stop_loop(self) -> None:
+        """End the hands-free loop (if any) and wait until it no longer reads the microphone."""
+        task = self._loop_task
         if self._voice_loop is not None:
             self._voice_loop.stop()
-        if self._loop_task is not None:
-            await asyncio.gather(self._loop_task, return_exceptions=True)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
         self._voice_loop = self._loop_task = None
+        if task is not None:
+            self.sink(ev.StateChanged(ev.TurnState.IDLE))  # nobody listens any more: say so
 
     def stop_listening(self) -> None:
         async def go() -> None:
+            # Both, not either: a push-to-talk utterance and a loop can both be live (issue #21:
+            # with push-to-talk blocks set the loop was never stopped and answered silence).
+            await self._stop_loop()
             if self._ptt_blocks is not None:
                 await self._ptt_stop()
-            elif self._loop_task is not None:
-                await self._stop_loop()
-                self.sink(ev.StateChanged(ev.TurnState.IDLE))
 
         self._submit(go())
 
