@@ -42,7 +42,7 @@ from synthbot_desktop.gui.widgets.state_indicator import StateIndicator
 from synthbot_desktop.gui.widgets.talk_button import TalkButton
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.resources import resource_path
-from synthbot_desktop.services.voice import VoiceChoice, default_voice
+from synthbot_desktop.services.voice import VoiceChoice
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ class _PushToTalkFilter(QObject):
 
 class MainWindow(QMainWindow):
     settingsRequested = Signal(str)  # page name, "" for the first page
+    _settingsSaved = Signal(object)  # set[str] of keys
 
     def __init__(self, ctx: AppContext, talk: TalkService, bridge: EventBridge) -> None:
         super().__init__()
@@ -114,6 +115,8 @@ class MainWindow(QMainWindow):
         self._typed: list[str] = []
         self._tray: QSystemTrayIcon | None = None
         self._voice_names: dict[str, str] = {}
+        self._voice_picked = False
+        self.persona_id: int | None = None
         self.setWindowTitle("SynthBot")
         self.setWindowIcon(app_icon())
         self.resize(980, 720)
@@ -133,6 +136,9 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.installEventFilter(self._ptt_filter)
         self._setup_tray()
+        # Settings may be written on any thread; the signal brings the news to the GUI thread.
+        self._settingsSaved.connect(self.follow_settings)
+        self._unlisten = ctx.settings.add_listener(self._settingsSaved.emit)
         self.set_hands_free(ctx.settings.get("audio.mode") == "hands_free", notify=False)
 
     # Layout ---------------------------------------------------------------------------------
@@ -253,6 +259,16 @@ class MainWindow(QMainWindow):
 
     # Switchers ------------------------------------------------------------------------------
     def _load_switchers(self) -> None:
+        self._sync_provider()
+        self._sync_voice_items()
+        self._show_planned_voice()
+        from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
+
+        CATALOG_SIGNALS.changed.connect(self._fill_voices)
+        run_job(self._voice_catalog, self._fill_voices, self._no_catalog)
+
+    def _sync_provider(self) -> None:
+        """Show the provider and model of the settings (without telling the service: it reads them too)."""
         s = self.ctx.settings
         provider = str(s.get("llm.provider"))
         self.provider_box.blockSignals(True)
@@ -260,25 +276,55 @@ class MainWindow(QMainWindow):
         self.provider_box.blockSignals(False)
         self.provider_box.setEnabled(not s.is_locked("llm.provider"))
         self._fill_models(provider)
+
+    def _sync_voice_items(self, name_now: bool = False) -> None:
+        """The Piper voice and the settings' ElevenLabs voice are always in the list (``name_now``:
+        name a new entry from the catalog read already, else it waits for the start-up read)."""
+        s = self.ctx.settings
+        current = self.voice_box.currentData()
         self.voice_box.blockSignals(True)
-        self.voice_box.clear()
         piper = VoiceChoice("piper", s.get_str("tts.piper.voice"))
         label = "Joe" if piper.voice_id == "joe-us" else piper.voice_id
-        self.voice_box.addItem(f"Piper — {label} (offline)", piper.key)
+        for i in reversed(range(self.voice_box.count())):  # a Piper voice no longer set goes away
+            if str(self.voice_box.itemData(i)).startswith("piper:") and self.voice_box.itemData(i) != piper.key:
+                self.voice_box.removeItem(i)
+        if self.voice_box.findData(piper.key) < 0:
+            self.voice_box.insertItem(0, f"Piper — {label} (offline)", piper.key)
         el_voice = str(s.get("tts.elevenlabs.voice_id"))
-        # The name comes from the cached catalog (a DB read, off the GUI thread); until then a
-        # neutral label, never the bare id.
-        self.voice_box.addItem("ElevenLabs — …", f"elevenlabs:{el_voice}")
-        self.voice_box.setItemData(1, f"voice id {el_voice}", Qt.ItemDataRole.ToolTipRole)
-        engine = s.get_str("tts.engine")
-        self.voice_box.setCurrentIndex(0 if engine == "piper" else 1)
+        if self.voice_box.findData(f"elevenlabs:{el_voice}") < 0:
+            # The name comes from the cached catalog (a DB read, off the GUI thread); until then a
+            # neutral label, never the bare id.
+            self.voice_box.addItem("ElevenLabs — …", f"elevenlabs:{el_voice}")
+            self.voice_box.setItemData(self.voice_box.count() - 1, f"voice id {el_voice}",
+                                       Qt.ItemDataRole.ToolTipRole)
+        if current is None:
+            engine = s.get_str("tts.engine")
+            self.voice_box.setCurrentIndex(self.voice_box.findData(
+                piper.key if engine == "piper" else f"elevenlabs:{el_voice}"))
         self.voice_box.blockSignals(False)
-        # The one rule decides what is shown (keyring + preference reads: off the GUI thread).
-        run_job(lambda: default_voice(self.ctx), self._show_voice, lambda _e: None)
-        from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
+        if name_now:
+            self._fill_voices([])
 
-        CATALOG_SIGNALS.changed.connect(self._fill_voices)
-        run_job(self._voice_catalog, self._fill_voices, self._no_catalog)
+    def _show_planned_voice(self) -> None:
+        """Show the voice the next turn will speak with: the service's own rule (services.conversation:
+        persona, then the default voice and its saved preference), read off the GUI thread."""
+        from synthbot_desktop.services.conversation import plan_conversation
+
+        persona = self.persona_id
+
+        def plan() -> VoiceChoice:
+            return plan_conversation(self.ctx, persona_id=persona).voice
+
+        run_job(plan, self._show_voice, lambda _e: None)
+
+    def follow_settings(self, keys: set[str] | None = None) -> None:
+        """Settings were saved: the switchers show them and the next turn uses them (issue #21)."""
+        keys = keys or set()
+        self._voice_picked = False  # a choice made in Settings is newer than the switcher's
+        self._sync_provider()
+        self._sync_voice_items(name_now=True)
+        self._show_planned_voice()
+        self.talk.follow_settings(keys)
 
     def _fill_models(self, provider: str) -> None:
         model = str(self.ctx.settings.get(f"providers.{provider}.model"))
@@ -290,10 +336,11 @@ class MainWindow(QMainWindow):
 
     def _show_voice(self, choice: VoiceChoice) -> None:
         """Select the voice the service will use (services.voice's rule), without re-telling it."""
-        if getattr(self, "_voice_picked", False):  # the person chose already: their choice stands
+        if self._voice_picked:  # the person chose already: their choice stands
             return
         if self.voice_box.findData(choice.key) < 0:
-            self.voice_box.addItem("ElevenLabs — …", choice.key)
+            piper = choice.engine == "piper"
+            self.voice_box.addItem(f"Piper — {choice.voice_id} (offline)" if piper else "ElevenLabs — …", choice.key)
             self._fill_voices([])  # names it from what the catalog already told us, else by id
         self.voice_box.blockSignals(True)
         self.voice_box.setCurrentIndex(self.voice_box.findData(choice.key))
@@ -488,6 +535,7 @@ class MainWindow(QMainWindow):
 
     # Lifetime -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._unlisten()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self._ptt_filter)

@@ -348,17 +348,45 @@ class PipelineTalkService:
             if persona_id is not None:
                 self.persona_id = persona_id
             self._plan = None  # decided again (same rule) before the next turn
-            if self._engine is not None:
-                # The conversation continues with the new parts from the next turn on.
-                engine = await self._ensure_engine(need_stt=False)
-                plan = self._plan
-                assert plan is not None
-                engine.chat = self._chat
-                engine.speech = self._speech
-                engine.config.voice_id = turn_voice_id(plan.voice)
-                engine.config.temperature = plan.temperature
-                self._conv.provider = plan.provider
-                self._conv.model = plan.model
+            await self._apply_plan()
+
+        self._submit(go())
+
+    async def _apply_plan(self) -> None:
+        """The conversation continues with the new parts from the next turn on."""
+        if self._engine is None:
+            return  # the first turn builds everything from the current choice
+        engine = await self._ensure_engine(need_stt=False)
+        plan = self._plan
+        assert plan is not None
+        engine.chat = self._chat
+        engine.speech = self._speech
+        engine.config.voice_id = turn_voice_id(plan.voice)
+        engine.config.temperature = plan.temperature
+        self._conv.provider = plan.provider
+        self._conv.model = plan.model
+
+    def follow_settings(self, keys: set[str]) -> None:
+        """Settings were saved: provider, model and voice come from them again. The switchers'
+        earlier picks are older than this choice, so they give way (issue #21: the window kept
+        using Ollama after "Answer with: OpenAI"). Changed provider or speech settings rebuild
+        the client that reads them."""
+        async def go() -> None:
+            s = self.ctx.settings
+            provider = s.get_str("llm.provider")
+            rebuild_chat = provider != self.provider or any(k.startswith(("llm.", "providers.")) for k in keys)
+            if rebuild_chat and self._chat is not None:
+                await self._chat.aclose()
+                self._chat = None
+            if self._speech is not None and any(k.startswith("tts.") for k in keys):
+                await self._speech.aclose()
+                self._speech, self._speech_voice = None, None
+            self.provider = provider
+            self.model = s.get_str(f"providers.{provider}.model")
+            self._model_chosen = False
+            self.voice = None
+            self._plan = None
+            await self._apply_plan()
 
         self._submit(go())
 

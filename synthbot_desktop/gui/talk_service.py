@@ -38,6 +38,9 @@ class TalkService(Protocol):
                   voice: VoiceChoice | None = None, persona_id: int | None = None) -> None:
         """Use these for the next turn (switchers in the window)."""
 
+    def follow_settings(self, keys: set[str]) -> None:
+        """Settings were saved: provider, model and voice come from them again from the next turn."""
+
     def shutdown(self) -> None: ...
 
 
@@ -73,6 +76,9 @@ class UnavailableTalkService:
 
     def configure(self, *, provider: str | None = None, model: str | None = None,
                   voice: VoiceChoice | None = None, persona_id: int | None = None) -> None:
+        pass
+
+    def follow_settings(self, keys: set[str]) -> None:
         pass
 
     def shutdown(self) -> None:
