@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import LLM_PROVIDERS
+from synthbot_desktop.errors import ErrorKind, settings_action
 from synthbot_desktop.gui.bridge import EventBridge, run_job
 from synthbot_desktop.gui.talk_service import TalkService
 from synthbot_desktop.gui.widgets.banner import ErrorBanner
@@ -113,6 +114,8 @@ class MainWindow(QMainWindow):
         self.testing_keys = False  # tests drive keys without an active window
         self._timings: dict[str, dict[str, Any]] = {}
         self._typed: list[str] = []
+        self._last_said: str | None = None  # what Retry sends again
+        self._turn_failed = False  # an error during this turn: its end shows Error, not Ready
         self._tray: QSystemTrayIcon | None = None
         self._voice_names: dict[str, str] = {}
         self._voice_picked = False
@@ -224,6 +227,7 @@ class MainWindow(QMainWindow):
         self.talk_button.clicked.connect(self._talk_clicked)
         self.stop_button.clicked.connect(self.talk.interrupt)
         self.banner.actionTriggered.connect(self._banner_action)
+        self.banner.retryRequested.connect(self.retry_last)
         QShortcut(QKeySequence("Escape"), page, self.talk.interrupt)
         QShortcut(QKeySequence("Ctrl+N"), page, self.new_session)
         self._load_switchers()
@@ -441,9 +445,17 @@ class MainWindow(QMainWindow):
         self.input.clear()
         self.conversation.add_user(text)
         self._typed.append(text)  # the engine echoes it as the turn's transcript: show it once
+        self._last_said = text
         self.talk.send_text(text)
 
+    def retry_last(self) -> None:
+        """The banner's Retry: send the last message again (a spoken one as its transcript)."""
+        if self._last_said:
+            self.input.setText(self._last_said)
+            self.send_typed()
+
     def new_session(self) -> None:
+        self._last_said = None
         self.conversation.clear()
         self.session_id = None
         self.banner.hide()
@@ -484,6 +496,10 @@ class MainWindow(QMainWindow):
         b.sessionChanged.connect(self._on_session)
 
     def _on_state(self, event: ev.StateChanged) -> None:
+        if event.state == ev.TurnState.IDLE and self._turn_failed:
+            event = ev.StateChanged(ev.TurnState.ERROR, event.turn_id)  # not "Ready" after a failure
+        elif event.state not in IDLE_STATES:
+            self._turn_failed = False
         self.state = event.state
         self.indicator.set_state(event.state)
         self.talk_button.set_state(event.state)
@@ -501,6 +517,7 @@ class MainWindow(QMainWindow):
             self._typed.remove(event.text)
             return
         if event.text.strip():
+            self._last_said = event.text
             bubble = self.conversation.add_user(event.text)
             bubble.setProperty("turn_id", event.turn_id)  # so a withdrawn turn can be taken back
 
@@ -526,12 +543,27 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"SynthBot — {event.title}" if event.title else "SynthBot")
 
     def show_error(self, event: ev.ErrorEvent) -> None:
-        self.banner.show_error(event.message, event.hint, event.action)
+        """The banner: what went wrong, "Open settings" where the kind has a page, "Retry" when a
+        turn failed; the state then shows Error until the next turn starts."""
+        action = event.action
+        if action is None and event.kind:
+            try:
+                action = settings_action(ErrorKind(str(event.kind)))
+            except ValueError:  # a kind this version does not know: no page to offer
+                action = None
+        in_turn = self.state in BUSY_STATES or self.state == ev.TurnState.HEARING
+        if self.state not in IDLE_STATES:
+            self._turn_failed = True  # shown when the turn (or the attempt to listen) ends
+        elif self.state == ev.TurnState.IDLE and event.kind not in (None, "audio"):
+            self._on_state(ev.StateChanged(ev.TurnState.ERROR))
+        self.banner.show_error(event.message, event.hint, action, retry=in_turn and bool(self._last_said))
 
     def _banner_action(self, action: str) -> None:
         name, _, arg = action.partition(":")
         if name == "open_settings":
             self.settingsRequested.emit(arg)
+        elif name == "retry":
+            self.retry_last()
 
     # Lifetime -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -24,10 +24,13 @@ class Bubble(QFrame):
         self.label = QLabel(text)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        # Ignored width: the row decides it and the text wraps to it (a long word never widens the bubble).
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         layout.addWidget(self.label)
         self.note = QLabel("")
         self.note.setObjectName("bubble_note")
+        self.note.setWordWrap(True)  # an error note is long: it wraps, the bubble never outgrows the view
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.note.hide()
         layout.addWidget(self.note)
 
@@ -41,7 +44,8 @@ class Bubble(QFrame):
         self.label.setText(text)
 
     def set_note(self, note: str) -> None:
-        self.note.setText(note)
+        # URLs and paths have no spaces to wrap at: allow a break after each slash.
+        self.note.setText(note.replace("/", "/\u200b"))
         self.note.setVisible(bool(note))
 
 
