@@ -38,6 +38,7 @@ from synthbot_desktop.gui.bridge import EventBridge, run_job
 from synthbot_desktop.gui.talk_service import TalkService
 from synthbot_desktop.gui.widgets.banner import ErrorBanner
 from synthbot_desktop.gui.widgets.conversation import ConversationView
+from synthbot_desktop.gui.widgets.flow_layout import FlowLayout
 from synthbot_desktop.gui.widgets.level_meter import LevelMeter
 from synthbot_desktop.gui.widgets.state_indicator import StateIndicator
 from synthbot_desktop.gui.widgets.talk_button import TalkButton
@@ -66,6 +67,18 @@ def format_timings(timings: dict[str, Any]) -> str:
 def app_icon() -> QIcon:
     path = resource_path("icons", "synthbot.svg")
     return QIcon(str(path)) if path.exists() else QIcon()
+
+
+def _labelled(text: str, widget: QWidget) -> QWidget:
+    """A caption and its control as one piece, so a wrapping bar never separates them."""
+    holder = QWidget()
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(0, 0, 0, 0)
+    label = QLabel(text)
+    label.setBuddy(widget)
+    row.addWidget(label)
+    row.addWidget(widget)
+    return holder
 
 
 class _PushToTalkFilter(QObject):
@@ -151,7 +164,9 @@ class MainWindow(QMainWindow):
         col = QVBoxLayout(page)
         col.setContentsMargins(12, 8, 12, 12)
 
-        top = QHBoxLayout()
+        self.top_bar = QWidget()
+        self.top_bar.setObjectName("top_bar")
+        top = FlowLayout(self.top_bar)  # wraps in a narrow window (issue #21: 700 px was impossible)
         self.provider_box = QComboBox()
         self.provider_box.setObjectName("provider_box")
         self.provider_box.setToolTip("Which LLM answers")
@@ -160,11 +175,12 @@ class MainWindow(QMainWindow):
         self.model_box = QComboBox()
         self.model_box.setObjectName("model_box")
         self.model_box.setEditable(True)
-        self.model_box.setMinimumWidth(200)
+        self.model_box.setMinimumWidth(170)
         self.model_box.setToolTip("Model (type any name your provider knows)")
         self.voice_box = QComboBox()
         self.voice_box.setObjectName("voice_box")
         self.voice_box.setMinimumWidth(180)
+        self.voice_box.setMaximumWidth(420)  # a long name never pushes the bar past a small window
         self.voice_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # names are never cut
         self.voice_box.setToolTip("Who speaks")
         self.new_button = QPushButton("New conversation")
@@ -172,12 +188,14 @@ class MainWindow(QMainWindow):
         self.settings_button = QPushButton("Settings")
         self.settings_button.setObjectName("open_settings")
         for label, w in (("Provider", self.provider_box), ("Model", self.model_box), ("Voice", self.voice_box)):
-            top.addWidget(QLabel(label))
-            top.addWidget(w)
-        top.addStretch(1)
-        top.addWidget(self.new_button)
-        top.addWidget(self.settings_button)
-        col.addLayout(top)
+            top.addWidget(_labelled(label, w))
+        buttons = QWidget()
+        row = QHBoxLayout(buttons)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.new_button)
+        row.addWidget(self.settings_button)
+        top.addWidget(buttons)
+        col.addWidget(self.top_bar)
 
         self.banner = ErrorBanner()
         col.addWidget(self.banner)
