@@ -31,12 +31,14 @@ def test_failed_turn_wraps_offers_settings_and_retry_and_shows_error(qtbot: Any,
     # The bubble with the error note fits the view: nothing is cut at the right edge.
     bubble = w.conversation.bubbles()[-1]
     qtbot.waitUntil(lambda: bubble.note.isVisible(), timeout=5000)
-    qtbot.wait(50)  # one layout pass (the note was just set)
     view = w.conversation.viewport()
-    right = bubble.mapTo(view, QPoint(bubble.width(), 0)).x()
-    assert right <= view.width(), (right, view.width())
-    assert w.conversation.widget().width() <= view.width()
-    assert bubble.note.height() > bubble.note.fontMetrics().height()  # it wrapped onto lines
+
+    def fits() -> bool:
+        right = bubble.mapTo(view, QPoint(bubble.width(), 0)).x()
+        return right <= view.width() and w.conversation.widget().width() <= view.width()
+
+    qtbot.waitUntil(fits, timeout=5000)  # after the layout pass that follows the note
+    qtbot.waitUntil(lambda: bubble.note.height() > bubble.note.fontMetrics().height(), timeout=5000)  # wrapped
 
     # The banner: where to fix it, and try again.
     assert not w.banner.isHidden()
