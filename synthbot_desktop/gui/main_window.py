@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
         self._tray: QSystemTrayIcon | None = None
         self._voice_names: dict[str, str] = {}
         self._voice_picked = False
+        self._plan_shown = 0  # the latest "show the planned voice" read; older ones are dropped
         self.persona_id: int | None = None
         self.setWindowTitle("SynthBot")
         self.setWindowIcon(app_icon())
@@ -187,7 +188,14 @@ class MainWindow(QMainWindow):
         self.new_button.setObjectName("new_session")
         self.settings_button = QPushButton("Settings")
         self.settings_button.setObjectName("open_settings")
-        for label, w in (("Provider", self.provider_box), ("Model", self.model_box), ("Voice", self.voice_box)):
+        self.persona_box = QComboBox()
+        self.persona_box.setObjectName("persona_box")
+        self.persona_box.setToolTip("Who the assistant is: a persona's prompt, model and voice (Settings → Personas)")
+        self.persona_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.persona_box.setMaximumWidth(260)
+        self.persona_box.addItem("No persona", None)
+        for label, w in (("Persona", self.persona_box), ("Provider", self.provider_box), ("Model", self.model_box),
+                         ("Voice", self.voice_box)):
             top.addWidget(_labelled(label, w))
         buttons = QWidget()
         row = QHBoxLayout(buttons)
@@ -223,11 +231,17 @@ class MainWindow(QMainWindow):
         self.stop_button.setObjectName("stop")
         self.stop_button.setToolTip("Interrupt the assistant (Esc)")
         self.stop_button.setEnabled(False)
+        self.mute_button = QPushButton("Mute")
+        self.mute_button.setObjectName("mute")
+        self.mute_button.setCheckable(True)
+        self.mute_button.setToolTip("Mute the microphone: nothing you say is heard until you unmute (Ctrl+M)")
+        self.mute_button.setAccessibleName("Mute microphone")
         left = QVBoxLayout()
         left.addWidget(self.indicator)
         left.addWidget(self.meter)
         controls.addLayout(left, 1)
         controls.addWidget(self.hands_free_box)
+        controls.addWidget(self.mute_button)
         controls.addWidget(self.talk_button, 0)
         controls.addWidget(self.stop_button)
         col.addLayout(controls)
@@ -235,6 +249,9 @@ class MainWindow(QMainWindow):
         self.provider_box.currentIndexChanged.connect(self._provider_changed)
         self.model_box.currentTextChanged.connect(self._model_changed)
         self.voice_box.currentIndexChanged.connect(self._voice_changed)
+        self.persona_box.currentIndexChanged.connect(self._persona_changed)
+        self.mute_button.toggled.connect(self.set_muted)
+        QShortcut(QKeySequence("Ctrl+M"), page, self.mute_button.toggle)
         self.new_button.clicked.connect(self.new_session)
         self.settings_button.clicked.connect(lambda: self.settingsRequested.emit(""))
         self.input.returnPressed.connect(self.send_typed)
@@ -281,6 +298,7 @@ class MainWindow(QMainWindow):
 
     # Switchers ------------------------------------------------------------------------------
     def _load_switchers(self) -> None:
+        self.refresh_personas(initial=True)
         self._sync_provider()
         self._sync_voice_items()
         self._show_planned_voice()
@@ -328,16 +346,27 @@ class MainWindow(QMainWindow):
             self._fill_voices([])
 
     def _show_planned_voice(self) -> None:
-        """Show the voice the next turn will speak with: the service's own rule (services.conversation:
+        """Show the voice (and model) the next turn will use: the service's own rule (services.conversation:
         persona, then the default voice and its saved preference), read off the GUI thread."""
         from synthbot_desktop.services.conversation import plan_conversation
 
         persona = self.persona_id
+        self._plan_shown += 1
+        ticket = self._plan_shown
 
-        def plan() -> VoiceChoice:
-            return plan_conversation(self.ctx, persona_id=persona).voice
+        def plan() -> Any:
+            return plan_conversation(self.ctx, persona_id=persona)
 
-        run_job(plan, self._show_voice, lambda _e: None)
+        def show(plan: Any) -> None:
+            if ticket != self._plan_shown:
+                return  # an older read (e.g. the start-up one) finishing late must not undo a newer choice
+            if self.model_box.currentText() != plan.model:
+                self.model_box.blockSignals(True)
+                self.model_box.setCurrentText(plan.model)  # the persona's model, if it has one
+                self.model_box.blockSignals(False)
+            self._show_voice(plan.voice)
+
+        run_job(plan, show, lambda _e: None)
 
     def follow_settings(self, keys: set[str] | None = None) -> None:
         """Settings were saved: the switchers show them and the next turn uses them (issue #21)."""
@@ -398,6 +427,52 @@ class MainWindow(QMainWindow):
                 self.voice_box.setItemData(i, f"voice id {voice_id}", Qt.ItemDataRole.ToolTipRole)
         self.voice_box.setCurrentIndex(max(0, self.voice_box.findData(current)))
         self.voice_box.blockSignals(False)
+
+    # Personas -------------------------------------------------------------------------------
+    def refresh_personas(self, initial: bool = False) -> None:
+        """(Re)read the personas off the GUI thread; at start-up the default persona is chosen."""
+        from synthbot_desktop.storage.personas import list_personas
+
+        def load() -> list[Any]:
+            with self.ctx.db.session() as s:
+                return list_personas(s, self.ctx.user_id)
+
+        run_job(load, lambda personas: self._fill_personas(personas, initial),
+                lambda e: log.info("personas unavailable: %s", e))
+
+    def _fill_personas(self, personas: list[Any], initial: bool) -> None:
+        current = self.persona_box.currentData()
+        self.persona_box.blockSignals(True)
+        self.persona_box.clear()
+        self.persona_box.addItem("No persona", None)
+        for p in personas:
+            self.persona_box.addItem(p.name, p.id)
+            self.persona_box.setItemData(self.persona_box.count() - 1, p.system_prompt[:200],
+                                         Qt.ItemDataRole.ToolTipRole)
+        default = next((p.id for p in personas if p.is_default), None)
+        want = default if initial else current
+        index = self.persona_box.findData(want) if want is not None else 0
+        self.persona_box.setCurrentIndex(max(0, index))
+        self.persona_box.blockSignals(False)
+        chosen = self.persona_box.currentData()
+        if chosen != self.persona_id:  # the default persona at start-up, or the chosen one was deleted
+            self._persona_changed()
+
+    def _persona_changed(self) -> None:
+        data = self.persona_box.currentData()
+        self.persona_id = int(data) if data is not None else None
+        self._voice_picked = False  # the persona's voice is heard now (services.voice's rule)
+        self.talk.set_persona(self.persona_id)
+        self._show_planned_voice()
+
+    def set_muted(self, muted: bool) -> None:
+        """Mute button: the microphone hears nothing; the button and the state say so."""
+        self.mute_button.blockSignals(True)
+        self.mute_button.setChecked(muted)
+        self.mute_button.blockSignals(False)
+        self.mute_button.setText("Unmute" if muted else "Mute")
+        self.talk.set_muted(muted)
+        self.indicator.set_state(self.state, muted=muted)
 
     def _provider_changed(self) -> None:
         provider = str(self.provider_box.currentData())
@@ -519,7 +594,7 @@ class MainWindow(QMainWindow):
         elif event.state not in IDLE_STATES:
             self._turn_failed = False
         self.state = event.state
-        self.indicator.set_state(event.state)
+        self.indicator.set_state(event.state, muted=self.mute_button.isChecked())
         self.talk_button.set_state(event.state)
         self.stop_button.setEnabled(event.state in BUSY_STATES)
         if event.state in IDLE_STATES:

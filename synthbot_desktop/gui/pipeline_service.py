@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -59,6 +60,30 @@ def _default_whisper(ctx: AppContext) -> Any:
     from synthbot_desktop.stt.engine import WhisperEngine
 
     return WhisperEngine.from_settings(ctx.settings)
+
+
+class MutableMic:
+    """The microphone with a mute switch: while muted every subscriber gets silence of the same
+    length and timing, so the endpointer simply hears a pause (an utterance in progress ends, no
+    new one starts) and nothing else in the pipeline needs to know about muting."""
+
+    def __init__(self, mic: Any) -> None:
+        self.mic = mic
+        self.muted = False
+
+    def subscribe(self, fn: Callable[[Any], None]) -> Callable[[], None]:
+        def gate(block: Any) -> None:
+            if self.muted:
+                from synthbot_desktop.audio.levels import measure
+
+                silent = np.zeros_like(block.samples)
+                block = dataclasses.replace(block, samples=silent, level=measure(silent))
+            fn(block)
+
+        return self.mic.subscribe(gate)
+
+    def close(self) -> None:
+        self.mic.close()
 
 
 def error_event(exc: BaseException) -> ev.ErrorEvent:
@@ -113,6 +138,7 @@ class PipelineTalkService:
         self._ptt_blocks: list[np.ndarray] | None = None
         self._ptt_unsubscribe: Callable[[], None] | None = None
         self._turns: list[asyncio.Task[Any]] = []
+        self.muted = False  # the window's mute button; applied to the microphone when it opens
 
     # Plumbing ------------------------------------------------------------------------------------
     def _listening(self) -> bool:
@@ -188,8 +214,37 @@ class PipelineTalkService:
 
     async def _ensure_mic(self) -> Any:
         if self._mic is None:
-            self._mic = await asyncio.to_thread(self._mic_factory, self.ctx)
+            mic = MutableMic(await asyncio.to_thread(self._mic_factory, self.ctx))
+            mic.muted = self.muted
+            self._mic = mic
         return self._mic
+
+    def set_muted(self, muted: bool) -> None:
+        """The mute button: the microphone delivers silence until unmuted (nothing is heard)."""
+        def apply() -> None:
+            self.muted = muted
+            if self._mic is not None:
+                self._mic.muted = muted
+
+        self.thread.call_soon(apply)
+
+    def set_persona(self, persona_id: int | None) -> None:
+        """The persona picker (None = no persona). A persona chosen now is newer than earlier
+        switcher picks of voice and model, so its voice and model are heard from the next turn."""
+        async def go() -> None:
+            self.persona_id = persona_id
+            self.voice = None
+            self._model_chosen = False
+            self.model = self.ctx.settings.get_str(f"providers.{self.provider}.model")
+            self._plan = None
+            await self._apply_plan()
+            if self._conv is not None and self._plan is not None:  # mid-conversation: the new character speaks
+                from synthbot_desktop.storage.memory import with_memory
+
+                self._conv.system_prompt = await asyncio.to_thread(with_memory, self.ctx.db, self.ctx.user_id,
+                                                                   self._plan.system_prompt)
+
+        self._submit(go())
 
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._turns.append(task)

@@ -41,6 +41,12 @@ class TalkService(Protocol):
     def follow_settings(self, keys: set[str]) -> None:
         """Settings were saved: provider, model and voice come from them again from the next turn."""
 
+    def set_persona(self, persona_id: int | None) -> None:
+        """The persona picker: its prompt, model and voice from the next turn (None = none)."""
+
+    def set_muted(self, muted: bool) -> None:
+        """The mute button: the microphone hears nothing while muted."""
+
     def shutdown(self) -> None: ...
 
 
@@ -79,6 +85,12 @@ class UnavailableTalkService:
         pass
 
     def follow_settings(self, keys: set[str]) -> None:
+        pass
+
+    def set_persona(self, persona_id: int | None) -> None:
+        pass
+
+    def set_muted(self, muted: bool) -> None:
         pass
 
     def shutdown(self) -> None:
