@@ -194,8 +194,14 @@ class MainWindow(QMainWindow):
         self.persona_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.persona_box.setMaximumWidth(260)
         self.persona_box.addItem("No persona", None)
+        self.mode_box = QComboBox()
+        self.mode_box.setObjectName("mode_box")
+        self.mode_box.addItem("Normal", "normal")
+        self.mode_box.addItem("Enhanced", "enhanced")
+        self.mode_box.setToolTip("Enhanced: pooled (quantum) random numbers pick each reply's seed and "
+                                 "temperature (docs/enhanced-mode.md)")
         for label, w in (("Persona", self.persona_box), ("Provider", self.provider_box), ("Model", self.model_box),
-                         ("Voice", self.voice_box)):
+                         ("Voice", self.voice_box), ("Mode", self.mode_box)):
             top.addWidget(_labelled(label, w))
         buttons = QWidget()
         row = QHBoxLayout(buttons)
@@ -250,6 +256,7 @@ class MainWindow(QMainWindow):
         self.model_box.currentTextChanged.connect(self._model_changed)
         self.voice_box.currentIndexChanged.connect(self._voice_changed)
         self.persona_box.currentIndexChanged.connect(self._persona_changed)
+        self.mode_box.currentIndexChanged.connect(lambda: self.talk.set_mode(str(self.mode_box.currentData())))
         self.mute_button.toggled.connect(self.set_muted)
         QShortcut(QKeySequence("Ctrl+M"), page, self.mute_button.toggle)
         self.new_button.clicked.connect(self.new_session)

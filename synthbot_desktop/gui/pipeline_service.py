@@ -139,6 +139,7 @@ class PipelineTalkService:
         self._ptt_unsubscribe: Callable[[], None] | None = None
         self._turns: list[asyncio.Task[Any]] = []
         self.muted = False  # the window's mute button; applied to the microphone when it opens
+        self.mode = "normal"  # or "enhanced": pooled random numbers pick each turn's seed/temperature
 
     # Plumbing ------------------------------------------------------------------------------------
     def _listening(self) -> bool:
@@ -208,6 +209,7 @@ class PipelineTalkService:
             stt=WhisperTranscriber(self._whisper) if self._whisper is not None else None, sink=self.sink,
             session_id=self.session_id)
         self._conv = self._engine.conversation
+        self._engine.chat = self._turn_chat(plan)
         self.session_id = self._conv.session_id
         self.sink(ev.SessionChanged(self._conv.session_id))
         return self._engine
@@ -414,12 +416,36 @@ class PipelineTalkService:
         engine = await self._ensure_engine(need_stt=False)
         plan = self._plan
         assert plan is not None
-        engine.chat = self._chat
+        engine.chat = self._turn_chat(plan)
         engine.speech = self._speech
         engine.config.voice_id = turn_voice_id(plan.voice)
         engine.config.temperature = plan.temperature
         self._conv.provider = plan.provider
         self._conv.model = plan.model
+
+    def _turn_chat(self, plan: ConversationPlan) -> Any:
+        """The chat provider the turns use: in enhanced mode wrapped the way ``talk --mode enhanced``
+        does (docs/enhanced-mode.md), so each turn draws its seed and temperature from the pool."""
+        if self.mode != "enhanced" or self._conv is None:
+            if self._chat is not None:
+                self._chat.sampling_seed = None  # a seed left by an enhanced turn must not stick
+            return self._chat
+        from synthbot_desktop.randomness.enhanced import EnhancedChat
+
+        return EnhancedChat(self._chat, self.ctx.db, plan.provider, plan.temperature, self._conv.session_id,
+                            notify=lambda line: log.info("%s", line))
+
+    def set_mode(self, mode: str) -> None:
+        """The window's conversation-mode switch: "normal" or "enhanced", from the next turn."""
+        if mode not in ("normal", "enhanced"):
+            raise ValueError(f"unknown conversation mode {mode!r}")
+
+        async def go() -> None:
+            self.mode = mode
+            if self._engine is not None and self._plan is not None:
+                self._engine.chat = self._turn_chat(self._plan)
+
+        self._submit(go())
 
     def follow_settings(self, keys: set[str]) -> None:
         """Settings were saved: provider, model and voice come from them again. The switchers'

@@ -47,6 +47,9 @@ class TalkService(Protocol):
     def set_muted(self, muted: bool) -> None:
         """The mute button: the microphone hears nothing while muted."""
 
+    def set_mode(self, mode: str) -> None:
+        """Conversation mode: "normal" or "enhanced" (docs/enhanced-mode.md), from the next turn."""
+
     def shutdown(self) -> None: ...
 
 
@@ -91,6 +94,9 @@ class UnavailableTalkService:
         pass
 
     def set_muted(self, muted: bool) -> None:
+        pass
+
+    def set_mode(self, mode: str) -> None:
         pass
 
     def shutdown(self) -> None:
