@@ -38,6 +38,7 @@ def test_failed_turn_wraps_offers_settings_and_retry_and_shows_error(qtbot: Any,
         return right <= view.width() and w.conversation.widget().width() <= view.width()
 
     qtbot.waitUntil(fits, timeout=5000)  # after the layout pass that follows the note
+    assert (w.width(), w.height()) == (700, 500)  # the long URL in the banner did not widen the window
     qtbot.waitUntil(lambda: bubble.note.height() > bubble.note.fontMetrics().height(), timeout=5000)  # wrapped
 
     # The banner: where to fix it, and try again.

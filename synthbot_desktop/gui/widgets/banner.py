@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 # Actions the core may name in ErrorEvent.action, with the button text shown for them.
 ACTION_LABELS = {
@@ -31,6 +31,10 @@ class ErrorBanner(QFrame):
         layout.setContentsMargins(12, 6, 6, 6)
         self.message = QLabel("")
         self.message.setWordWrap(True)
+        # The row decides the width and the text wraps to it: a long URL never widens the window.
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.message.setSizePolicy(policy)
         self.message.setObjectName("error_text")
         layout.addWidget(self.message, 1)
         self.action_button = QPushButton("")
@@ -52,7 +56,7 @@ class ErrorBanner(QFrame):
                    retry: bool = False) -> None:
         """``retry``: a turn failed and can be sent again (the window knows what was said)."""
         text = message if not hint else f"{message} — {hint}"
-        self.message.setText(text)
+        self.message.setText(text.replace("/", "/\u200b"))  # URLs may break after a slash
         self._action = action
         label = action_label(action)
         self.action_button.setVisible(label is not None)
@@ -61,7 +65,7 @@ class ErrorBanner(QFrame):
         self.show()
 
     def text(self) -> str:
-        return self.message.text()
+        return self.message.text().replace("\u200b", "")
 
     def _retry(self) -> None:
         self.hide()
