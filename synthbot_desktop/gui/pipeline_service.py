@@ -40,6 +40,8 @@ from synthbot_desktop.services.voice import VoiceChoice
 
 log = logging.getLogger(__name__)
 
+SILENT_PEAK = 10 ** (-70 / 20)  # below -70 dBFS peak nobody spoke: a push-to-talk take this quiet is no turn
+
 
 def _default_output(ctx: AppContext) -> Any:
     from synthbot_desktop.audio.playback import Player
@@ -317,7 +319,9 @@ class PipelineTalkService:
         if blocks is None:
             return
         audio = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
-        if audio.size < 16000 * 0.2:
+        # Too short, or digitally silent (muted, a dead device): no turn. Whisper "hears" words in
+        # silence ("Thank you very much."), and each of those became a phantom turn (issue #21).
+        if audio.size < 16000 * 0.2 or float(np.max(np.abs(audio))) < SILENT_PEAK:
             self.sink(ev.StateChanged(ev.TurnState.IDLE))
             return
         engine = await self._ensure_engine(need_stt=True)

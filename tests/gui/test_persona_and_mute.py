@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from synthbot_desktop.pipeline.events import TurnState
 from synthbot_desktop.storage import personas as prepo
 from synthbot_desktop.storage.personas import PersonaData
 from tests.gui.conftest import RecordedMic
@@ -90,3 +91,20 @@ def test_mute_button_silences_the_microphone(qtbot: Any, gui: Any, jfk_samples: 
     heard = final.args[0].text.lower()
     # The words said while muted (the first ~4 s: "And so my fellow Americans") never reached Whisper.
     assert "your country" in heard and "fellow" not in heard, heard
+
+
+def test_push_to_talk_on_a_silent_microphone_makes_no_turn(qtbot: Any, gui: Any, fake_llm: Any) -> None:
+    """A digitally silent take (muted, dead device) is no turn: Whisper would invent words in it."""
+    mic = RecordedMic(np.zeros(16000 * 2, dtype=np.float32), speed=4.0)
+    gui.talk._mic_factory = lambda _ctx: mic
+    w = gui.window
+    w.set_hands_free(False)
+    states: list[Any] = []
+    gui.bridge.stateChanged.connect(lambda e: states.append(e.state))
+    w.begin_push_to_talk()
+    qtbot.waitUntil(lambda: getattr(mic, "finished", False), timeout=60000)
+    qtbot.waitUntil(lambda: gui.talk._ptt_blocks is not None and len(gui.talk._ptt_blocks) > 20, timeout=10000)
+    w.end_push_to_talk()
+    qtbot.waitUntil(lambda: gui.talk._ptt_blocks is None and "Ready" in w.indicator.text(), timeout=20000)
+    assert not any(r.method == "POST" for r in fake_llm.requests) and w.conversation.bubbles() == []
+    assert TurnState.TRANSCRIBING not in states, states  # silence is not even given to Whisper to "hear"
