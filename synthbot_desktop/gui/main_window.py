@@ -378,9 +378,15 @@ class MainWindow(QMainWindow):
     def follow_settings(self, keys: set[str] | None = None) -> None:
         """Settings were saved: the switchers show them and the next turn uses them (issue #21)."""
         keys = keys or set()
-        self._voice_picked = False  # a choice made in Settings is newer than the switcher's
-        self._sync_provider()
-        self._sync_voice_items(name_now=True)
+        chat_keys = not keys or any(k.startswith(("llm.", "providers.")) for k in keys)
+        speech_keys = not keys or any(k.startswith("tts.") for k in keys)
+        if not (chat_keys or speech_keys):
+            return  # audio, ui, database… settings: the switchers' choices stand
+        if chat_keys:
+            self._sync_provider()
+        if speech_keys:
+            self._voice_picked = False  # a voice chosen in Settings is newer than the switcher's pick
+            self._sync_voice_items(name_now=True)
         self._show_planned_voice()
         self.talk.follow_settings(keys)
 

@@ -456,20 +456,25 @@ class PipelineTalkService:
         earlier picks are older than this choice, so they give way (issue #21: the window kept
         using Ollama after "Answer with: OpenAI"). Changed provider or speech settings rebuild
         the client that reads them."""
+        chat_keys = not keys or any(k.startswith(("llm.", "providers.")) for k in keys)
+        speech_keys = not keys or any(k.startswith("tts.") for k in keys)
+
         async def go() -> None:
+            if not (chat_keys or speech_keys):
+                return  # e.g. audio or ui settings: nothing the switchers show
             s = self.ctx.settings
-            provider = s.get_str("llm.provider")
-            rebuild_chat = provider != self.provider or any(k.startswith(("llm.", "providers.")) for k in keys)
-            if rebuild_chat and self._chat is not None:
-                await self._chat.aclose()
-                self._chat = None
-            if self._speech is not None and any(k.startswith("tts.") for k in keys):
-                await self._speech.aclose()
-                self._speech, self._speech_voice = None, None
-            self.provider = provider
-            self.model = s.get_str(f"providers.{provider}.model")
-            self._model_chosen = False
-            self.voice = None
+            if chat_keys:
+                if self._chat is not None:
+                    await self._chat.aclose()
+                    self._chat = None
+                self.provider = s.get_str("llm.provider")
+                self.model = s.get_str(f"providers.{self.provider}.model")
+                self._model_chosen = False
+            if speech_keys:
+                if self._speech is not None:
+                    await self._speech.aclose()
+                    self._speech, self._speech_voice = None, None
+                self.voice = None
             self._plan = None
             await self._apply_plan()
 
