@@ -74,3 +74,15 @@ def test_provider_and_voice_chosen_in_settings_reach_switchers_and_next_turn(
     assert _posts(ollama_first) == ollama_calls and _posts(fake_llm) == 1
     spoke = {s.voice_id for s in fake_el.state.streams[el_streams:]}
     assert spoke == {OTHER_VOICE}, spoke  # the voice shown is the voice that speaks
+
+
+def test_unrelated_settings_keep_the_switchers_picks(qtbot: Any, app: Any) -> None:
+    """Saving, say, an audio setting must not undo a voice the person just picked in the window."""
+    w = app.window
+    piper = "piper:" + app.ctx.settings.get_str("tts.piper.voice")
+    qtbot.waitUntil(lambda: w.voice_box.findData(piper) >= 0, timeout=5000)
+    w.voice_box.setCurrentIndex(w.voice_box.findData(piper))
+    app.ctx.settings.update({"audio.silence_ms": 900})
+    qtbot.wait(300)  # the queued settings news and any voice read it would start
+    qtbot.waitUntil(lambda: app.talk.voice is not None and app.talk.voice.key == piper, timeout=5000)
+    assert w.voice_box.currentData() == piper
