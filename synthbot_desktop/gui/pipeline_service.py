@@ -142,8 +142,21 @@ class PipelineTalkService:
         self._turns: list[asyncio.Task[Any]] = []
         self.muted = False  # the window's mute button; applied to the microphone when it opens
         self.mode = "normal"  # or "enhanced": pooled random numbers pick each turn's seed/temperature
+        self._config_lock = asyncio.Lock()  # switches apply in order with the turns (see _configuring)
 
     # Plumbing ------------------------------------------------------------------------------------
+    async def _configuring(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Run a change of provider/model/voice/persona/mode before any turn submitted after it.
+        The lock is taken before the first await (a free asyncio.Lock is taken without
+        suspending), so a message sent right after a switch can never start with the old parts."""
+        async with self._config_lock:
+            return await coro
+
+    async def _settled(self) -> None:
+        """Wait for configuration changes submitted before this turn."""
+        async with self._config_lock:
+            return
+
     def _listening(self) -> bool:
         task = self._loop_task
         return task is not None and not task.done()
@@ -248,7 +261,7 @@ class PipelineTalkService:
                 self._conv.system_prompt = await asyncio.to_thread(with_memory, self.ctx.db, self.ctx.user_id,
                                                                    self._plan.system_prompt)
 
-        self._submit(go())
+        self._submit(self._configuring(go()))
 
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._turns.append(task)
@@ -270,6 +283,7 @@ class PipelineTalkService:
         from synthbot_desktop.pipeline.turn import UserInput
 
         async def go() -> None:
+            await self._settled()
             engine = await self._ensure_engine(need_stt=False)
             self._track(engine.start_turn(UserInput(text=text, speech_end=time.monotonic())))
 
@@ -324,6 +338,7 @@ class PipelineTalkService:
         if audio.size < 16000 * 0.2 or float(np.max(np.abs(audio))) < SILENT_PEAK:
             self.sink(ev.StateChanged(ev.TurnState.IDLE))
             return
+        await self._settled()
         engine = await self._ensure_engine(need_stt=True)
         self._track(engine.start_turn(UserInput(audio=audio, speech_end=time.monotonic())))
 
@@ -411,7 +426,7 @@ class PipelineTalkService:
             self._plan = None  # decided again (same rule) before the next turn
             await self._apply_plan()
 
-        self._submit(go())
+        self._submit(self._configuring(go()))
 
     async def _apply_plan(self) -> None:
         """The conversation continues with the new parts from the next turn on."""
@@ -449,7 +464,7 @@ class PipelineTalkService:
             if self._engine is not None and self._plan is not None:
                 self._engine.chat = self._turn_chat(self._plan)
 
-        self._submit(go())
+        self._submit(self._configuring(go()))
 
     def follow_settings(self, keys: set[str]) -> None:
         """Settings were saved: provider, model and voice come from them again. The switchers'
@@ -478,7 +493,7 @@ class PipelineTalkService:
             self._plan = None
             await self._apply_plan()
 
-        self._submit(go())
+        self._submit(self._configuring(go()))
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop listening and speaking, store the turn in progress, close devices."""
