@@ -97,6 +97,11 @@ def main() -> int:
     pump(app, 0.2)
     w.grab().save(str(OUT / "main-window.png"))
     pump(app, 4)
+    w.resize(700, 500)  # the smallest size people use it at (issue #21): the top bar wraps
+    pump(app, 0.8)
+    w.grab().save(str(OUT / "main-window-700x500.png"))
+    w.resize(1100, 720)
+    pump(app, 0.3)
 
     dialog = gui.open_settings("voice")
     dialog.resize(900, 700)

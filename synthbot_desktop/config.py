@@ -17,7 +17,8 @@ import logging
 import math
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -373,6 +374,8 @@ class Settings:
         self._env = dict(os.environ if env is None else env)
         self.policy = Policy.load(paths.policy_file, required=paths.policy_from_env)
         self._user, _ = self._load_user()
+        # Told the keys after every write: a window showing a setting follows it at once.
+        self._listeners: list[Callable[[AbstractSet[str]], None]] = []
         self._env_values: dict[str, SettingValue] = {}
         for key, text in env_overrides(self._env).items():
             spec = REGISTRY.get(key)
@@ -466,6 +469,22 @@ class Settings:
         tmp = path.with_suffix(".toml.tmp")
         tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
         os.replace(tmp, path)
+        self._changed(set(values))
+
+    def add_listener(self, fn: Callable[[AbstractSet[str]], None]) -> Callable[[], None]:
+        """Call ``fn(keys)`` after each write (on the writer's thread); returns the remover.
+
+        Why: settings are written in one place (the dialog, the welcome dialog, the CLI) and
+        shown in another (the main window's switchers); without this they disagreed (issue #21)."""
+        self._listeners.append(fn)
+        return lambda: self._listeners.remove(fn) if fn in self._listeners else None
+
+    def _changed(self, keys: AbstractSet[str]) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn(keys)
+            except Exception:  # a broken listener must not undo a saved setting
+                log.exception("settings listener failed")
 
     def reset(self, key: str) -> None:
         """Forget the user's value so the policy default or built-in default applies again."""
@@ -480,6 +499,7 @@ class Settings:
         del table[parts[-1]]
         del self._user[key]
         path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+        self._changed({key})
 
     def as_dict(self) -> dict[str, Any]:
         return {key: self.get(key) for key in REGISTRY}

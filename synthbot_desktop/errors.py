@@ -219,7 +219,8 @@ class ErrorKind(enum.StrEnum):
 #: Which settings page fixes a kind (None: nothing to open).
 _SETTINGS_PAGE: dict[ErrorKind, str] = {
     ErrorKind.AUTHENTICATION: "providers", ErrorKind.PERMISSION: "providers", ErrorKind.NOT_FOUND: "providers",
-    ErrorKind.KEYS: "providers", ErrorKind.AUDIO: "audio", ErrorKind.DATABASE: "database", ErrorKind.MODEL: "stt",
+    ErrorKind.KEYS: "providers", ErrorKind.CONNECTION: "providers",  # a wrong URL or port is fixed there
+    ErrorKind.AUDIO: "audio", ErrorKind.DATABASE: "database", ErrorKind.MODEL: "stt",
     ErrorKind.CONFIG: "", ErrorKind.POLICY: "", ErrorKind.USAGE: "",
 }
 

@@ -53,6 +53,8 @@ class GuiApp:
         if page:
             dialog.show_page(page)
         dialog.setModal(False)
+        # Personas are edited there (stored in the database, not in settings): the picker re-reads them.
+        dialog.finished.connect(lambda _result: self.window.refresh_personas())
         dialog.show()
         return dialog
 

@@ -32,7 +32,4 @@ def catalog_relay(ctx: AppContext) -> CatalogRelay:
     relay = _RELAYS.get(ctx)
     if relay is None:
         relay = _RELAYS[ctx] = CatalogRelay(ctx)
-        from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
-
-        relay.changed.connect(CATALOG_SIGNALS.changed.emit)  # until the main window listens to its relay
     return relay

@@ -34,16 +34,18 @@ from PySide6.QtWidgets import (
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import LLM_PROVIDERS
+from synthbot_desktop.errors import ErrorKind, settings_action
 from synthbot_desktop.gui.bridge import EventBridge, run_job
 from synthbot_desktop.gui.talk_service import TalkService
 from synthbot_desktop.gui.widgets.banner import ErrorBanner
 from synthbot_desktop.gui.widgets.conversation import ConversationView
+from synthbot_desktop.gui.widgets.flow_layout import FlowLayout
 from synthbot_desktop.gui.widgets.level_meter import LevelMeter
 from synthbot_desktop.gui.widgets.state_indicator import StateIndicator
 from synthbot_desktop.gui.widgets.talk_button import TalkButton
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.resources import resource_path
-from synthbot_desktop.services.voice import VoiceChoice, default_voice
+from synthbot_desktop.services.voice import VoiceChoice
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,18 @@ def format_timings(timings: dict[str, Any]) -> str:
 def app_icon() -> QIcon:
     path = resource_path("icons", "synthbot.svg")
     return QIcon(str(path)) if path.exists() else QIcon()
+
+
+def _labelled(text: str, widget: QWidget) -> QWidget:
+    """A caption and its control as one piece, so a wrapping bar never separates them."""
+    holder = QWidget()
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(0, 0, 0, 0)
+    label = QLabel(text)
+    label.setBuddy(widget)
+    row.addWidget(label)
+    row.addWidget(widget)
+    return holder
 
 
 class _PushToTalkFilter(QObject):
@@ -102,6 +116,7 @@ class _PushToTalkFilter(QObject):
 
 class MainWindow(QMainWindow):
     settingsRequested = Signal(str)  # page name, "" for the first page
+    _settingsSaved = Signal(object)  # set[str] of keys
 
     def __init__(self, ctx: AppContext, talk: TalkService, bridge: EventBridge) -> None:
         super().__init__()
@@ -113,8 +128,13 @@ class MainWindow(QMainWindow):
         self.testing_keys = False  # tests drive keys without an active window
         self._timings: dict[str, dict[str, Any]] = {}
         self._typed: list[str] = []
+        self._last_said: str | None = None  # what Retry sends again
+        self._turn_failed = False  # an error during this turn: its end shows Error, not Ready
         self._tray: QSystemTrayIcon | None = None
         self._voice_names: dict[str, str] = {}
+        self._voice_picked = False
+        self._plan_shown = 0  # the latest "show the planned voice" read; older ones are dropped
+        self.persona_id: int | None = None
         self.setWindowTitle("SynthBot")
         self.setWindowIcon(app_icon())
         self.resize(980, 720)
@@ -134,6 +154,9 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.installEventFilter(self._ptt_filter)
         self._setup_tray()
+        # Settings may be written on any thread; the signal brings the news to the GUI thread.
+        self._settingsSaved.connect(self.follow_settings)
+        self._unlisten = ctx.settings.add_listener(self._settingsSaved.emit)
         self.set_hands_free(ctx.settings.get("audio.mode") == "hands_free", notify=False)
 
     # Layout ---------------------------------------------------------------------------------
@@ -143,7 +166,9 @@ class MainWindow(QMainWindow):
         col = QVBoxLayout(page)
         col.setContentsMargins(12, 8, 12, 12)
 
-        top = QHBoxLayout()
+        self.top_bar = QWidget()
+        self.top_bar.setObjectName("top_bar")
+        top = FlowLayout(self.top_bar)  # wraps in a narrow window (issue #21: 700 px was impossible)
         self.provider_box = QComboBox()
         self.provider_box.setObjectName("provider_box")
         self.provider_box.setToolTip("Which LLM answers")
@@ -152,24 +177,40 @@ class MainWindow(QMainWindow):
         self.model_box = QComboBox()
         self.model_box.setObjectName("model_box")
         self.model_box.setEditable(True)
-        self.model_box.setMinimumWidth(200)
+        self.model_box.setMinimumWidth(170)
         self.model_box.setToolTip("Model (type any name your provider knows)")
         self.voice_box = QComboBox()
         self.voice_box.setObjectName("voice_box")
         self.voice_box.setMinimumWidth(180)
+        self.voice_box.setMaximumWidth(420)  # a long name never pushes the bar past a small window
         self.voice_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # names are never cut
         self.voice_box.setToolTip("Who speaks")
         self.new_button = QPushButton("New conversation")
         self.new_button.setObjectName("new_session")
         self.settings_button = QPushButton("Settings")
         self.settings_button.setObjectName("open_settings")
-        for label, w in (("Provider", self.provider_box), ("Model", self.model_box), ("Voice", self.voice_box)):
-            top.addWidget(QLabel(label))
-            top.addWidget(w)
-        top.addStretch(1)
-        top.addWidget(self.new_button)
-        top.addWidget(self.settings_button)
-        col.addLayout(top)
+        self.persona_box = QComboBox()
+        self.persona_box.setObjectName("persona_box")
+        self.persona_box.setToolTip("Who the assistant is: a persona's prompt, model and voice (Settings → Personas)")
+        self.persona_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.persona_box.setMaximumWidth(260)
+        self.persona_box.addItem("No persona", None)
+        self.mode_box = QComboBox()
+        self.mode_box.setObjectName("mode_box")
+        self.mode_box.addItem("Normal", "normal")
+        self.mode_box.addItem("Enhanced", "enhanced")
+        self.mode_box.setToolTip("Enhanced: pooled (quantum) random numbers pick each reply's seed and "
+                                 "temperature (docs/enhanced-mode.md)")
+        for label, w in (("Persona", self.persona_box), ("Provider", self.provider_box), ("Model", self.model_box),
+                         ("Voice", self.voice_box), ("Mode", self.mode_box)):
+            top.addWidget(_labelled(label, w))
+        buttons = QWidget()
+        row = QHBoxLayout(buttons)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.new_button)
+        row.addWidget(self.settings_button)
+        top.addWidget(buttons)
+        col.addWidget(self.top_bar)
 
         self.banner = ErrorBanner()
         col.addWidget(self.banner)
@@ -197,11 +238,17 @@ class MainWindow(QMainWindow):
         self.stop_button.setObjectName("stop")
         self.stop_button.setToolTip("Interrupt the assistant (Esc)")
         self.stop_button.setEnabled(False)
+        self.mute_button = QPushButton("Mute")
+        self.mute_button.setObjectName("mute")
+        self.mute_button.setCheckable(True)
+        self.mute_button.setToolTip("Mute the microphone: nothing you say is heard until you unmute (Ctrl+M)")
+        self.mute_button.setAccessibleName("Mute microphone")
         left = QVBoxLayout()
         left.addWidget(self.indicator)
         left.addWidget(self.meter)
         controls.addLayout(left, 1)
         controls.addWidget(self.hands_free_box)
+        controls.addWidget(self.mute_button)
         controls.addWidget(self.talk_button, 0)
         controls.addWidget(self.stop_button)
         col.addLayout(controls)
@@ -209,6 +256,10 @@ class MainWindow(QMainWindow):
         self.provider_box.currentIndexChanged.connect(self._provider_changed)
         self.model_box.currentTextChanged.connect(self._model_changed)
         self.voice_box.currentIndexChanged.connect(self._voice_changed)
+        self.persona_box.currentIndexChanged.connect(self._persona_changed)
+        self.mode_box.currentIndexChanged.connect(lambda: self.talk.set_mode(str(self.mode_box.currentData())))
+        self.mute_button.toggled.connect(self.set_muted)
+        QShortcut(QKeySequence("Ctrl+M"), page, self.mute_button.toggle)
         self.new_button.clicked.connect(self.new_session)
         self.settings_button.clicked.connect(lambda: self.settingsRequested.emit(""))
         self.input.returnPressed.connect(self.send_typed)
@@ -219,6 +270,7 @@ class MainWindow(QMainWindow):
         self.talk_button.clicked.connect(self._talk_clicked)
         self.stop_button.clicked.connect(self.talk.interrupt)
         self.banner.actionTriggered.connect(self._banner_action)
+        self.banner.retryRequested.connect(self.retry_last)
         QShortcut(QKeySequence("Escape"), page, self.talk.interrupt)
         QShortcut(QKeySequence("Ctrl+N"), page, self.new_session)
         self._load_switchers()
@@ -254,6 +306,18 @@ class MainWindow(QMainWindow):
 
     # Switchers ------------------------------------------------------------------------------
     def _load_switchers(self) -> None:
+        self.refresh_personas(initial=True)
+        self._sync_provider()
+        self._sync_voice_items()
+        self._show_planned_voice()
+        self.refresh_allowed_providers()
+        from synthbot_desktop.gui.catalog_relay import catalog_relay
+
+        catalog_relay(self.ctx).changed.connect(self._fill_voices)
+        run_job(self._voice_catalog, self._fill_voices, self._no_catalog)
+
+    def _sync_provider(self) -> None:
+        """Show the provider and model of the settings (without telling the service: it reads them too)."""
         s = self.ctx.settings
         provider = str(s.get("llm.provider"))
         self.provider_box.blockSignals(True)
@@ -261,26 +325,72 @@ class MainWindow(QMainWindow):
         self.provider_box.blockSignals(False)
         self.provider_box.setEnabled(not s.is_locked("llm.provider"))
         self._fill_models(provider)
+
+    def _sync_voice_items(self, name_now: bool = False) -> None:
+        """The Piper voice and the settings' ElevenLabs voice are always in the list (``name_now``:
+        name a new entry from the catalog read already, else it waits for the start-up read)."""
+        s = self.ctx.settings
+        current = self.voice_box.currentData()
         self.voice_box.blockSignals(True)
-        self.voice_box.clear()
         piper = VoiceChoice("piper", s.get_str("tts.piper.voice"))
         label = "Joe" if piper.voice_id == "joe-us" else piper.voice_id
-        self.voice_box.addItem(f"Piper — {label} (offline)", piper.key)
+        for i in reversed(range(self.voice_box.count())):  # a Piper voice no longer set goes away
+            if str(self.voice_box.itemData(i)).startswith("piper:") and self.voice_box.itemData(i) != piper.key:
+                self.voice_box.removeItem(i)
+        if self.voice_box.findData(piper.key) < 0:
+            self.voice_box.insertItem(0, f"Piper — {label} (offline)", piper.key)
         el_voice = str(s.get("tts.elevenlabs.voice_id"))
-        # The name comes from the cached catalog (a DB read, off the GUI thread); until then a
-        # neutral label, never the bare id.
-        self.voice_box.addItem("ElevenLabs — …", f"elevenlabs:{el_voice}")
-        self.voice_box.setItemData(1, f"voice id {el_voice}", Qt.ItemDataRole.ToolTipRole)
-        engine = s.get_str("tts.engine")
-        self.voice_box.setCurrentIndex(0 if engine == "piper" else 1)
+        if self.voice_box.findData(f"elevenlabs:{el_voice}") < 0:
+            # The name comes from the cached catalog (a DB read, off the GUI thread); until then a
+            # neutral label, never the bare id.
+            self.voice_box.addItem("ElevenLabs — …", f"elevenlabs:{el_voice}")
+            self.voice_box.setItemData(self.voice_box.count() - 1, f"voice id {el_voice}",
+                                       Qt.ItemDataRole.ToolTipRole)
+        if current is None:
+            engine = s.get_str("tts.engine")
+            self.voice_box.setCurrentIndex(self.voice_box.findData(
+                piper.key if engine == "piper" else f"elevenlabs:{el_voice}"))
         self.voice_box.blockSignals(False)
-        # The one rule decides what is shown (keyring + preference reads: off the GUI thread).
-        run_job(lambda: default_voice(self.ctx), self._show_voice, lambda _e: None)
-        self.refresh_allowed_providers()
-        from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
+        if name_now:
+            self._fill_voices([])
 
-        CATALOG_SIGNALS.changed.connect(self._fill_voices)
-        run_job(self._voice_catalog, self._fill_voices, self._no_catalog)
+    def _show_planned_voice(self) -> None:
+        """Show the voice (and model) the next turn will use: the service's own rule (services.conversation:
+        persona, then the default voice and its saved preference), read off the GUI thread."""
+        from synthbot_desktop.services.conversation import plan_conversation
+
+        persona = self.persona_id
+        self._plan_shown += 1
+        ticket = self._plan_shown
+
+        def plan() -> Any:
+            return plan_conversation(self.ctx, persona_id=persona)
+
+        def show(plan: Any) -> None:
+            if ticket != self._plan_shown:
+                return  # an older read (e.g. the start-up one) finishing late must not undo a newer choice
+            if self.model_box.currentText() != plan.model:
+                self.model_box.blockSignals(True)
+                self.model_box.setCurrentText(plan.model)  # the persona's model, if it has one
+                self.model_box.blockSignals(False)
+            self._show_voice(plan.voice)
+
+        run_job(plan, show, lambda _e: None)
+
+    def follow_settings(self, keys: set[str] | None = None) -> None:
+        """Settings were saved: the switchers show them and the next turn uses them (issue #21)."""
+        keys = keys or set()
+        chat_keys = not keys or any(k.startswith(("llm.", "providers.")) for k in keys)
+        speech_keys = not keys or any(k.startswith("tts.") for k in keys)
+        if not (chat_keys or speech_keys):
+            return  # audio, ui, database… settings: the switchers' choices stand
+        if chat_keys:
+            self._sync_provider()
+        if speech_keys:
+            self._voice_picked = False  # a voice chosen in Settings is newer than the switcher's pick
+            self._sync_voice_items(name_now=True)
+        self._show_planned_voice()
+        self.talk.follow_settings(keys)
 
     def refresh_allowed_providers(self) -> None:
         """Providers the admin turned off are not offered (issue #18; a DB read, off the GUI thread)."""
@@ -305,10 +415,11 @@ class MainWindow(QMainWindow):
 
     def _show_voice(self, choice: VoiceChoice) -> None:
         """Select the voice the service will use (services.voice's rule), without re-telling it."""
-        if getattr(self, "_voice_picked", False):  # the person chose already: their choice stands
+        if self._voice_picked:  # the person chose already: their choice stands
             return
         if self.voice_box.findData(choice.key) < 0:
-            self.voice_box.addItem("ElevenLabs — …", choice.key)
+            piper = choice.engine == "piper"
+            self.voice_box.addItem(f"Piper — {choice.voice_id} (offline)" if piper else "ElevenLabs — …", choice.key)
             self._fill_voices([])  # names it from what the catalog already told us, else by id
         self.voice_box.blockSignals(True)
         self.voice_box.setCurrentIndex(self.voice_box.findData(choice.key))
@@ -345,6 +456,52 @@ class MainWindow(QMainWindow):
         self.voice_box.setCurrentIndex(max(0, self.voice_box.findData(current)))
         self.voice_box.blockSignals(False)
 
+    # Personas -------------------------------------------------------------------------------
+    def refresh_personas(self, initial: bool = False) -> None:
+        """(Re)read the personas off the GUI thread; at start-up the default persona is chosen."""
+        from synthbot_desktop.storage.personas import list_personas
+
+        def load() -> list[Any]:
+            with self.ctx.db.session() as s:
+                return list_personas(s, self.ctx.user_id)
+
+        run_job(load, lambda personas: self._fill_personas(personas, initial),
+                lambda e: log.info("personas unavailable: %s", e))
+
+    def _fill_personas(self, personas: list[Any], initial: bool) -> None:
+        current = self.persona_box.currentData()
+        self.persona_box.blockSignals(True)
+        self.persona_box.clear()
+        self.persona_box.addItem("No persona", None)
+        for p in personas:
+            self.persona_box.addItem(p.name, p.id)
+            self.persona_box.setItemData(self.persona_box.count() - 1, p.system_prompt[:200],
+                                         Qt.ItemDataRole.ToolTipRole)
+        default = next((p.id for p in personas if p.is_default), None)
+        want = default if initial else current
+        index = self.persona_box.findData(want) if want is not None else 0
+        self.persona_box.setCurrentIndex(max(0, index))
+        self.persona_box.blockSignals(False)
+        chosen = self.persona_box.currentData()
+        if chosen != self.persona_id:  # the default persona at start-up, or the chosen one was deleted
+            self._persona_changed()
+
+    def _persona_changed(self) -> None:
+        data = self.persona_box.currentData()
+        self.persona_id = int(data) if data is not None else None
+        self._voice_picked = False  # the persona's voice is heard now (services.voice's rule)
+        self.talk.set_persona(self.persona_id)
+        self._show_planned_voice()
+
+    def set_muted(self, muted: bool) -> None:
+        """Mute button: the microphone hears nothing; the button and the state say so."""
+        self.mute_button.blockSignals(True)
+        self.mute_button.setChecked(muted)
+        self.mute_button.blockSignals(False)
+        self.mute_button.setText("Unmute" if muted else "Mute")
+        self.talk.set_muted(muted)
+        self.indicator.set_state(self.state, muted=muted)
+
     def _provider_changed(self) -> None:
         provider = str(self.provider_box.currentData())
         self._fill_models(provider)
@@ -362,12 +519,14 @@ class MainWindow(QMainWindow):
 
     # Talking --------------------------------------------------------------------------------
     def set_hands_free(self, on: bool, notify: bool = True) -> None:
+        was_on = self.talk_button.hands_free  # the box itself has already flipped when toggled fires
         self.hands_free_box.blockSignals(True)
         self.hands_free_box.setChecked(on)
         self.hands_free_box.blockSignals(False)
         self.talk_button.set_hands_free(on)
         self.talk_button.set_state(self.state)
-        if notify and not on and self.state in (ev.TurnState.LISTENING, ev.TurnState.HEARING):
+        if notify and not on and (was_on or self.state not in IDLE_STATES):
+            # Whatever the shown state: after a reply the loop still runs (issue #21).
             self.talk.stop_listening()
 
     def begin_push_to_talk(self) -> None:
@@ -407,9 +566,17 @@ class MainWindow(QMainWindow):
         self.input.clear()
         self.conversation.add_user(text)
         self._typed.append(text)  # the engine echoes it as the turn's transcript: show it once
+        self._last_said = text
         self.talk.send_text(text)
 
+    def retry_last(self) -> None:
+        """The banner's Retry: send the last message again (a spoken one as its transcript)."""
+        if self._last_said:
+            self.input.setText(self._last_said)
+            self.send_typed()
+
     def new_session(self) -> None:
+        self._last_said = None
         self.conversation.clear()
         self.session_id = None
         self.banner.hide()
@@ -450,8 +617,12 @@ class MainWindow(QMainWindow):
         b.sessionChanged.connect(self._on_session)
 
     def _on_state(self, event: ev.StateChanged) -> None:
+        if event.state == ev.TurnState.IDLE and self._turn_failed:
+            event = ev.StateChanged(ev.TurnState.ERROR, event.turn_id)  # not "Ready" after a failure
+        elif event.state not in IDLE_STATES:
+            self._turn_failed = False
         self.state = event.state
-        self.indicator.set_state(event.state)
+        self.indicator.set_state(event.state, muted=self.mute_button.isChecked())
         self.talk_button.set_state(event.state)
         self.stop_button.setEnabled(event.state in BUSY_STATES)
         if event.state in IDLE_STATES:
@@ -467,6 +638,7 @@ class MainWindow(QMainWindow):
             self._typed.remove(event.text)
             return
         if event.text.strip():
+            self._last_said = event.text
             bubble = self.conversation.add_user(event.text)
             bubble.setProperty("turn_id", event.turn_id)  # so a withdrawn turn can be taken back
 
@@ -492,15 +664,31 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"SynthBot — {event.title}" if event.title else "SynthBot")
 
     def show_error(self, event: ev.ErrorEvent) -> None:
-        self.banner.show_error(event.message, event.hint, event.action)
+        """The banner: what went wrong, "Open settings" where the kind has a page, "Retry" when a
+        turn failed; the state then shows Error until the next turn starts."""
+        action = event.action
+        if action is None and event.kind:
+            try:
+                action = settings_action(ErrorKind(str(event.kind)))
+            except ValueError:  # a kind this version does not know: no page to offer
+                action = None
+        in_turn = self.state in BUSY_STATES or self.state == ev.TurnState.HEARING
+        if self.state not in IDLE_STATES:
+            self._turn_failed = True  # shown when the turn (or the attempt to listen) ends
+        elif self.state == ev.TurnState.IDLE and event.kind not in (None, "audio"):
+            self._on_state(ev.StateChanged(ev.TurnState.ERROR))
+        self.banner.show_error(event.message, event.hint, action, retry=in_turn and bool(self._last_said))
 
     def _banner_action(self, action: str) -> None:
         name, _, arg = action.partition(":")
         if name == "open_settings":
             self.settingsRequested.emit(arg)
+        elif name == "retry":
+            self.retry_last()
 
     # Lifetime -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._unlisten()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self._ptt_filter)

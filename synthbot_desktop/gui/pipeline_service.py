@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -39,6 +40,8 @@ from synthbot_desktop.services.voice import VoiceChoice
 
 log = logging.getLogger(__name__)
 
+SILENT_PEAK = 10 ** (-70 / 20)  # below -70 dBFS peak nobody spoke: a push-to-talk take this quiet is no turn
+
 
 def _default_output(ctx: AppContext) -> Any:
     from synthbot_desktop.audio.playback import Player
@@ -59,6 +62,30 @@ def _default_whisper(ctx: AppContext) -> Any:
     from synthbot_desktop.stt.engine import WhisperEngine
 
     return WhisperEngine.from_settings(ctx.settings)
+
+
+class MutableMic:
+    """The microphone with a mute switch: while muted every subscriber gets silence of the same
+    length and timing, so the endpointer simply hears a pause (an utterance in progress ends, no
+    new one starts) and nothing else in the pipeline needs to know about muting."""
+
+    def __init__(self, mic: Any) -> None:
+        self.mic = mic
+        self.muted = False
+
+    def subscribe(self, fn: Callable[[Any], None]) -> Callable[[], None]:
+        def gate(block: Any) -> None:
+            if self.muted:
+                from synthbot_desktop.audio.levels import measure
+
+                silent = np.zeros_like(block.samples)
+                block = dataclasses.replace(block, samples=silent, level=measure(silent))
+            fn(block)
+
+        return self.mic.subscribe(gate)
+
+    def close(self) -> None:
+        self.mic.close()
 
 
 def error_event(exc: BaseException) -> ev.ErrorEvent:
@@ -85,7 +112,7 @@ class PipelineTalkService:
     ) -> None:
         self.ctx = ctx
         self.thread = engine_thread
-        self.sink = sink
+        self._window_sink = sink
         self._output_factory = output_factory
         self._mic_factory = mic_factory
         self._whisper_factory = whisper_factory
@@ -113,8 +140,35 @@ class PipelineTalkService:
         self._ptt_blocks: list[np.ndarray] | None = None
         self._ptt_unsubscribe: Callable[[], None] | None = None
         self._turns: list[asyncio.Task[Any]] = []
+        self.muted = False  # the window's mute button; applied to the microphone when it opens
+        self.mode = "normal"  # or "enhanced": pooled random numbers pick each turn's seed/temperature
+        self._config_lock = asyncio.Lock()  # switches apply in order with the turns (see _configuring)
 
     # Plumbing ------------------------------------------------------------------------------------
+    async def _configuring(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Run a change of provider/model/voice/persona/mode before any turn submitted after it.
+        The lock is taken before the first await (a free asyncio.Lock is taken without
+        suspending), so a message sent right after a switch can never start with the old parts."""
+        async with self._config_lock:
+            return await coro
+
+    async def _settled(self) -> None:
+        """Wait for configuration changes submitted before this turn."""
+        async with self._config_lock:
+            return
+
+    def _listening(self) -> bool:
+        task = self._loop_task
+        return task is not None and not task.done()
+
+    def sink(self, event: ev.Event) -> None:
+        """Every event for the window passes here. A turn ends with IDLE, but while the hands-free
+        loop runs the microphone is still live and answering: the window must show Listening, never
+        "Ready" (issue #21: the state lied and people talked to an app they thought was off)."""
+        if isinstance(event, ev.StateChanged) and event.state == ev.TurnState.IDLE and self._listening():
+            event = ev.StateChanged(ev.TurnState.LISTENING, event.turn_id)
+        self._window_sink(event)
+
     def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
         async def guarded() -> Any:
             try:
@@ -170,14 +224,44 @@ class PipelineTalkService:
             stt=WhisperTranscriber(self._whisper) if self._whisper is not None else None, sink=self.sink,
             session_id=self.session_id)
         self._conv = self._engine.conversation
+        self._engine.chat = self._turn_chat(plan)
         self.session_id = self._conv.session_id
         self.sink(ev.SessionChanged(self._conv.session_id))
         return self._engine
 
     async def _ensure_mic(self) -> Any:
         if self._mic is None:
-            self._mic = await asyncio.to_thread(self._mic_factory, self.ctx)
+            mic = MutableMic(await asyncio.to_thread(self._mic_factory, self.ctx))
+            mic.muted = self.muted
+            self._mic = mic
         return self._mic
+
+    def set_muted(self, muted: bool) -> None:
+        """The mute button: the microphone delivers silence until unmuted (nothing is heard)."""
+        def apply() -> None:
+            self.muted = muted
+            if self._mic is not None:
+                self._mic.muted = muted
+
+        self.thread.call_soon(apply)
+
+    def set_persona(self, persona_id: int | None) -> None:
+        """The persona picker (None = no persona). A persona chosen now is newer than earlier
+        switcher picks of voice and model, so its voice and model are heard from the next turn."""
+        async def go() -> None:
+            self.persona_id = persona_id
+            self.voice = None
+            self._model_chosen = False
+            self.model = self.ctx.settings.get_str(f"providers.{self.provider}.model")
+            self._plan = None
+            await self._apply_plan()
+            if self._conv is not None and self._plan is not None:  # mid-conversation: the new character speaks
+                from synthbot_desktop.storage.memory import with_memory
+
+                self._conv.system_prompt = await asyncio.to_thread(with_memory, self.ctx.db, self.ctx.user_id,
+                                                                   self._plan.system_prompt)
+
+        self._submit(self._configuring(go()))
 
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._turns.append(task)
@@ -199,6 +283,7 @@ class PipelineTalkService:
         from synthbot_desktop.pipeline.turn import UserInput
 
         async def go() -> None:
+            await self._settled()
             engine = await self._ensure_engine(need_stt=False)
             self._track(engine.start_turn(UserInput(text=text, speech_end=time.monotonic())))
 
@@ -210,6 +295,9 @@ class PipelineTalkService:
     async def _ptt_start(self) -> None:
         if self._ptt_blocks is not None:
             return
+        # One way of listening at a time: a hands-free loop left running (shortcut, tray, a race
+        # with the checkbox) would keep answering from the same microphone behind push-to-talk.
+        await self._stop_loop()
         self._ptt_blocks = []
         self.sink(ev.StateChanged(ev.TurnState.LISTENING))
         mic = await self._ensure_mic()
@@ -245,9 +333,12 @@ class PipelineTalkService:
         if blocks is None:
             return
         audio = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
-        if audio.size < 16000 * 0.2:
+        # Too short, or digitally silent (muted, a dead device): no turn. Whisper "hears" words in
+        # silence ("Thank you very much."), and each of those became a phantom turn (issue #21).
+        if audio.size < 16000 * 0.2 or float(np.max(np.abs(audio))) < SILENT_PEAK:
             self.sink(ev.StateChanged(ev.TurnState.IDLE))
             return
+        await self._settled()
         engine = await self._ensure_engine(need_stt=True)
         self._track(engine.start_turn(UserInput(audio=audio, speech_end=time.monotonic())))
 
@@ -267,19 +358,23 @@ class PipelineTalkService:
         self._loop_task = asyncio.get_running_loop().create_task(self._voice_loop.run())
 
     async def _stop_loop(self) -> None:
+        """End the hands-free loop (if any) and wait until it no longer reads the microphone."""
+        task = self._loop_task
         if self._voice_loop is not None:
             self._voice_loop.stop()
-        if self._loop_task is not None:
-            await asyncio.gather(self._loop_task, return_exceptions=True)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
         self._voice_loop = self._loop_task = None
+        if task is not None:
+            self.sink(ev.StateChanged(ev.TurnState.IDLE))  # nobody listens any more: say so
 
     def stop_listening(self) -> None:
         async def go() -> None:
+            # Both, not either: a push-to-talk utterance and a loop can both be live (issue #21:
+            # with push-to-talk blocks set the loop was never stopped and answered silence).
+            await self._stop_loop()
             if self._ptt_blocks is not None:
                 await self._ptt_stop()
-            elif self._loop_task is not None:
-                await self._stop_loop()
-                self.sink(ev.StateChanged(ev.TurnState.IDLE))
 
         self._submit(go())
 
@@ -329,19 +424,76 @@ class PipelineTalkService:
             if persona_id is not None:
                 self.persona_id = persona_id
             self._plan = None  # decided again (same rule) before the next turn
-            if self._engine is not None:
-                # The conversation continues with the new parts from the next turn on.
-                engine = await self._ensure_engine(need_stt=False)
-                plan = self._plan
-                assert plan is not None
-                engine.chat = self._chat
-                engine.speech = self._speech
-                engine.config.voice_id = turn_voice_id(plan.voice)
-                engine.config.temperature = plan.temperature
-                self._conv.provider = plan.provider
-                self._conv.model = plan.model
+            await self._apply_plan()
 
-        self._submit(go())
+        self._submit(self._configuring(go()))
+
+    async def _apply_plan(self) -> None:
+        """The conversation continues with the new parts from the next turn on."""
+        if self._engine is None:
+            return  # the first turn builds everything from the current choice
+        engine = await self._ensure_engine(need_stt=False)
+        plan = self._plan
+        assert plan is not None
+        engine.chat = self._turn_chat(plan)
+        engine.speech = self._speech
+        engine.config.voice_id = turn_voice_id(plan.voice)
+        engine.config.temperature = plan.temperature
+        self._conv.provider = plan.provider
+        self._conv.model = plan.model
+
+    def _turn_chat(self, plan: ConversationPlan) -> Any:
+        """The chat provider the turns use: in enhanced mode wrapped the way ``talk --mode enhanced``
+        does (docs/enhanced-mode.md), so each turn draws its seed and temperature from the pool."""
+        if self.mode != "enhanced" or self._conv is None:
+            if self._chat is not None:
+                self._chat.sampling_seed = None  # a seed left by an enhanced turn must not stick
+            return self._chat
+        from synthbot_desktop.randomness.enhanced import EnhancedChat
+
+        return EnhancedChat(self._chat, self.ctx.db, plan.provider, plan.temperature, self._conv.session_id,
+                            notify=lambda line: log.info("%s", line))
+
+    def set_mode(self, mode: str) -> None:
+        """The window's conversation-mode switch: "normal" or "enhanced", from the next turn."""
+        if mode not in ("normal", "enhanced"):
+            raise ValueError(f"unknown conversation mode {mode!r}")
+
+        async def go() -> None:
+            self.mode = mode
+            if self._engine is not None and self._plan is not None:
+                self._engine.chat = self._turn_chat(self._plan)
+
+        self._submit(self._configuring(go()))
+
+    def follow_settings(self, keys: set[str]) -> None:
+        """Settings were saved: provider, model and voice come from them again. The switchers'
+        earlier picks are older than this choice, so they give way (issue #21: the window kept
+        using Ollama after "Answer with: OpenAI"). Changed provider or speech settings rebuild
+        the client that reads them."""
+        chat_keys = not keys or any(k.startswith(("llm.", "providers.")) for k in keys)
+        speech_keys = not keys or any(k.startswith("tts.") for k in keys)
+
+        async def go() -> None:
+            if not (chat_keys or speech_keys):
+                return  # e.g. audio or ui settings: nothing the switchers show
+            s = self.ctx.settings
+            if chat_keys:
+                if self._chat is not None:
+                    await self._chat.aclose()
+                    self._chat = None
+                self.provider = s.get_str("llm.provider")
+                self.model = s.get_str(f"providers.{self.provider}.model")
+                self._model_chosen = False
+            if speech_keys:
+                if self._speech is not None:
+                    await self._speech.aclose()
+                    self._speech, self._speech_voice = None, None
+                self.voice = None
+            self._plan = None
+            await self._apply_plan()
+
+        self._submit(self._configuring(go()))
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop listening and speaking, store the turn in progress, close devices."""

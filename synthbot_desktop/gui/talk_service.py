@@ -38,6 +38,18 @@ class TalkService(Protocol):
                   voice: VoiceChoice | None = None, persona_id: int | None = None) -> None:
         """Use these for the next turn (switchers in the window)."""
 
+    def follow_settings(self, keys: set[str]) -> None:
+        """Settings were saved: provider, model and voice come from them again from the next turn."""
+
+    def set_persona(self, persona_id: int | None) -> None:
+        """The persona picker: its prompt, model and voice from the next turn (None = none)."""
+
+    def set_muted(self, muted: bool) -> None:
+        """The mute button: the microphone hears nothing while muted."""
+
+    def set_mode(self, mode: str) -> None:
+        """Conversation mode: "normal" or "enhanced" (docs/enhanced-mode.md), from the next turn."""
+
     def shutdown(self) -> None: ...
 
 
@@ -73,6 +85,18 @@ class UnavailableTalkService:
 
     def configure(self, *, provider: str | None = None, model: str | None = None,
                   voice: VoiceChoice | None = None, persona_id: int | None = None) -> None:
+        pass
+
+    def follow_settings(self, keys: set[str]) -> None:
+        pass
+
+    def set_persona(self, persona_id: int | None) -> None:
+        pass
+
+    def set_muted(self, muted: bool) -> None:
+        pass
+
+    def set_mode(self, mode: str) -> None:
         pass
 
     def shutdown(self) -> None:

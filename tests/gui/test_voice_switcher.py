@@ -16,8 +16,8 @@ def _el_text(window: Any) -> str:
 
 
 def test_names_come_from_the_cached_catalog_off_the_gui_thread(gui: Any, qtbot: Any) -> None:
+    from synthbot_desktop.gui.catalog_relay import catalog_relay
     from synthbot_desktop.gui.main_window import MainWindow
-    from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
 
     ctx = gui.ctx
     voice = str(ctx.settings.get("tts.elevenlabs.voice_id"))
@@ -41,5 +41,5 @@ def test_names_come_from_the_cached_catalog_off_the_gui_thread(gui: Any, qtbot: 
     window.close()
 
     # A catalog refresh (Settings → Voice) renames the running window's entries.
-    CATALOG_SIGNALS.changed.emit([CatalogVoice("elevenlabs", voice, "Rachel (v2)")])
+    catalog_relay(ctx).changed.emit([CatalogVoice("elevenlabs", voice, "Rachel (v2)")])
     assert _el_text(gui.window) == "ElevenLabs — Rachel (v2)"

@@ -44,7 +44,9 @@ def _key(w: MainWindow, kind: QEvent.Type, key: Qt.Key = Qt.Key.Key_Space, repea
 
 def test_push_to_talk_key_and_hands_free(window: Any) -> None:
     w, talk, _ = window
-    w.set_hands_free(False)
+    w.set_hands_free(False)  # from the default hands-free mode: switching it off stops listening
+    assert talk.calls == [("stop_listening", None)]
+    talk.calls.clear()
     _key(w, QEvent.Type.KeyPress)
     _key(w, QEvent.Type.KeyPress, repeat=True)  # auto-repeat while held: ignored
     _key(w, QEvent.Type.KeyRelease)

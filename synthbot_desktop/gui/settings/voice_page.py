@@ -39,16 +39,6 @@ from synthbot_desktop.tts.base import VoiceSettings
 log = logging.getLogger(__name__)
 
 
-class VoiceCatalogSignals(QObject):
-    """Deprecated process-wide bus, kept only because the main window's switcher still connects to it
-    (its owner switches to ``gui.catalog_relay.catalog_relay(ctx).changed``, then this goes).
-    It is fed by the per-context relay; nothing emits it directly any more."""
-
-    changed = Signal(object)  # list[CatalogVoice]
-
-
-CATALOG_SIGNALS = VoiceCatalogSignals()
-
 # name, label, min, max, default (ElevenLabs ranges)
 SLIDERS = (
     ("stability", "Stability", 0.0, 1.0, 0.5),

@@ -11,6 +11,15 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 
+def _wrapping_policy(horizontal: QSizePolicy.Policy = QSizePolicy.Policy.Preferred) -> QSizePolicy:
+    """Vertical Preferred (not Minimum): a wrapped label's size hint is its height at a narrow width,
+    and as a minimum that left a large blank area after the last message (#21); height for width
+    must stay on (a fresh QSizePolicy drops it)."""
+    policy = QSizePolicy(horizontal, QSizePolicy.Policy.Preferred)
+    policy.setHeightForWidth(True)
+    return policy
+
+
 class Bubble(QFrame):
     """One message. ``role`` is user/assistant/system; its look comes from the style sheet."""
 
@@ -24,10 +33,12 @@ class Bubble(QFrame):
         self.label = QLabel(text)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.label.setSizePolicy(_wrapping_policy())
         layout.addWidget(self.label)
         self.note = QLabel("")
         self.note.setObjectName("bubble_note")
+        self.note.setWordWrap(True)  # an error note is long: it wraps, the bubble never outgrows the view
+        self.note.setSizePolicy(_wrapping_policy(QSizePolicy.Policy.Ignored))  # the bubble's width, wrapped
         self.note.hide()
         layout.addWidget(self.note)
 
@@ -41,7 +52,8 @@ class Bubble(QFrame):
         self.label.setText(text)
 
     def set_note(self, note: str) -> None:
-        self.note.setText(note)
+        # URLs and paths have no spaces to wrap at: allow a break after each slash.
+        self.note.setText(note.replace("/", "/\u200b"))
         self.note.setVisible(bool(note))
 
 
@@ -68,6 +80,14 @@ class ConversationView(QScrollArea):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self._column.insertWidget(0, self.placeholder)
+        # Follow the bottom: whenever the content grows (a bubble, a streamed word, a wrapped line
+        # laid out later) and the person had not scrolled up, jump to the new bottom. Deciding at
+        # the moment the range changes, not when the text is set, is what makes it reliable: the
+        # layout runs later than setText (issue #21: the view stayed behind in hands-free).
+        self._stick = True
+        bar = self.verticalScrollBar()
+        bar.rangeChanged.connect(self._range_changed)
+        bar.valueChanged.connect(self._value_changed)
 
     # Bubbles -------------------------------------------------------------------------------
     def bubbles(self) -> list[Bubble]:
@@ -99,6 +119,7 @@ class ConversationView(QScrollArea):
         self._bubbles.clear()
         self._open.clear()
         self._partial = None
+        self._stick = True  # a new or reopened conversation shows its latest message
         self.placeholder.show()
 
     def remove_turn(self, turn_id: str) -> int:
@@ -159,9 +180,24 @@ class ConversationView(QScrollArea):
     def bubble_for(self, turn_id: str) -> Bubble | None:
         return self._open.get(turn_id)
 
-    def _follow(self) -> None:
+    def at_bottom(self) -> bool:
         bar = self.verticalScrollBar()
-        at_bottom = bar.value() >= bar.maximum() - 40
-        if at_bottom:
+        return bar.value() >= bar.maximum() - 40
+
+    def scroll_to_bottom(self) -> None:
+        self._stick = True
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _range_changed(self, _low: int, high: int) -> None:
+        if self._stick:
+            self.verticalScrollBar().setValue(high)
+
+    def _value_changed(self, _value: int) -> None:
+        self._stick = self.at_bottom()  # scrolled up to read: stay there until back at the bottom
+
+    def _follow(self) -> None:
+        if self._stick:
             # The scroll bar is the timer's context: a view closed before the timer fires cancels it.
+            bar = self.verticalScrollBar()
             QTimer.singleShot(0, bar, lambda: bar.setValue(bar.maximum()))

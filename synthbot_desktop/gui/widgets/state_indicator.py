@@ -25,8 +25,10 @@ class StateIndicator(QLabel):
         self.state = TurnState.IDLE
         self.set_state(TurnState.IDLE)
 
-    def set_state(self, state: TurnState) -> None:
+    def set_state(self, state: TurnState, muted: bool = False) -> None:
+        """``muted``: the microphone is muted, said next to the state (listening while muted hears nothing)."""
         self.state = state
         colour = COLOURS.get(state, "#8a939c")
-        self.setText(f'<span style="color:{colour}; font-size:16px">●</span> {WORDS.get(state, str(state))}')
-        self.setAccessibleName(f"State: {WORDS.get(state, str(state))}")
+        word = WORDS.get(state, str(state)) + (" (microphone muted)" if muted else "")
+        self.setText(f'<span style="color:{colour}; font-size:16px">●</span> {word}')
+        self.setAccessibleName(f"State: {word}")
