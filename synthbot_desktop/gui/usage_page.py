@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -83,7 +85,17 @@ class UsagePage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("usage_page")
-        col = QVBoxLayout(self)
+        # The chart and the table keep readable minimum sizes; below them the page scrolls rather than
+        # forcing the whole window taller than 500 px (issue #21, defect 9).
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        content = QWidget()
+        scroll.setWidget(content)
+        outer.addWidget(scroll)
+        col = QVBoxLayout(content)
         top = QHBoxLayout()
         today = QDate.currentDate()
         self.since = QDateEdit(today.addDays(-29))
