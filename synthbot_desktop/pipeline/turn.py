@@ -47,6 +47,7 @@ from synthbot_desktop.pipeline.spoken import SpokenTimeline
 from synthbot_desktop.storage.recorder import WriteUnit
 from synthbot_desktop.storage.records import MessageRecord, UsageRecord
 from synthbot_desktop.tts.base import AudioChunk, SpeechProvider, SpeechRequest, VoiceSettings
+from synthbot_desktop.tts.fallback import OfflineLanguageError
 
 log = logging.getLogger(__name__)
 
@@ -405,11 +406,8 @@ class _Turn:
         voice_language = _offline_voice_language(e.speech)
         text_only = voice_language is not None and not lang.is_english(self.language) \
             and voice_language != self.language
-        if text_only and not e._offline_language_noted:
-            e._offline_language_noted = True
-            e._emit(ErrorEvent(lang.OFFLINE_ENGLISH_ONLY.format(name=lang.language_name(self.language)),
-                               "set an ElevenLabs key (tts.engine elevenlabs) to hear replies in your language",
-                               ErrorKind.TTS_LANGUAGE))
+        if text_only:
+            self._note_offline_language()
         try:
             while (chunk := await chunk_q.get()) is not None:
                 if e.speech is None or self.tts_error is not None or text_only:
@@ -419,7 +417,8 @@ class _Turn:
                 ttfb: float | None = None
                 seconds = 0.0
                 request = SpeechRequest(chunk.text, voice_id=cfg.voice_id, model_id=model_id,
-                                        settings=cfg.voice_settings, previous_text=previous)
+                                        settings=cfg.voice_settings, previous_text=previous,
+                                        language=self.language)
                 try:
                     async for audio in e.speech.stream(request):
                         if not audio.pcm:
@@ -430,6 +429,14 @@ class _Turn:
                         seconds += pcm_seconds(len(audio.pcm), audio.format)
                         audio_q.put_nowait((chunk, audio))
                     self._tts_usage(chunk, started, ttfb, seconds, None, model_id)
+                except OfflineLanguageError as exc:
+                    # ElevenLabs failed and the offline voice cannot speak this language: the rest
+                    # of the reply stays text (never read by the English voice), said once per session.
+                    text_only = True
+                    self._tts_usage(chunk, started, ttfb, seconds, exc, model_id)
+                    self._note_offline_language(exc.reason.message if exc.reason else None,
+                                                exc.hint or None)
+                    audio_q.put_nowait((chunk, None))
                 except SynthbotError as exc:
                     self.tts_error = exc
                     self._tts_usage(chunk, started, ttfb, seconds, exc, model_id)
@@ -439,6 +446,17 @@ class _Turn:
                 previous = chunk.text
         finally:
             audio_q.put_nowait(None)
+
+    def _note_offline_language(self, reason: str | None = None, hint: str | None = None) -> None:
+        """Tell the user once per session that offline speech is English only (the reply is text)."""
+        e = self.e
+        if e._offline_language_noted:
+            return
+        e._offline_language_noted = True
+        line = lang.OFFLINE_ENGLISH_ONLY.format(name=lang.language_name(self.language))
+        e._emit(ErrorEvent(f"{reason}: {line}" if reason else line,
+                           hint or "set an ElevenLabs key (tts.engine elevenlabs) to hear replies in your language",
+                           ErrorKind.TTS_LANGUAGE))
 
     def _tts_usage(self, chunk: SpeechChunk, started: float, ttfb: float | None, seconds: float,
                    error: SynthbotError | None, model_id: str | None = None) -> None:
