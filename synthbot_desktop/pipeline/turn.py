@@ -78,6 +78,23 @@ TIMING_KEYS = ("speech_end", "endpoint_detected", "transcript_ready", "first_tok
                "first_audio_byte", "first_sample_played", "llm_done", "done")
 
 
+class SamplingChoice(Protocol):
+    """One turn's LLM sampling picked outside the pipeline (enhanced mode: randomness/enhanced.py)."""
+
+    seed: int | None
+    temperature: float
+    record: dict[str, Any]  # stored on the assistant message as timings["randomness"]
+    notice: str | None  # one line for the user (e.g. the pool was empty and the CSPRNG stood in)
+
+
+class Sampler(Protocol):
+    """Picks a turn's seed and temperature; ``consumer`` is the user message uid (as `chat` uses).
+
+    Called on a worker thread (it may read the database: one indexed read, a few ms)."""
+
+    def __call__(self, consumer: str, temperature: float | None) -> SamplingChoice: ...
+
+
 class RecordSink(Protocol):
     """Where finished turns go (``storage.recorder.Recorder`` in the app)."""
 
@@ -131,6 +148,7 @@ class TurnResult:
     usage: list[UsageRecord] = field(default_factory=list)
     audio_seconds: float = 0.0
     retracted: bool = False  # withdrawn before any reply was heard (the user kept talking): no messages stored
+    randomness: dict[str, Any] | None = None  # enhanced mode: the seed/temperature record of this turn
 
 
 class _Interrupted(Exception):
@@ -159,6 +177,7 @@ class TurnEngine:
         self._speaking = False
         self._turn: _Turn | None = None
         self._offline_language_noted = False  # "only English speech offline" is said once per session
+        self.sampler: Sampler | None = None  # enhanced mode: pooled randomness picks seed + temperature
 
     # Public API ---------------------------------------------------------------------------------------
     @property
@@ -278,6 +297,7 @@ class _Turn:
         self.retracted = False
         self.llm_started = 0.0
         self.language: str | None = None  # the user's language for this turn (detected or fixed)
+        self.randomness: dict[str, Any] | None = None  # enhanced mode's record, stored on the assistant message
 
     def mark(self, key: str) -> None:
         self.marks.setdefault(key, self.e.clock())
@@ -361,13 +381,14 @@ class _Turn:
         cfg = e.config
         chunker = SentenceChunker(cfg.first_chunk_min_chars, cfg.chunk_max_chars,
                                   first_max_words=cfg.first_chunk_max_words)
+        temperature = await self._sampled_temperature()
         self.llm_started = e.clock()
         try:
             stream: AsyncIterator[Any] = e.chat.stream(
                 messages, e.conversation.model,
                 system=(e.conversation.system_prompt if lang.is_english(self.language)
                         else lang.with_language(e.conversation.system_prompt, self.language)),
-                temperature=cfg.temperature, max_tokens=cfg.max_tokens)
+                temperature=temperature, max_tokens=cfg.max_tokens)
             async for item in stream:
                 if isinstance(item, TextDelta):
                     if not item.text:
@@ -391,6 +412,26 @@ class _Turn:
             for chunk in chunker.flush():
                 self._queue_chunk(chunk, chunk_q)
             chunk_q.put_nowait(None)
+
+    async def _sampled_temperature(self) -> float | None:
+        """Enhanced mode: let the sampler pick this turn's seed and temperature (else the config's).
+
+        The provider reads ``sampling_seed`` when it builds the request (OpenAI, Gemini, Ollama),
+        as `chat --mode enhanced` sets it. A failing sampler never costs the turn: normal sampling.
+        """
+        e = self.e
+        if e.sampler is None:
+            return e.config.temperature
+        try:
+            choice = await asyncio.to_thread(e.sampler, self.user_uid, e.config.temperature)
+        except Exception as exc:
+            log.warning("enhanced mode: no sampling choice (%s); normal sampling for this turn", type(exc).__name__)
+            return e.config.temperature
+        e.chat.sampling_seed = choice.seed  # type: ignore[attr-defined]
+        self.randomness = dict(choice.record)
+        if choice.notice:
+            e._emit(ErrorEvent(choice.notice, kind="randomness"))
+        return choice.temperature
 
     def _queue_chunk(self, chunk: SpeechChunk, chunk_q: asyncio.Queue[SpeechChunk | None]) -> None:
         self.mark("first_chunk")
@@ -545,7 +586,8 @@ class _Turn:
             error=error_text or (f"speech output failed: {self.tts_error.message}" if self.tts_error else None),
             audio_duration_s=round(min(played_s, self.timeline.total_s), 3) or None, provider=e.chat.name,
             model=usage.model if usage else conv.model, tokens_in=usage.tokens_in if usage else None,
-            tokens_out=usage.tokens_out if usage else None, timings=timings)
+            tokens_out=usage.tokens_out if usage else None,
+            timings={**timings, "randomness": self.randomness} if self.randomness else timings)
         self.usage.append(self._llm_usage())
         if e.recorder is not None:
             e.recorder.submit(WriteUnit(messages=[user_msg, assistant_msg], usage=self.usage))
@@ -558,7 +600,7 @@ class _Turn:
         return TurnResult(self.turn_id, text, spoken, self.full_reply, self.interrupted, error_text,
                           self.tts_error.message if self.tts_error else None, timings=timings,
                           user_uid=self.user_uid, assistant_uid=self.assistant_uid, usage=self.usage,
-                          audio_seconds=self.timeline.total_s)
+                          audio_seconds=self.timeline.total_s, randomness=self.randomness)
 
     def _finish_retracted(self, text: str) -> TurnResult:
         """Withdrawn turn: no messages, no history; only the usage that really happened is recorded."""
