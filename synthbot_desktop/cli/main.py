@@ -25,7 +25,44 @@ log = logging.getLogger(__name__)
 BACKUP_AT_START = frozenset({"chat", "talk", "history", "memory", "usage"})
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS: dict[str, tuple[str, str]] = {
+    # command -> (module in cli/commands, one-line help). Why a table: `--help` and the bare
+    # `synthbot-desktop` (the window) must not import every command module, because those pull in
+    # SQLAlchemy, Alembic, numpy and httpx (1.5 s here). Only the chosen command's module is imported.
+    # tests/unit/test_cli_lazy.py checks this table against each module's own register().
+    "admin": ("admin", "fleet administration: least-privilege grants, usage report"),
+    "audio": ("devices", "audio devices (list inputs and outputs)"),
+    "chat": ("chat", "send TEXT to the LLM, stream the reply and store the turn"),
+    "config": ("config_cmd", "show and change settings"),
+    "db": ("db", "database schema: upgrade, current, downgrade"),
+    "doctor": ("doctor", "check config, database, keyring, audio, models, providers"),
+    "history": ("history", "past conversations: list, search, show, export, import, delete"),
+    "keys": ("keys", "API keys in the OS keyring"),
+    "listen": ("listen", "record one utterance from the microphone and transcribe it"),
+    "memory": ("memory", "facts the assistant remembers for you across sessions"),
+    "models": ("models", "list the models of the LLM providers"),
+    "quantum": ("quantum", "quantum randomness pool for `chat/talk --mode enhanced`"),
+    "speak": ("speak", "say TEXT with ElevenLabs or the offline Piper voice"),
+    "talk": ("talk", "voice turns: speech in, spoken answer out (headless)"),
+    "transcribe": ("transcribe", "transcribe audio files (wav, flac, mp3, ogg, ...) with the local Whisper model"),
+    "usage": ("usage", "tokens, characters, audio minutes and cost per provider/model/day"),
+    "voices": ("voices", "voice catalog, quota and your voice tuning"),
+}
+
+
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand word in ``argv``: the first token that is not an option (top-level options take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The CLI parser; with ``argv``, only the command named there is fully registered.
+
+    Other commands get a placeholder (name and help only), so ``--help`` lists them all and a typo
+    still gets argparse's "invalid choice" list. A command module that is missing from COMMANDS
+    (added without updating the table) is always imported: slower, never lost. ``argv=None``
+    registers every command for real (tests, docs).
+    """
     parser = argparse.ArgumentParser(
         prog=APP_NAME,
         description="SynthBot Desktop voice assistant. Without a command, opens the desktop app.",
@@ -35,11 +72,23 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     from synthbot_desktop.cli import commands
 
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+    chosen = None if argv is None else _chosen_command(argv)
+    indexed = {module for module, _ in COMMANDS.values()}
+    wanted = {info.name for info in pkgutil.iter_modules(commands.__path__)}
+    if argv is not None:
+        wanted = (wanted - indexed) | ({COMMANDS[chosen][0]} if chosen in COMMANDS else set())
+    registered: set[str] = set()
+    for name in sorted(wanted):
+        module = importlib.import_module(f"{commands.__name__}.{name}")
         register = getattr(module, "register", None)
         if register is not None:
+            before = set(subparsers.choices)
             register(subparsers)
+            registered |= set(subparsers.choices) - before
+    for command, (_, help_text) in sorted(COMMANDS.items()):
+        if command not in registered:
+            subparsers.add_parser(command, help=help_text, description=help_text)
+    subparsers._choices_actions.sort(key=lambda action: action.dest)  # --help lists commands alphabetically
     return parser
 
 
@@ -48,8 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_in == ["--version"]:  # answered before the command modules (and SQLAlchemy) are imported
         print(f"{APP_NAME} {__version__}")
         return 0
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    parser = build_parser(args_in)
+    args = parser.parse_args(args_in)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     configure_logging(level)
     if args.command is None:

@@ -47,6 +47,7 @@ from synthbot_desktop.pipeline.spoken import SpokenTimeline
 from synthbot_desktop.storage.recorder import WriteUnit
 from synthbot_desktop.storage.records import MessageRecord, UsageRecord
 from synthbot_desktop.tts.base import AudioChunk, SpeechProvider, SpeechRequest, VoiceSettings
+from synthbot_desktop.tts.fallback import OfflineLanguageError
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,23 @@ def _offline_voice_language(speech: Any) -> str | None:
 
 TIMING_KEYS = ("speech_end", "endpoint_detected", "transcript_ready", "first_token", "first_chunk",
                "first_audio_byte", "first_sample_played", "llm_done", "done")
+
+
+class SamplingChoice(Protocol):
+    """One turn's LLM sampling picked outside the pipeline (enhanced mode: randomness/enhanced.py)."""
+
+    seed: int | None
+    temperature: float
+    record: dict[str, Any]  # stored on the assistant message as timings["randomness"]
+    notice: str | None  # one line for the user (e.g. the pool was empty and the CSPRNG stood in)
+
+
+class Sampler(Protocol):
+    """Picks a turn's seed and temperature; ``consumer`` is the user message uid (as `chat` uses).
+
+    Called on a worker thread (it may read the database: one indexed read, a few ms)."""
+
+    def __call__(self, consumer: str, temperature: float | None) -> SamplingChoice: ...
 
 
 class RecordSink(Protocol):
@@ -134,6 +152,7 @@ class TurnResult:
     usage: list[UsageRecord] = field(default_factory=list)
     audio_seconds: float = 0.0
     retracted: bool = False  # withdrawn before any reply was heard (the user kept talking): no messages stored
+    randomness: dict[str, Any] | None = None  # enhanced mode: the seed/temperature record of this turn
 
 
 class _Interrupted(Exception):
@@ -162,6 +181,7 @@ class TurnEngine:
         self._speaking = False
         self._turn: _Turn | None = None
         self._offline_language_noted = False  # "only English speech offline" is said once per session
+        self.sampler: Sampler | None = None  # enhanced mode: pooled randomness picks seed + temperature
 
     # Public API ---------------------------------------------------------------------------------------
     @property
@@ -281,6 +301,7 @@ class _Turn:
         self.retracted = False
         self.llm_started = 0.0
         self.language: str | None = None  # the user's language for this turn (detected or fixed)
+        self.randomness: dict[str, Any] | None = None  # enhanced mode's record, stored on the assistant message
 
     def mark(self, key: str) -> None:
         self.marks.setdefault(key, self.e.clock())
@@ -385,13 +406,14 @@ class _Turn:
         cfg = e.config
         chunker = SentenceChunker(cfg.first_chunk_min_chars, cfg.chunk_max_chars,
                                   first_max_words=cfg.first_chunk_max_words)
+        temperature = await self._sampled_temperature()
         self.llm_started = e.clock()
         try:
             stream: AsyncIterator[Any] = e.chat.stream(
                 messages, e.conversation.model,
                 system=(e.conversation.system_prompt if lang.is_english(self.language)
                         else lang.with_language(e.conversation.system_prompt, self.language)),
-                temperature=cfg.temperature, max_tokens=cfg.max_tokens)
+                temperature=temperature, max_tokens=cfg.max_tokens)
             async for item in stream:
                 if isinstance(item, TextDelta):
                     if not item.text:
@@ -416,6 +438,26 @@ class _Turn:
                 self._queue_chunk(chunk, chunk_q)
             chunk_q.put_nowait(None)
 
+    async def _sampled_temperature(self) -> float | None:
+        """Enhanced mode: let the sampler pick this turn's seed and temperature (else the config's).
+
+        The provider reads ``sampling_seed`` when it builds the request (OpenAI, Gemini, Ollama),
+        as `chat --mode enhanced` sets it. A failing sampler never costs the turn: normal sampling.
+        """
+        e = self.e
+        if e.sampler is None:
+            return e.config.temperature
+        try:
+            choice = await asyncio.to_thread(e.sampler, self.user_uid, e.config.temperature)
+        except Exception as exc:
+            log.warning("enhanced mode: no sampling choice (%s); normal sampling for this turn", type(exc).__name__)
+            return e.config.temperature
+        e.chat.sampling_seed = choice.seed  # type: ignore[attr-defined]
+        self.randomness = dict(choice.record)
+        if choice.notice:
+            e._emit(ErrorEvent(choice.notice, kind="randomness"))
+        return choice.temperature
+
     def _queue_chunk(self, chunk: SpeechChunk, chunk_q: asyncio.Queue[SpeechChunk | None]) -> None:
         self.mark("first_chunk")
         self.chunks.append(chunk)
@@ -430,11 +472,8 @@ class _Turn:
         voice_language = _offline_voice_language(e.speech)
         text_only = voice_language is not None and not lang.is_english(self.language) \
             and voice_language != self.language
-        if text_only and not e._offline_language_noted:
-            e._offline_language_noted = True
-            e._emit(ErrorEvent(lang.OFFLINE_ENGLISH_ONLY.format(name=lang.language_name(self.language)),
-                               "set an ElevenLabs key (tts.engine elevenlabs) to hear replies in your language",
-                               ErrorKind.TTS_LANGUAGE))
+        if text_only:
+            self._note_offline_language()
         try:
             while (chunk := await chunk_q.get()) is not None:
                 if e.speech is None or self.tts_error is not None or text_only:
@@ -444,7 +483,8 @@ class _Turn:
                 ttfb: float | None = None
                 seconds = 0.0
                 request = SpeechRequest(chunk.text, voice_id=cfg.voice_id, model_id=model_id,
-                                        settings=cfg.voice_settings, previous_text=previous)
+                                        settings=cfg.voice_settings, previous_text=previous,
+                                        language=self.language)
                 try:
                     async for audio in e.speech.stream(request):
                         if not audio.pcm:
@@ -455,6 +495,14 @@ class _Turn:
                         seconds += pcm_seconds(len(audio.pcm), audio.format)
                         audio_q.put_nowait((chunk, audio))
                     self._tts_usage(chunk, started, ttfb, seconds, None, model_id)
+                except OfflineLanguageError as exc:
+                    # ElevenLabs failed and the offline voice cannot speak this language: the rest
+                    # of the reply stays text (never read by the English voice), said once per session.
+                    text_only = True
+                    self._tts_usage(chunk, started, ttfb, seconds, exc, model_id)
+                    self._note_offline_language(exc.reason.message if exc.reason else None,
+                                                exc.hint or None)
+                    audio_q.put_nowait((chunk, None))
                 except SynthbotError as exc:
                     self.tts_error = exc
                     self._tts_usage(chunk, started, ttfb, seconds, exc, model_id)
@@ -464,6 +512,17 @@ class _Turn:
                 previous = chunk.text
         finally:
             audio_q.put_nowait(None)
+
+    def _note_offline_language(self, reason: str | None = None, hint: str | None = None) -> None:
+        """Tell the user once per session that offline speech is English only (the reply is text)."""
+        e = self.e
+        if e._offline_language_noted:
+            return
+        e._offline_language_noted = True
+        line = lang.OFFLINE_ENGLISH_ONLY.format(name=lang.language_name(self.language))
+        e._emit(ErrorEvent(f"{reason}: {line}" if reason else line,
+                           hint or "set an ElevenLabs key (tts.engine elevenlabs) to hear replies in your language",
+                           ErrorKind.TTS_LANGUAGE))
 
     def _tts_usage(self, chunk: SpeechChunk, started: float, ttfb: float | None, seconds: float,
                    error: SynthbotError | None, model_id: str | None = None) -> None:
@@ -555,7 +614,8 @@ class _Turn:
             error=error_text or (f"speech output failed: {self.tts_error.message}" if self.tts_error else None),
             audio_duration_s=round(min(played_s, self.timeline.total_s), 3) or None, provider=e.chat.name,
             model=usage.model if usage else conv.model, tokens_in=usage.tokens_in if usage else None,
-            tokens_out=usage.tokens_out if usage else None, timings=timings)
+            tokens_out=usage.tokens_out if usage else None,
+            timings={**timings, "randomness": self.randomness} if self.randomness else timings)
         self.usage.append(self._llm_usage())
         if e.recorder is not None:
             e.recorder.submit(WriteUnit(messages=[user_msg, assistant_msg], usage=self.usage))
@@ -568,7 +628,7 @@ class _Turn:
         return TurnResult(self.turn_id, text, spoken, self.full_reply, self.interrupted, error_text,
                           self.tts_error.message if self.tts_error else None, timings=timings,
                           user_uid=self.user_uid, assistant_uid=self.assistant_uid, usage=self.usage,
-                          audio_seconds=self.timeline.total_s)
+                          audio_seconds=self.timeline.total_s, randomness=self.randomness)
 
     def _finish_retracted(self, text: str) -> TurnResult:
         """Withdrawn turn: no messages, no history; only the usage that really happened is recorded."""

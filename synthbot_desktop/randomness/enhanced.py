@@ -42,10 +42,31 @@ def sampling_for_turn(db: Database, consumer: str, provider: str, base_temperatu
     return TurnSampling(seed, temperature, record, notice)
 
 
+class TurnSampler:
+    """The pipeline's ``Sampler`` for voice turns (``talk --mode enhanced``, the window's switch).
+
+    The turn engine calls it with the user message uid (the block's ``consumed_by``, as `chat`
+    does) and stores the returned record on the assistant message; ``records`` keeps every
+    turn's record in order (``talk --json``). ``default_temperature`` (``llm.temperature``)
+    applies when the conversation sets none.
+    """
+
+    def __init__(self, db: Database, provider: str, default_temperature: float) -> None:
+        self._db, self._provider, self._default = db, provider, default_temperature
+        self.records: list[dict[str, Any]] = []
+
+    def __call__(self, consumer: str, temperature: float | None) -> TurnSampling:
+        turn = sampling_for_turn(self._db, consumer, self._provider,
+                                 self._default if temperature is None else temperature)
+        self.records.append(turn.record)
+        return turn
+
+
 class EnhancedChat:
     """Wraps a chat provider so every ``stream`` call (one per voice turn) draws its own seed and temperature.
 
-    Used by ``talk --mode enhanced``: the turn engine is untouched. The consumed block names
+    Kept for callers that cannot set ``TurnEngine.sampler``; ``talk`` now uses :class:`TurnSampler`,
+    which also stores the record on the assistant message. The consumed block names
     ``talk:<session id>:<turn n>`` and ``records`` keeps each turn's record in order; the draw is
     one indexed DB read on the caller's thread (a few ms), and any failure is the CSPRNG at once.
     """

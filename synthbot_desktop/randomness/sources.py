@@ -101,6 +101,17 @@ class AerSource:
                           run_ms=int((time.monotonic() - t0) * 1000))
 
 
+def job_status_name(status: Any) -> str:
+    """'DONE', 'QUEUED', ... from either status type the runtime returns.
+
+    IBM's RuntimeJobV2 answers a plain string ("DONE"); local-mode and older jobs answer qiskit's
+    ``JobStatus`` enum, whose ``str()`` is "JobStatus.DONE" / "jobstatus.done". Comparing ``str()``
+    with "DONE" would poll such a job until the timeout (found by testing on the runtime's fake backends).
+    """
+    name = getattr(status, "name", None)
+    return str(name if isinstance(name, str) else status).strip().upper()
+
+
 class IbmSource:
     """IBM Quantum hardware through ``qiskit-ibm-runtime`` (SamplerV2 job; token from the keyring).
 
@@ -139,7 +150,7 @@ class IbmSource:
         job = SamplerV2(mode=backend).run([isa], shots=shots)
         t0 = time.monotonic()
         queued_until: float | None = None
-        status = str(job.status())
+        status = job_status_name(job.status())
         while status not in ("DONE", "ERROR", "CANCELLED"):
             if on_status:
                 on_status(f"job {job.job_id()} {status.lower()} on {backend.name}")
@@ -148,7 +159,7 @@ class IbmSource:
             if time.monotonic() - t0 > self._timeout_s:
                 raise TimeoutError(f"IBM job {job.job_id()} still {status} after {self._timeout_s:.0f} s")
             time.sleep(self._poll_s)
-            status = str(job.status())
+            status = job_status_name(job.status())
         if status != "DONE":
             raise RuntimeError(f"IBM job {job.job_id()} ended {status}")
         t1 = time.monotonic()

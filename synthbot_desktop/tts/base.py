@@ -35,6 +35,8 @@ class SpeechRequest:
     settings: VoiceSettings = field(default_factory=VoiceSettings)
     previous_text: str | None = None  # prosody continuity across sentence chunks
     next_text: str | None = None
+    language: str | None = None  # the reply's language (e.g. "fr"); None = unknown, treated as English.
+    # Carried so a fallback engine can refuse a language its voice cannot speak (tts/fallback.py).
 
 
 @dataclass(frozen=True)

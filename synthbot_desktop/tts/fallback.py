@@ -4,6 +4,10 @@ The switch happens only before any ElevenLabs audio was handed on, so a sentence
 spoken twice. Quota exhaustion sticks for the session (every request would fail the same
 way); network failures are retried with ElevenLabs after a cool-down. Each switch is announced
 through the event sink so the user knows why the voice changed.
+
+The offline voice speaks one language (the bundled Piper voice is English). A reply in another
+language is never read by it: the fallback raises :class:`OfflineLanguageError` instead, and the
+turn keeps that reply as text and tells the user once (pipeline/turn.py).
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
-from synthbot_desktop.errors import ProviderError, ProviderErrorKind
+from synthbot_desktop import language as lang
+from synthbot_desktop.errors import ProviderError, ProviderErrorKind, SynthbotError
 from synthbot_desktop.pipeline.events import ErrorEvent, EventSink
 from synthbot_desktop.tts.base import AudioChunk, SpeechProvider, SpeechRequest
 
@@ -24,14 +29,38 @@ FALLBACK_KINDS = {
 }
 
 
+class OfflineLanguageError(SynthbotError):
+    """The primary engine failed and the offline voice cannot speak the reply's language.
+
+    ``reason`` is the primary's failure (quota, offline, ...), kept so the user hears why, and
+    ``info`` its provider details, so the usage row records the real cause.
+    """
+
+    def __init__(self, language: str, voice_language: str, reason: ProviderError | None) -> None:
+        name = lang.language_name(language)
+        super().__init__(f"the offline voice speaks {lang.language_name(voice_language)} only, not {name}",
+                         hint=reason.hint if reason is not None else None)
+        self.language = language
+        self.voice_language = voice_language
+        self.reason = reason
+        self.info = getattr(reason, "info", None)
+
+
 class FallbackSpeech:
-    """A SpeechProvider that prefers ``primary`` and falls back to a lazily built ``secondary``."""
+    """A SpeechProvider that prefers ``primary`` and falls back to a lazily built ``secondary``.
+
+    ``secondary_language`` is the language of the secondary's voice (None: not known, no check);
+    requests in another language are refused rather than read in the wrong language.
+    """
 
     def __init__(self, primary: SpeechProvider, make_secondary: Callable[[], SpeechProvider], *,
-                 events: EventSink | None = None, cooldown_s: float = 30.0) -> None:
+                 events: EventSink | None = None, cooldown_s: float = 30.0,
+                 secondary_language: str | None = None) -> None:
         self.primary = primary
         self._make_secondary = make_secondary
         self._secondary: SpeechProvider | None = None
+        self.secondary_language = lang.base_language(secondary_language)
+        self._last_error: ProviderError | None = None
         self.events = events
         self.cooldown_s = cooldown_s
         self._primary_off_until = 0.0
@@ -53,6 +82,17 @@ class FallbackSpeech:
             except Exception:
                 log.exception("event sink failed")
 
+    def _secondary_refuses(self, request: SpeechRequest) -> str | None:
+        """The request's language when the secondary voice cannot speak it, else None.
+
+        Only a known non-English language is refused: unknown or English text keeps the old
+        behaviour (the offline voice reads it), so `speak` and English turns are unchanged.
+        """
+        wanted = lang.base_language(request.language)
+        if self.secondary_language is None or lang.is_english(wanted) or wanted == self.secondary_language:
+            return None
+        return wanted
+
     async def stream(self, request: SpeechRequest) -> AsyncIterator[AudioChunk]:
         if time.monotonic() >= self._primary_off_until:
             handed_on = False
@@ -67,7 +107,15 @@ class FallbackSpeech:
                     raise
                 self._primary_off_until = (float("inf") if error.kind is ProviderErrorKind.QUOTA
                                            else time.monotonic() + self.cooldown_s)
+                self._last_error = error
+                refused = self._secondary_refuses(request)
+                if refused is not None:  # not "speaking with Piper instead": the turn says it stays text
+                    log.warning("%s; the %s reply stays text", error.one_line(), lang.language_name(refused))
+                    raise OfflineLanguageError(refused, self.secondary_language or "en", error) from None
                 self._announce(error)
+        refused = self._secondary_refuses(request)
+        if refused is not None:
+            raise OfflineLanguageError(refused, self.secondary_language or "en", self._last_error)
         async for chunk in self.secondary.stream(request):
             self.last_engine = self.secondary.name
             yield chunk

@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from synthbot_desktop.errors import DatabaseError, UsageError
+from synthbot_desktop.language import piper_voice_language
 from synthbot_desktop.pipeline.events import EventSink
 from synthbot_desktop.storage import voices as voice_repo
 from synthbot_desktop.storage.records import UsageRecord
@@ -115,4 +116,5 @@ def create_speech_provider(
     )
     if not ctx.settings.get("tts.fallback_to_piper"):
         return primary
-    return FallbackSpeech(primary, lambda: PiperSpeech(piper_opts, metrics_sink=metrics_sink), events=events)
+    return FallbackSpeech(primary, lambda: PiperSpeech(piper_opts, metrics_sink=metrics_sink), events=events,
+                          secondary_language=piper_voice_language(piper_opts.voice))

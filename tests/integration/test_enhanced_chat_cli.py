@@ -91,3 +91,26 @@ def test_quantum_status_and_export(env: str, capsys: pytest.CaptureFixture[str])
     assert len(bits) == 100 and set(bits) <= {"0", "1"}
     assert main(["quantum", "fill", "--source", "ibm"]) == 2  # no token stored: one clear line
     assert "IBM Quantum token" in capsys.readouterr().err
+
+
+def test_enhanced_chat_record_on_the_message_on_both_databases(any_db_url: str, app_env: dict[str, str],
+                                                                memory_keyring: object, server: FakeServer,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The reference `talk --mode enhanced` is held to (tests/integration/test_enhanced_talk.py), on SQLite and MariaDB."""
+    monkeypatch.setenv("SYNTHBOT_DATABASE_URL", any_db_url)
+    monkeypatch.setenv("SYNTHBOT_SET__database__auto_upgrade_remote", "true")
+    monkeypatch.setenv("SYNTHBOT_OPENAI_API_KEY", KEY)
+    assert main(["quantum", "fill", "--source", "os", "--bits", "128"]) == 0
+    install_fake_llm(server, "openai", "Fine.")
+    monkeypatch.setenv("SYNTHBOT_OPENAI_BASE_URL", base_url("openai", server))
+    capsys.readouterr()
+    assert main(["chat", "Hi", "--provider", "openai", "--mode", "enhanced", "--json"]) == 0
+    rnd = json.loads(capsys.readouterr().out)["randomness"]
+    engine = create_engine(any_db_url)
+    with Session(engine) as s:
+        user, assistant = s.scalars(select(ConversationMessage).order_by(ConversationMessage.id)).all()
+        assert assistant.timings["randomness"] == rnd and rnd["block_id"] is not None
+        block = s.get(QuantumRandomNumber, rnd["block_id"])
+        assert block is not None and block.consumed_by == user.uid
+    engine.dispose()

@@ -42,12 +42,14 @@ def servers() -> Iterator[tuple[Any, Any]]:
         tts.stop()
 
 
-def _talk(app_env: dict[str, str], llm: Any, tts: Any, engine: str, out: Path) -> subprocess.CompletedProcess[str]:
+def _talk(app_env: dict[str, str], llm: Any, tts: Any, engine: str, out: Path,
+          fallback: bool = False) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNTHBOT_")}
     env.update(app_env)
     env.update({"SYNTHBOT_OPENAI_BASE_URL": base_url("openai", llm), "SYNTHBOT_OPENAI_API_KEY": "sk-test-123",
                 "SYNTHBOT_ELEVENLABS_BASE_URL": tts.url, "SYNTHBOT_ELEVENLABS_API_KEY": FAKE_API_KEY,
-                "SYNTHBOT_SET__stt__model": "multilingual", "SYNTHBOT_SET__tts__fallback_to_piper": "false",
+                "SYNTHBOT_SET__stt__model": "multilingual",
+                "SYNTHBOT_SET__tts__fallback_to_piper": "true" if fallback else "false",
                 "PYTHONPATH": str(ROOT)})
     return subprocess.run([sys.executable, "-m", "synthbot_desktop", "talk", "--in", str(CLIP), "--out", str(out),
                            "--provider", "openai", "--engine", engine, "--json"],
@@ -90,3 +92,20 @@ def test_french_turn_with_piper_is_shown_as_text_and_told_once(app_env: dict[str
         assert w.getnframes() == 0  # Piper synthesised nothing
     assert _tts_bodies(tts) == []
     assert proc.stderr.count(NOTICE) == 1, proc.stderr
+
+
+def test_french_turn_when_elevenlabs_quota_is_used_up_stays_text(app_env: dict[str, str], servers: tuple[Any, Any],
+                                                                 tmp_path: Path) -> None:
+    """ElevenLabs answers quota_exceeded and Piper is the fallback: the English voice must not read French."""
+    llm, tts = servers
+    tts.state.fail_next.extend([(401, "elevenlabs_error_401_quota_exceeded.json", {})] * 3)
+    out = tmp_path / "reply.wav"
+    proc = _talk(app_env, llm, tts, "elevenlabs", out, fallback=True)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["reply"] == REPLY and doc["audio_seconds"] == 0
+    with wave.open(str(out)) as w:
+        assert w.getnframes() == 0  # neither ElevenLabs nor Piper audio
+    assert len([s for s in tts.state.streams if s.status == 401]) == 1  # quota sticks: asked once
+    assert proc.stderr.count(NOTICE) == 1, proc.stderr
+    assert "quota" in proc.stderr and "speaking with the offline Piper voice" not in proc.stderr

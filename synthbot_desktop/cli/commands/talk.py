@@ -66,7 +66,8 @@ def _result_json(r: TurnResult, ctx: AppContext | None = None) -> dict[str, Any]
             "audio_seconds": round(r.audio_seconds, 3), "timings_ms": r.timings,
             "user_message_uid": r.user_uid, "assistant_message_uid": r.assistant_uid,
             # the stored id `history rate` takes (#17); None while the turn waits in the spool
-            "assistant_message_id": message_id_for(ctx.db, r.assistant_uid) if ctx is not None else None}
+            "assistant_message_id": message_id_for(ctx.db, r.assistant_uid) if ctx is not None else None,
+            **({"randomness": r.randomness} if r.randomness else {})}
 
 
 def _write_wav(path: Path, out: MemoryOutput) -> None:
@@ -119,11 +120,11 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
     finally:
         await load
     if args.mode == "enhanced":
-        from synthbot_desktop.randomness.enhanced import EnhancedChat
+        from synthbot_desktop.randomness.enhanced import TurnSampler
 
-        engine.chat = EnhancedChat(engine.chat, ctx.db, plan.provider,
-                                   ctx.settings.get_float("llm.temperature"), engine.conversation.session_id,
-                                   notify=lambda m: print(m, file=sys.stderr, flush=True))
+        # Seed + temperature per turn from the pool; the record lands on each assistant message
+        # (timings["randomness"]) and the block names the user message, exactly as `chat` does.
+        engine.sampler = TurnSampler(ctx.db, plan.provider, ctx.settings.get_float("llm.temperature"))
     return engine, whisper
 
 
@@ -160,7 +161,7 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
         ctx.recorder.flush()
         if args.json:
             print_json({"session_id": engine.conversation.session_id, **_result_json(result, ctx),
-                        **({"randomness": getattr(engine.chat, "records", None)} if args.mode == "enhanced" else {}),
+                        **({"randomness": getattr(engine.sampler, "records", None)} if args.mode == "enhanced" else {}),
                         "out": str(args.out) if args.out else None})
         else:
             print(f"you: {result.transcript}", file=sys.stderr)
