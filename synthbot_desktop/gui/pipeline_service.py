@@ -224,7 +224,7 @@ class PipelineTalkService:
             stt=WhisperTranscriber(self._whisper) if self._whisper is not None else None, sink=self.sink,
             session_id=self.session_id)
         self._conv = self._engine.conversation
-        self._engine.chat = self._turn_chat(plan)
+        self._engine.sampler = self._turn_sampler(plan)
         self.session_id = self._conv.session_id
         self.sink(ev.SessionChanged(self._conv.session_id))
         return self._engine
@@ -435,24 +435,23 @@ class PipelineTalkService:
         engine = await self._ensure_engine(need_stt=False)
         plan = self._plan
         assert plan is not None
-        engine.chat = self._turn_chat(plan)
+        engine.chat = self._chat
+        engine.sampler = self._turn_sampler(plan)
         engine.speech = self._speech
         engine.config.voice_id = turn_voice_id(plan.voice)
         engine.config.temperature = plan.temperature
         self._conv.provider = plan.provider
         self._conv.model = plan.model
 
-    def _turn_chat(self, plan: ConversationPlan) -> Any:
-        """The chat provider the turns use: in enhanced mode wrapped the way ``talk --mode enhanced``
-        does (docs/enhanced-mode.md), so each turn draws its seed and temperature from the pool."""
-        if self.mode != "enhanced" or self._conv is None:
-            if self._chat is not None:
-                self._chat.sampling_seed = None  # a seed left by an enhanced turn must not stick
-            return self._chat
-        from synthbot_desktop.randomness.enhanced import EnhancedChat
+    def _turn_sampler(self, plan: ConversationPlan) -> Any:
+        """Enhanced mode: the turn engine's sampler, as ``talk --mode enhanced`` sets it
+        (docs/enhanced-mode.md): each turn draws its seed and temperature from the pool and the
+        record is stored on its assistant message. Normal mode: none."""
+        if self.mode != "enhanced":
+            return None
+        from synthbot_desktop.randomness.enhanced import TurnSampler
 
-        return EnhancedChat(self._chat, self.ctx.db, plan.provider, plan.temperature, self._conv.session_id,
-                            notify=lambda line: log.info("%s", line))
+        return TurnSampler(self.ctx.db, plan.provider, self.ctx.settings.get_float("llm.temperature"))
 
     def set_mode(self, mode: str) -> None:
         """The window's conversation-mode switch: "normal" or "enhanced", from the next turn."""
@@ -462,7 +461,7 @@ class PipelineTalkService:
         async def go() -> None:
             self.mode = mode
             if self._engine is not None and self._plan is not None:
-                self._engine.chat = self._turn_chat(self._plan)
+                self._engine.sampler = self._turn_sampler(self._plan)
 
         self._submit(self._configuring(go()))
 

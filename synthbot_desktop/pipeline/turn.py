@@ -445,6 +445,8 @@ class _Turn:
         as `chat --mode enhanced` sets it. A failing sampler never costs the turn: normal sampling.
         """
         e = self.e
+        if getattr(e.chat, "sampling_seed", None) is not None:
+            e.chat.sampling_seed = None  # type: ignore[attr-defined]  # an earlier enhanced turn's seed never sticks
         if e.sampler is None:
             return e.config.temperature
         try:

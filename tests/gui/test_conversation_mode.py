@@ -33,6 +33,19 @@ def test_enhanced_mode_seeds_each_turn_and_normal_does_not(qtbot: Any, gui: Any,
         assert isinstance(body["seed"], int) and 0 <= body["seed"] < 2**31
         assert base - 0.2 - 1e-9 <= body["temperature"] <= base + 0.2 + 1e-9
     assert one["seed"] != two["seed"]  # a draw per turn, not one per conversation
+    # ... and each draw is traceable: stored on its assistant message, as talk --mode enhanced does
+    from sqlalchemy import select
+
+    from synthbot_desktop.storage.models import ConversationMessage
+
+    def stored_seeds() -> list[int]:
+        gui.ctx.recorder.flush()
+        with gui.ctx.db.session() as s:
+            rows = s.scalars(select(ConversationMessage).where(ConversationMessage.role == "assistant")).all()
+            return [r.timings["randomness"]["seed"] for r in rows if r.timings and "randomness" in r.timings]
+
+    qtbot.waitUntil(lambda: len(stored_seeds()) == 2, timeout=10000)
+    assert stored_seeds() == [one["seed"], two["seed"]]
 
     w.mode_box.setCurrentIndex(w.mode_box.findData("normal"))
     back = _say(qtbot, gui, "fourth")
