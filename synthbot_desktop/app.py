@@ -37,6 +37,7 @@ class AppContext:
         self._db: Database | None = None
         self._recorder: Recorder | None = None
         self._offline: DatabaseError | None = None  # why the server could not be reached, once known
+        self._offline_at = 0.0
         self._offline_spool: OfflineSpool | None = None
         # The GUI opens the database from a worker while other workers may ask for it too.
         self._lock = threading.RLock()
@@ -78,6 +79,8 @@ class AppContext:
             return self._open_db_once()
 
     def _open_db_once(self) -> Database:
+        if self._db is None and self._offline is not None and not self._retry_due():
+            raise self._offline  # known unreachable: do not pay another connect timeout
         if self._db is None:
             db = self.open_database()
             try:
@@ -110,18 +113,31 @@ class AppContext:
         an old schema) still raise: spooling cannot fix them."""
         from synthbot_desktop.storage.db import is_unreachable
 
-        if self._offline is not None:
+        if self._offline is not None and not self._retry_due():
             return None
         try:
             db = self.db
             _ = self.user_id  # a server that went away after the handshake fails here
+            self._offline = None
             return db
         except DatabaseError as exc:
             if not is_unreachable(exc):
                 raise
-            log.warning("database unreachable, working offline: %s", exc)
-            self._offline = exc
+            log.info("database unreachable, working offline: %s", exc)
+            self._mark_offline(exc)
             return None
+
+    OFFLINE_RETRY_S = 30.0  # a long-running window tries the server again after this long
+
+    def _retry_due(self) -> bool:
+        import time
+
+        return time.monotonic() - self._offline_at >= self.OFFLINE_RETRY_S
+
+    def _mark_offline(self, exc: DatabaseError) -> None:
+        import time
+
+        self._offline, self._offline_at = exc, time.monotonic()
 
     @property
     def offline_reason(self) -> DatabaseError | None:
@@ -142,7 +158,7 @@ class AppContext:
 
                     if not is_unreachable(exc):
                         raise
-                    self._offline = exc
+                    self._mark_offline(exc)
             if self._offline_spool is None:
                 from synthbot_desktop.storage.offline import OfflineSpool
 

@@ -46,11 +46,11 @@ class EnhancedChat:
     """Wraps a chat provider so every ``stream`` call (one per voice turn) draws its own seed and temperature.
 
     Used by ``talk --mode enhanced``: the turn engine is untouched. The consumed block names
-    ``talk:<session id>:<turn n>`` and ``records`` keeps each turn's record in order; the draw is
+    ``talk:<session id, or uid for a new session>:<turn n>`` and ``records`` keeps each turn's record in order; the draw is
     one indexed DB read on the caller's thread (a few ms), and any failure is the CSPRNG at once.
     """
 
-    def __init__(self, inner: Any, db: Database, provider: str, base_temperature: float, session_id: int,
+    def __init__(self, inner: Any, db: Database, provider: str, base_temperature: float, session_id: int | str,
                  notify: Any = None) -> None:
         self._inner, self._db, self._provider = inner, db, provider
         self._base, self._session_id, self._notify = base_temperature, session_id, notify

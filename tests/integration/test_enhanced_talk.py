@@ -43,7 +43,8 @@ def test_talk_enhanced_seeds_each_turn_from_the_pool(app_env: dict[str, str], tm
             consumer = c.execute(text("SELECT consumed_by FROM quantum_random_numbers WHERE id = :i"),
                                  {"i": rec["block_id"]}).scalar()
         engine.dispose()
-        assert consumer == f"talk:{doc['session_id']}:1"
+        # A new session has no id before its first message is written: the block names its uid.
+        assert consumer == f"talk:{doc['session_uid']}:1"
     finally:
         llm.stop()
         tts.stop()

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
 from typing import Any
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
+from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, session_key
 from synthbot_desktop.config import LLM_PROVIDERS, REGISTRY
 from synthbot_desktop.errors import DatabaseError, UsageError
 from synthbot_desktop.llm.base import ChatMessage
@@ -96,24 +95,6 @@ def _history_offline(ctx: AppContext, key: int | str) -> tuple[list[ChatMessage]
             if m["role"] in ("user", "assistant")], conv.session_id, conv.session_uid
 
 
-def _session_key(raw: str | None) -> int | str | None:
-    """``--session``: a positive id, or a session uid (a session started offline)."""
-    if raw is None:
-        return None
-    raw = raw.strip()
-    if raw.isdigit():
-        value = int(raw)
-        if 0 < value < 2**63:
-            return value
-    elif _UID.fullmatch(raw):
-        return raw.lower()
-    raise UsageError(f"--session must be a session id (a positive number) or a session uid, got {raw[:60]}",
-                     hint="list sessions with `synthbot-desktop history list`, or omit --session")
-
-
-_UID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
 def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     text = text.strip()
@@ -131,7 +112,7 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
         args.temperature if args.temperature is not None else settings.get("llm.temperature")))
     max_tokens = int(REGISTRY["llm.max_tokens"].coerce(
         args.max_tokens if args.max_tokens is not None else settings.get("llm.max_tokens")))
-    key = _session_key(args.session)
+    key = session_key(args.session)
     prices = load_prices(ctx.paths.config_dir)
 
     user_msg = MessageRecord(session_id=None, role="user", content=text)

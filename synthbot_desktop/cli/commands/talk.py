@@ -15,12 +15,13 @@ import logging
 import signal
 import sys
 import time
+import uuid
 import wave
 from pathlib import Path
 from typing import Any
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
+from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, session_key
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.pipeline.events import AssistantDone, ErrorEvent, Event, FinalTranscript
 from synthbot_desktop.pipeline.memory_output import MemoryOutput
@@ -40,7 +41,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--engine", help="speech engine: elevenlabs, piper or auto (default: setting tts.engine)")
     p.add_argument("--voice", help="voice id for the speech engine")
     p.add_argument("--silence-ms", type=int, help="silence that ends an utterance (default: audio.silence_ms)")
-    p.add_argument("--session", type=int, help="continue this conversation session (with its context)")
+    p.add_argument("--session", help="continue this conversation session (with its context): its id, or the "
+                   "session_uid printed for a session started while the database was unreachable")
     p.add_argument("--mode", choices=("normal", "enhanced"), default="normal",
                    help="enhanced: pooled quantum random numbers pick each turn's seed and temperature")
     p.add_argument("--turns", type=int, help="with --mic: stop after this many turns")
@@ -105,16 +107,26 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
     try:
         engine = await open_conversation(ctx, plan, chat=chat, speech=speech, output=output,
                                          stt=WhisperTranscriber(whisper), sink=_stderr_events,
-                                         session_id=args.session)
+                                         session_id=session_key(args.session))
     finally:
         await load
     if args.mode == "enhanced":
         from synthbot_desktop.randomness.enhanced import EnhancedChat
 
         engine.chat = EnhancedChat(engine.chat, ctx.db, plan.provider,
-                                   ctx.settings.get_float("llm.temperature"), engine.conversation.session_id,
+                                   ctx.settings.get_float("llm.temperature"),
+                                   engine.conversation.session_id or engine.conversation.session_uid
+                                   or uuid.uuid4().hex,
                                    notify=lambda m: print(m, file=sys.stderr, flush=True))
     return engine, whisper
+
+
+def _session_json(ctx: AppContext, engine: TurnEngine) -> dict[str, Any]:
+    """The session's id once it is in the database (a new one is created with its first message,
+    possibly into the spool), and its uid, which ``--session`` also accepts."""
+    conv = engine.conversation
+    sid = conv.session_id or (ctx.session_id_for(conv.session_uid) if conv.session_uid else None)
+    return {"session_id": sid, "session_uid": conv.session_uid, "spooled_records": ctx.pending_records()}
 
 
 async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
@@ -147,9 +159,9 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
             whisper.close()
         if memory is not None and args.out is not None:
             _write_wav(args.out, memory)
-        ctx.recorder.flush()
+        ctx.flush()
         if args.json:
-            print_json({"session_id": engine.conversation.session_id, **_result_json(result),
+            print_json({**_session_json(ctx, engine), **_result_json(result),
                         **({"randomness": getattr(engine.chat, "records", None)} if args.mode == "enhanced" else {}),
                         "out": str(args.out) if args.out else None})
         else:
@@ -195,9 +207,9 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
         results = await loop_.run()
     finally:
         mic.close()
-    ctx.recorder.flush()
+    ctx.flush()
     if args.json:
-        print_json({"session_id": engine.conversation.session_id, "turns": [_result_json(r) for r in results],
+        print_json({**_session_json(ctx, engine), "turns": [_result_json(r) for r in results],
                     "barge_ins": [{"stop_ms": round((b.stopped_at - b.detected_at) * 1000, 2)} for b in loop_.barge_ins],
                     "withdrawn_turns": [r.transcript for r in loop_.retracted],
                     "speculative_stt": {"used": loop_.speculative_hits, "dropped": loop_.speculative_misses}})
