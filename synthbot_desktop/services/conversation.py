@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -115,7 +117,8 @@ async def open_output(ctx: AppContext, factory: Any, sink: ev.EventSink | None) 
 
 async def open_conversation(ctx: AppContext, plan: ConversationPlan, *, chat: ChatProvider,
                             speech: SpeechProvider | None, output: Any, stt: Any, sink: ev.EventSink | None,
-                            session_id: int | str | None = None) -> TurnEngine:
+                            session_id: int | str | None = None,
+                            on_session: Callable[[int], None] | None = None) -> TurnEngine:
     """Start (or resume) the session and wire the turn engine to the background recorder."""
     from synthbot_desktop.pipeline.session import start_session
     from synthbot_desktop.pipeline.settings_map import turn_config
@@ -139,7 +142,7 @@ async def open_conversation(ctx: AppContext, plan: ConversationPlan, *, chat: Ch
     prices = await asyncio.to_thread(load_prices, ctx.paths.config_dir)
     config = turn_config(ctx.settings, prices=prices, voice_id=voice_id, temperature=plan.temperature)
     writer = await asyncio.to_thread(lambda: ctx.writer)  # first use starts the writer thread
-    recorder = CachingRecorder(writer, ctx.conversation_cache, conv)
+    recorder = CachingRecorder(writer, ctx.conversation_cache, conv, ctx=ctx, on_session=on_session)
     return TurnEngine(conversation=conv, chat=chat, stt=stt, speech=speech, output=output, recorder=recorder,
                       sink=sink, config=config)
 
@@ -183,15 +186,61 @@ def _resume(ctx: AppContext, db: Any, key: int | str, plan: ConversationPlan) ->
 
 class CachingRecorder:
     """The recorder, plus this computer's copy of the conversation updated with each finished
-    turn: the context a later command needs if the database is unreachable when it starts."""
+    turn: the context a later command needs if the database is unreachable when it starts.
 
-    def __init__(self, inner: Any, cache: Any, conversation: Any) -> None:
+    It also tells the conversation the id its new session got (``on_session``), and, when the
+    conversation began offline, looks for the database again in the background (at most one
+    try at a time, paced by ``AppContext``), so a long-running window stops spooling once the
+    server is back instead of at its next restart."""
+
+    def __init__(self, inner: Any, cache: Any, conversation: Any, *, ctx: AppContext | None = None,
+                 on_session: Callable[[int], None] | None = None) -> None:
         self.inner, self.cache, self.conversation = inner, cache, conversation
+        self._ctx, self._on_session = ctx, on_session
+        self._probing = threading.Lock()
+        self._watch(inner)
+
+    def _watch(self, inner: Any) -> None:
+        add = getattr(inner, "add_session_listener", None)
+        if add is not None:
+            add(self._session_written)
+
+    def _session_written(self, uid: str, sid: int) -> None:
+        conv = self.conversation
+        if conv.session_uid == uid and conv.session_id is None:
+            conv.session_id = sid
+            if self._on_session is not None:
+                self._on_session(sid)
+
+    def _probe(self) -> None:
+        """Off the turn's thread: is the database back? Then write through the recorder."""
+        from synthbot_desktop.storage.offline import OfflineSpool
+
+        if self._ctx is None or not isinstance(self.inner, OfflineSpool) or not self._probing.acquire(blocking=False):
+            return
+
+        def run() -> None:
+            try:
+                writer = self._ctx.writer if self._ctx is not None else None
+                if writer is not None and not isinstance(writer, OfflineSpool):
+                    self._watch(writer)
+                    self.inner = writer
+                    suid = self.conversation.session_uid
+                    sid = writer.session_id_for(suid) if suid else None
+                    if sid is not None:
+                        self._session_written(suid, sid)
+            except Exception as exc:  # still offline, or worse: the spool keeps everything
+                log.debug("database still unavailable: %s", type(exc).__name__)
+            finally:
+                self._probing.release()
+
+        threading.Thread(target=run, name="synthbot-db-probe", daemon=True).start()
 
     def submit(self, unit: Any) -> None:
         self.inner.submit(unit)
         if unit.messages:
             self._remember(unit.messages)
+        self._probe()
 
     def record_now(self, unit: Any) -> None:
         self.inner.record_now(unit)

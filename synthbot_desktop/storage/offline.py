@@ -225,6 +225,9 @@ class OfflineSpool:
     def session_id_for(self, session_uid: str) -> int | None:
         return None
 
+    def add_session_listener(self, listener: Any) -> None:
+        return None  # nothing is written to the database from here
+
     def spooled_count(self) -> int:
         with self._lock:
             if not self.spool_file.exists():

@@ -110,6 +110,7 @@ class Recorder:
         self._pending = 0
         self._replay_lock = threading.Lock()
         self._session_ids: dict[str, int] = {}  # session uid -> id, once written
+        self._session_listeners: list[Callable[[str, int], None]] = []
         self._thread = threading.Thread(target=self._run, name="synthbot-recorder", daemon=True)
         self._thread.start()
 
@@ -132,6 +133,11 @@ class Recorder:
     def session_id_for(self, session_uid: str) -> int | None:
         """The id a session created by this recorder got, once it is in the database."""
         return self._session_ids.get(session_uid)
+
+    def add_session_listener(self, listener: Callable[[str, int], None]) -> None:
+        """Call ``listener(session uid, id)`` (on the writer thread) when a new session is written:
+        a conversation learns the id its first message gave it."""
+        self._session_listeners.append(listener)
 
     def write_now(self, unit: WriteUnit) -> bool:
         """Write synchronously (CLI commands that print the stored ids); spools on outage.
@@ -210,8 +216,9 @@ class Recorder:
             known = {**self._session_ids, **created}
             for message in unit.messages:
                 if message.session_id is None:  # never mutate the record: a failed write is spooled as it was
+                    suid = message.session_uid or (unit.session.uid if unit.session is not None else None)
                     message = dataclasses.replace(
-                        message, session_id=offline.require_session_id(s, message.session_uid, known))
+                        message, session_id=offline.require_session_id(s, suid, known), session_uid=suid)
                 repo.add_message(s, message)
             s.flush()
             for usage in unit.usage:
@@ -222,6 +229,12 @@ class Recorder:
             if unit.link:
                 offline.link_usage(s, unit.link)
         self._session_ids.update(created)
+        for uid, sid in created.items():
+            for listener in list(self._session_listeners):
+                try:
+                    listener(uid, sid)
+                except Exception:  # a listener's bug must not undo or block the write
+                    log.exception("session listener failed")
 
     def _spool(self, unit: WriteUnit) -> None:
         with self._spool_lock:
