@@ -19,7 +19,6 @@ import contextlib
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,8 +195,10 @@ class OfflineSpool:
     (fsynced) at once, for the first command that reaches the server to replay."""
 
     def __init__(self, spool_dir: Path) -> None:
+        from synthbot_desktop.storage.recorder import spool_lock
+
         self.spool_file = spool_dir / "pending.jsonl"
-        self._lock = threading.Lock()
+        self._lock = spool_lock(self.spool_file)  # shared with a recorder replaying the same file
 
     def _append(self, unit: WriteUnit) -> None:
         from synthbot_desktop.storage.recorder import _append_line

@@ -47,6 +47,18 @@ def _refused(error: DatabaseError) -> bool:
             or isinstance(error.__cause__, sa_exc.IntegrityError | sa_exc.DataError))
 
 
+_SPOOL_LOCKS: dict[str, threading.RLock] = {}
+_SPOOL_LOCKS_GUARD = threading.Lock()
+
+
+def spool_lock(path: Path) -> threading.RLock:
+    """One lock per spool file in this process: the recorder's replay rewrites the file, and an
+    ``OfflineSpool`` (a conversation that began offline) may still be appending to it."""
+    key = str(path.absolute())
+    with _SPOOL_LOCKS_GUARD:
+        return _SPOOL_LOCKS.setdefault(key, threading.RLock())
+
+
 def _append_line(path: Path, line: str) -> None:
     """Append one JSONL line durably; a torn last line (a crash mid-write) is closed off first,
     so the new line is not glued onto it and lost with it."""
@@ -105,7 +117,7 @@ class Recorder:
         self.rejected_file = spool_dir / "rejected.jsonl"
         self._on_error = on_error
         self._queue: queue.Queue[WriteUnit | None] = queue.Queue()
-        self._spool_lock = threading.RLock()
+        self._spool_lock = spool_lock(self.spool_file)
         self._idle = threading.Condition()
         self._pending = 0
         self._replay_lock = threading.Lock()

@@ -82,7 +82,7 @@ def test_voice_turns_run_offline_from_the_start_and_land_once(
         assert pending >= 4  # STT + LLM + two spoken sentences, each durable as it ended, + the turn
 
         conv2, (second, _) = _turn(conv.session_uid, "And low tide?")
-        assert second.reply == REPLY
+        assert second.reply == REPLY and conv2.session_uid == conv.session_uid and conv2.resumed
         sent = [m["content"] for m in llm.requests[-1].json()["messages"] if m["role"] != "system"]
         assert sent == ["When is high tide?", REPLY, "And low tide?"], "offline context incomplete"
 
