@@ -47,16 +47,60 @@ def _refused(error: DatabaseError) -> bool:
             or isinstance(error.__cause__, sa_exc.IntegrityError | sa_exc.DataError))
 
 
-_SPOOL_LOCKS: dict[str, threading.RLock] = {}
+class SpoolLock:
+    """Serialises access to one spool file: a re-entrant lock between this process's threads,
+    plus (where the OS has it) an advisory lock on ``<spool dir>/.spool.lock`` between processes,
+    so the window and a terminal command never lose a line when one rewrites the file while the
+    other appends to it. The lock file is never replaced, unlike the spool itself."""
+
+    def __init__(self, lock_path: Path) -> None:
+        self._rlock = threading.RLock()
+        self._path = lock_path
+        self._depth = 0
+        self._fh: Any = None
+
+    def __enter__(self) -> SpoolLock:
+        self._rlock.acquire()
+        if self._depth == 0:
+            self._fh = _os_lock(self._path)
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fh is not None:
+            try:
+                self._fh.close()  # closing releases the advisory lock
+            finally:
+                self._fh = None
+        self._rlock.release()
+
+
+def _os_lock(path: Path) -> Any:
+    try:
+        import fcntl
+    except ImportError:  # Windows: the in-process lock still applies
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = path.open("a+b")
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        return fh
+    except OSError as exc:  # a read-only or odd filesystem: never let locking stop a write
+        log.debug("spool lock unavailable: %s", exc)
+        return None
+
+
+_SPOOL_LOCKS: dict[str, SpoolLock] = {}
 _SPOOL_LOCKS_GUARD = threading.Lock()
 
 
-def spool_lock(path: Path) -> threading.RLock:
+def spool_lock(path: Path) -> SpoolLock:
     """One lock per spool file in this process: the recorder's replay rewrites the file, and an
     ``OfflineSpool`` (a conversation that began offline) may still be appending to it."""
     key = str(path.absolute())
     with _SPOOL_LOCKS_GUARD:
-        return _SPOOL_LOCKS.setdefault(key, threading.RLock())
+        return _SPOOL_LOCKS.setdefault(key, SpoolLock(path.parent / ".spool.lock"))
 
 
 def _append_line(path: Path, line: str) -> None:
