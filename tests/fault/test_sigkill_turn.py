@@ -158,7 +158,6 @@ def test_sigkill_at_24_points_of_a_turn(tmp_path: Path, fakes: dict[str, str], m
     _check(urls["sqlite"], ref.durable(), finished=True)
 
     killed = 0
-    lost_in_flight = 0
     for i in range(KILL_POINTS):
         name = "sqlite" if i % 2 == 0 else "mysql"
         offset = turn_s * 1.1 * i / (KILL_POINTS - 1)  # from the first call to after the final write
@@ -173,9 +172,7 @@ def test_sigkill_at_24_points_of_a_turn(tmp_path: Path, fakes: dict[str, str], m
         finished = child.said("flushed")
         finished_runs += finished
         _replay(envs[name])
-        figures = _check(urls[name], child.durable(), finished)
-        lost_in_flight += 0 if finished else 1
-        assert figures["sessions"] >= 0
+        _check(urls[name], child.durable(), finished)
     assert killed >= 20, f"only {killed} of {KILL_POINTS} runs were still running at their kill point"
     print(f"\nSIGKILL: {killed} kills at {KILL_POINTS} points over a {turn_s:.2f} s turn, "
           f"{finished_runs} finished runs; consistency and usage completeness held")
