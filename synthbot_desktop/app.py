@@ -22,6 +22,7 @@ from synthbot_desktop.platform_paths import AppPaths
 # `--help` stay instant (issue #12, test_cold_start.py).
 if TYPE_CHECKING:
     from synthbot_desktop.storage.db import Database
+    from synthbot_desktop.storage.offline import ConversationCache, OfflineSpool
     from synthbot_desktop.storage.recorder import Recorder
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ class AppContext:
         self.settings = settings or Settings.load(self.env)
         self._db: Database | None = None
         self._recorder: Recorder | None = None
+        self._offline: DatabaseError | None = None  # why the server could not be reached, once known
+        self._offline_at = 0.0
+        self._offline_spool: OfflineSpool | None = None
         # The GUI opens the database from a worker while other workers may ask for it too.
         self._lock = threading.RLock()
 
@@ -75,6 +79,8 @@ class AppContext:
             return self._open_db_once()
 
     def _open_db_once(self) -> Database:
+        if self._db is None and self._offline is not None and not self._retry_due():
+            raise self._offline  # known unreachable: do not pay another connect timeout
         if self._db is None:
             db = self.open_database()
             try:
@@ -99,6 +105,71 @@ class AppContext:
             self._recorder_once()
         except Exception as exc:  # best effort: the spool stays for the next command
             log.warning("could not replay the spool: %s", exc)
+
+    # Offline operation -------------------------------------------------------------------------
+    def reachable_db(self) -> Database | None:
+        """The database, or None when the server cannot be reached (decided once per process:
+        each attempt costs up to ``database.connect_timeout``). Other failures (a wrong password,
+        an old schema) still raise: spooling cannot fix them."""
+        from synthbot_desktop.storage.db import is_unreachable
+
+        if self._offline is not None and not self._retry_due():
+            return None
+        try:
+            db = self.db
+            _ = self.user_id  # a server that went away after the handshake fails here
+            self._offline = None
+            return db
+        except DatabaseError as exc:
+            if not is_unreachable(exc):
+                raise
+            log.info("database unreachable, working offline: %s", exc)
+            self._mark_offline(exc)
+            return None
+
+    OFFLINE_RETRY_S = 30.0  # a long-running window tries the server again after this long
+
+    def _retry_due(self) -> bool:
+        import time
+
+        return time.monotonic() - self._offline_at >= self.OFFLINE_RETRY_S
+
+    def _mark_offline(self, exc: DatabaseError) -> None:
+        import time
+
+        self._offline, self._offline_at = exc, time.monotonic()
+
+    @property
+    def offline_reason(self) -> DatabaseError | None:
+        """Why this command works offline (None while the database answers)."""
+        return self._offline
+
+    @property
+    def writer(self) -> Recorder | OfflineSpool:
+        """Where records go: the recorder when the database answers, else the local spool."""
+        with self._lock:
+            if self._recorder is not None:
+                return self._recorder
+            if self.reachable_db() is not None:
+                try:
+                    return self._recorder_once()
+                except DatabaseError as exc:
+                    from synthbot_desktop.storage.db import is_unreachable
+
+                    if not is_unreachable(exc):
+                        raise
+                    self._mark_offline(exc)
+            if self._offline_spool is None:
+                from synthbot_desktop.storage.offline import OfflineSpool
+
+                self._offline_spool = OfflineSpool(self.paths.spool_dir)
+            return self._offline_spool
+
+    @cached_property
+    def conversation_cache(self) -> ConversationCache:
+        from synthbot_desktop.storage.offline import ConversationCache
+
+        return ConversationCache(self.paths.data_dir / "conversations")
 
     def pending_records(self) -> int:
         """How many writes wait in the offline spool (the window's 'offline: N records waiting')."""
@@ -140,6 +211,10 @@ class AppContext:
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until queued records are written or spooled (no-op when nothing was recorded)."""
         return self._recorder.flush(timeout) if self._recorder is not None else True
+
+    def session_id_for(self, session_uid: str) -> int | None:
+        """The database id of a session created in this process, once written."""
+        return self._recorder.session_id_for(session_uid) if self._recorder is not None else None
 
     def close(self) -> None:
         with self._lock:

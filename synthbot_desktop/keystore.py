@@ -229,6 +229,15 @@ class KeyStore:
             return False
         return True
 
+    def delete_entry(self, name: str) -> bool:
+        """Remove this app's keyring entry ``name`` (any kind: key, token, database password);
+        False when there was none. Used by ``data delete-all``."""
+        try:
+            self._call("delete the entry", lambda b: b.delete_password(SERVICE, name))
+        except keyring.errors.PasswordDeleteError:
+            return False
+        return True
+
     def info(self, provider: str) -> KeyInfo:
         self._check_provider(provider)
         value = self._env.get(env_key_name(provider))

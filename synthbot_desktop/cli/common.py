@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -69,3 +70,23 @@ def parse_date(text: str) -> dt.datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
     return d if d.tzinfo else d.replace(tzinfo=dt.UTC)
+
+
+def session_key(raw: str | None) -> int | str | None:
+    """``--session``: a positive id, or a session uid (a session started offline)."""
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if raw.isdigit():
+        value = int(raw)
+        if 0 < value < 2**63:
+            return value
+    elif SESSION_UID.fullmatch(raw):
+        return raw.lower()
+    raise UsageError(f"--session must be a session id (a positive number) or a session uid, got {raw[:60]}",
+                     hint="list sessions with `synthbot-desktop history list`, or omit --session")
+
+
+SESSION_UID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+

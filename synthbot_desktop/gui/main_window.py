@@ -41,6 +41,7 @@ from synthbot_desktop.gui.widgets.banner import ErrorBanner
 from synthbot_desktop.gui.widgets.conversation import ConversationView
 from synthbot_desktop.gui.widgets.flow_layout import FlowLayout
 from synthbot_desktop.gui.widgets.level_meter import LevelMeter
+from synthbot_desktop.gui.widgets.offline_indicator import OfflineIndicator
 from synthbot_desktop.gui.widgets.state_indicator import StateIndicator
 from synthbot_desktop.gui.widgets.talk_button import TalkButton
 from synthbot_desktop.pipeline import events as ev
@@ -246,6 +247,7 @@ class MainWindow(QMainWindow):
         left = QVBoxLayout()
         left.addWidget(self.indicator)
         left.addWidget(self.meter)
+        left.addWidget(OfflineIndicator(self.ctx.pending_records, self))  # issue #14: "offline: N records waiting"
         controls.addLayout(left, 1)
         controls.addWidget(self.hands_free_box)
         controls.addWidget(self.mute_button)

@@ -222,12 +222,17 @@ class PipelineTalkService:
         self._engine = await open_conversation(
             ctx, plan, chat=self._chat, speech=self._speech, output=self._output,
             stt=WhisperTranscriber(self._whisper) if self._whisper is not None else None, sink=self.sink,
-            session_id=self.session_id)
+            session_id=self.session_id, on_session=self._session_created)
         self._conv = self._engine.conversation
         self._engine.sampler = self._turn_sampler(plan)
         self.session_id = self._conv.session_id
         self.sink(ev.SessionChanged(self._conv.session_id))
         return self._engine
+
+    def _session_created(self, session_id: int) -> None:
+        """A new conversation's first message is stored (writer thread): the window learns the id."""
+        self.session_id = session_id
+        self.sink(ev.SessionChanged(session_id))
 
     async def _ensure_mic(self) -> Any:
         if self._mic is None:

@@ -45,7 +45,7 @@ from synthbot_desktop.pipeline.ports import AudioOutput, Samples, SpeechToText, 
 from synthbot_desktop.pipeline.session import ConversationState
 from synthbot_desktop.pipeline.spoken import SpokenTimeline
 from synthbot_desktop.storage.recorder import WriteUnit
-from synthbot_desktop.storage.records import MessageRecord, UsageRecord
+from synthbot_desktop.storage.records import MessageRecord, SessionSpec, UsageRecord
 from synthbot_desktop.tts.base import AudioChunk, SpeechProvider, SpeechRequest, VoiceSettings
 from synthbot_desktop.tts.fallback import OfflineLanguageError
 
@@ -295,13 +295,44 @@ class _Turn:
         self.llm_error: ProviderError | SynthbotError | None = None
         self.tts_error: SynthbotError | None = None
         self.usage: list[UsageRecord] = []
-        self.user_uid = str(uuid.uuid4())
+        conv = engine.conversation
+        # A new session's first message is named by the session uid (storage.offline).
+        self.user_uid = conv.session_uid if conv.session_pending and conv.session_uid else str(uuid.uuid4())
         self.assistant_uid = str(uuid.uuid4())
         self.interrupted = False
         self.retracted = False
         self.llm_started = 0.0
         self.language: str | None = None  # the user's language for this turn (detected or fixed)
         self.randomness: dict[str, Any] | None = None  # enhanced mode's record, stored on the assistant message
+        # Usage rows already made durable when their call ended (usage uid -> message uid): the
+        # end-of-turn unit only links them, so a crash mid-turn loses at most the call in flight.
+        self.recorded: dict[str, str] = {}
+        self._llm_recorded = False
+
+    def _session_ref(self) -> tuple[int | None, str]:
+        """(id, uid) of this turn's session; a new session is named by this turn's user message."""
+        conv = self.e.conversation
+        return conv.session_id, conv.session_uid or self.user_uid
+
+    def _record_call(self, record: UsageRecord) -> None:
+        """One provider call ended: keep its row for the result, and make it durable now."""
+        self.usage.append(record)
+        now = getattr(self.e.recorder, "record_now", None)
+        if now is None:
+            return
+        try:
+            now(WriteUnit(usage=[record]))
+            self.recorded[record.uid] = record.message_uid or ""
+        except OSError as exc:  # the disk refused: the row still goes with the end-of-turn unit
+            log.warning("could not record usage now: %s", exc)
+
+    def _record_llm(self) -> None:
+        if not self._llm_recorded:
+            self._llm_recorded = True
+            self._record_call(self._llm_usage())
+
+    def _unrecorded(self) -> list[UsageRecord]:
+        return [u for u in self.usage if u.uid not in self.recorded]
 
     def mark(self, key: str) -> None:
         self.marks.setdefault(key, self.e.clock())
@@ -315,8 +346,8 @@ class _Turn:
         text = transcription.text.strip()
         if not text:
             e._emit(StateChanged(TurnState.IDLE, self.turn_id))
-            if self.usage and e.recorder is not None:
-                e.recorder.submit(WriteUnit(usage=self.usage))
+            if self._unrecorded() and e.recorder is not None:
+                e.recorder.submit(WriteUnit(usage=self._unrecorded()))
             return TurnResult(self.turn_id, "", "", "", skipped=True, timings=self.timings_ms(), usage=self.usage)
         e._emit(FinalTranscript(text, self.turn_id, transcription.language, transcription.confidence))
         self.language = lang.base_language(transcription.language or e.config.language)
@@ -396,9 +427,10 @@ class _Turn:
         return result
 
     def _stt_usage(self, t: Transcription, latency_ms: float | None) -> None:
-        self.usage.append(UsageRecord(
+        sid, suid = self._session_ref()
+        self._record_call(UsageRecord(
             provider=STT_PROVIDER, endpoint="transcribe", model=t.model, audio_seconds=round(t.audio_seconds, 3),
-            latency_ms=latency_ms, session_id=self.e.conversation.session_id, message_uid=self.user_uid,
+            latency_ms=latency_ms, session_id=sid, session_uid=suid, message_uid=self.user_uid,
             cost_usd=Decimal(0)))  # local transcription costs nothing (a known zero, not "unknown")
 
     async def _llm(self, messages: list[ChatMessage], chunk_q: asyncio.Queue[SpeechChunk | None]) -> None:
@@ -434,6 +466,7 @@ class _Turn:
             e._emit(ErrorEvent(self.llm_error.message, kind="llm"))
         finally:
             self.mark("llm_done")
+            self._record_llm()  # the paid call is over: its row is durable before speech goes on
             for chunk in chunker.flush():
                 self._queue_chunk(chunk, chunk_q)
             chunk_q.put_nowait(None)
@@ -537,14 +570,15 @@ class _Turn:
             cost = e.config.prices.characters_cost(engine, model, len(chunk.text))
         else:
             cost = None
-        self.usage.append(UsageRecord(
+        sid, suid = self._session_ref()
+        self._record_call(UsageRecord(
             provider=engine, endpoint="text-to-speech", model=model, cost_usd=cost,
             characters=len(chunk.text), audio_seconds=round(seconds, 3), ttfb_ms=ttfb,
             latency_ms=(e.clock() - started) * 1000.0, success=error is None,
             error_kind=getattr(getattr(info, "kind", None), "value", "tts" if error else None),
             error_message=error.message if error else None, status_code=getattr(info, "status_code", None),
             request_id=getattr(info, "request_id", None),
-            session_id=e.conversation.session_id, message_uid=self.assistant_uid))
+            session_id=sid, session_uid=suid, message_uid=self.assistant_uid))
 
     async def _play(self, audio_q: asyncio.Queue[tuple[SpeechChunk, AudioChunk | None] | None]) -> None:
         e = self.e
@@ -604,23 +638,30 @@ class _Turn:
         error_text = self.llm_error.one_line() if self.llm_error else None
         timings = self.timings_ms()
         conv = e.conversation
+        spec: SessionSpec | None = None
+        if conv.session_pending or (conv.session_id is None and conv.session_uid is None):
+            conv.session_uid, conv.session_pending = self.user_uid, False  # the session is born with this message
+            spec = SessionSpec(uid=self.user_uid, provider=conv.provider, model=conv.model,
+                               tts_engine=conv.tts_engine, voice_id=conv.voice_id, persona_id=conv.persona_id)
         user_msg = MessageRecord(
-            session_id=conv.session_id, role="user", content=text, uid=self.user_uid,
+            session_id=conv.session_id, session_uid=conv.session_uid, role="user", content=text, uid=self.user_uid,
             audio_duration_s=round(transcription.audio_seconds, 3) or None, stt_model=transcription.model,
             stt_language=transcription.language, stt_confidence=transcription.confidence,
             timings={k: timings[k] for k in ("speech_end", "endpoint_detected", "transcript_ready") if k in timings})
         usage = self.chat_usage
         assistant_msg = MessageRecord(
-            session_id=conv.session_id, role="assistant", content=spoken, full_content=self.full_reply,
+            session_id=conv.session_id, session_uid=conv.session_uid, role="assistant", content=spoken,
+            full_content=self.full_reply,
             interrupted=self.interrupted, uid=self.assistant_uid,
             error=error_text or (f"speech output failed: {self.tts_error.message}" if self.tts_error else None),
             audio_duration_s=round(min(played_s, self.timeline.total_s), 3) or None, provider=e.chat.name,
             model=usage.model if usage else conv.model, tokens_in=usage.tokens_in if usage else None,
             tokens_out=usage.tokens_out if usage else None,
             timings={**timings, "randomness": self.randomness} if self.randomness else timings)
-        self.usage.append(self._llm_usage())
+        self._record_llm()
         if e.recorder is not None:
-            e.recorder.submit(WriteUnit(messages=[user_msg, assistant_msg], usage=self.usage))
+            e.recorder.submit(WriteUnit(messages=[user_msg, assistant_msg], usage=self._unrecorded(),
+                                        session=spec, link=dict(self.recorded)))
         conv.history.append(ChatMessage("user", text))
         if spoken or self.full_reply:
             conv.history.append(ChatMessage("assistant", spoken or self.full_reply))
@@ -637,10 +678,11 @@ class _Turn:
         e = self.e
         self.mark("done")
         if self.llm_started:
-            self.usage.append(self._llm_usage())
+            self._record_llm()
         usage = [dataclasses.replace(u, message_uid=None) for u in self.usage]
-        if usage and e.recorder is not None:
-            e.recorder.submit(WriteUnit(usage=usage))
+        unrecorded = [u for u in usage if u.uid not in self.recorded]  # the others are durable already
+        if unrecorded and e.recorder is not None:
+            e.recorder.submit(WriteUnit(usage=unrecorded))
         e._emit(TurnRetracted(self.turn_id, text))
         e._emit(StateChanged(TurnState.HEARING, self.turn_id))
         return TurnResult(self.turn_id, text, "", self.full_reply, interrupted=True, timings=self.timings_ms(),
@@ -668,4 +710,4 @@ class _Turn:
             error_message=err.message if err else None,
             cost_usd=(e.config.prices.llm_cost(u.provider, u.model, u.tokens_in, u.tokens_out)
                       if u is not None and e.config.prices is not None else None),
-            session_id=e.conversation.session_id, message_uid=self.assistant_uid)
+            session_id=self._session_ref()[0], session_uid=self._session_ref()[1], message_uid=self.assistant_uid)

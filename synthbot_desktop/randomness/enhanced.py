@@ -71,7 +71,7 @@ class EnhancedChat:
     one indexed DB read on the caller's thread (a few ms), and any failure is the CSPRNG at once.
     """
 
-    def __init__(self, inner: Any, db: Database, provider: str, base_temperature: float, session_id: int,
+    def __init__(self, inner: Any, db: Database, provider: str, base_temperature: float, session_id: int | str,
                  notify: Any = None) -> None:
         self._inner, self._db, self._provider = inner, db, provider
         self._base, self._session_id, self._notify = base_temperature, session_id, notify

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -120,30 +122,149 @@ async def open_output(ctx: AppContext, factory: Any, sink: ev.EventSink | None) 
 
 async def open_conversation(ctx: AppContext, plan: ConversationPlan, *, chat: ChatProvider,
                             speech: SpeechProvider | None, output: Any, stt: Any, sink: ev.EventSink | None,
-                            session_id: int | None = None) -> TurnEngine:
+                            session_id: int | str | None = None,
+                            on_session: Callable[[int], None] | None = None) -> TurnEngine:
     """Start (or resume) the session and wire the turn engine to the background recorder."""
-    from synthbot_desktop.pipeline.session import resume_session, start_session
+    from synthbot_desktop.pipeline.session import start_session
     from synthbot_desktop.pipeline.settings_map import turn_config
     from synthbot_desktop.pipeline.turn import TurnEngine
     from synthbot_desktop.pricing import load_prices
 
     voice_id = turn_voice_id(plan.voice)
+    db = await asyncio.to_thread(ctx.reachable_db)  # None: the server is away, the conversation goes on
     if session_id is not None:
-        conv = await asyncio.to_thread(resume_session, ctx.db, ctx.user_id, session_id, provider=plan.provider,
-                                       model=plan.model, system_prompt=plan.system_prompt)
+        conv = await asyncio.to_thread(_resume, ctx, db, session_id, plan)
     else:
+        system_prompt: str | None = plan.system_prompt
         from synthbot_desktop.services import features
-        from synthbot_desktop.storage.memory import with_memory  # issue #16: facts go to NEW sessions
 
-        use_memory = await asyncio.to_thread(features.enabled, ctx, "feature.memory")
-        system_prompt = (await asyncio.to_thread(with_memory, ctx.db, ctx.user_id, plan.system_prompt)
-                         if use_memory else plan.system_prompt)
-        conv = await asyncio.to_thread(
-            start_session, ctx.db, ctx.user_id, provider=plan.provider, model=plan.model,
-            tts_engine=getattr(speech, "name", plan.voice.engine), voice_id=voice_id, persona_id=plan.persona_id,
-            system_prompt=system_prompt)
+        if db is not None and await asyncio.to_thread(features.enabled, ctx, "feature.memory"):
+            from synthbot_desktop.storage.memory import with_memory  # issue #16: facts go to NEW sessions (#18: unless off)
+
+            system_prompt = await asyncio.to_thread(with_memory, db, ctx.user_id, plan.system_prompt)
+        # Nothing is written yet: the session is created with its first message.
+        conv = start_session(None, None, provider=plan.provider, model=plan.model,
+                             tts_engine=getattr(speech, "name", plan.voice.engine), voice_id=voice_id,
+                             persona_id=plan.persona_id, system_prompt=system_prompt)
     prices = await asyncio.to_thread(load_prices, ctx.paths.config_dir)
     config = turn_config(ctx.settings, prices=prices, voice_id=voice_id, temperature=plan.temperature)
-    recorder = await asyncio.to_thread(lambda: ctx.recorder)  # first use starts the writer thread
+    writer = await asyncio.to_thread(lambda: ctx.writer)  # first use starts the writer thread
+    recorder = CachingRecorder(writer, ctx.conversation_cache, conv, ctx=ctx, on_session=on_session)
     return TurnEngine(conversation=conv, chat=chat, stt=stt, speech=speech, output=output, recorder=recorder,
                       sink=sink, config=config)
+
+
+def _resume(ctx: AppContext, db: Any, key: int | str, plan: ConversationPlan) -> Any:
+    """Resume from the database (refreshing the local copy), or from the local copy when the
+    server cannot be reached."""
+    from synthbot_desktop.errors import DatabaseError
+    from synthbot_desktop.pipeline.session import resume_cached, resume_session
+    from synthbot_desktop.storage import offline
+    from synthbot_desktop.storage.db import is_unreachable
+
+    def cached() -> Any:
+        reason = ctx.offline_reason.one_line() if ctx.offline_reason else "the database is unreachable"
+        return resume_cached(ctx.conversation_cache, ctx.paths.spool_dir / "pending.jsonl", key,
+                             provider=plan.provider, model=plan.model, system_prompt=plan.system_prompt,
+                             reason=reason)
+
+    if db is None:
+        return cached()
+    try:
+        sid: int | str | None = key
+        if isinstance(key, str):
+            with db.session() as s:
+                sid = offline.resolve_session_id(s, key, {})
+            if sid is None:
+                return cached()  # started offline, not in the database yet
+        conv = resume_session(db, ctx.user_id, int(sid or 0), provider=plan.provider, model=plan.model,
+                              system_prompt=plan.system_prompt)
+    except DatabaseError as exc:
+        if not is_unreachable(exc):
+            raise
+        return cached()
+    copy = offline.CachedConversation(conv.session_uid or f"id-{conv.session_id}", conv.session_id,
+                                      conv.provider, conv.model)
+    for uid, msg in zip(conv.history_uids, conv.history, strict=False):
+        copy.add(uid, msg.role, msg.content)
+    ctx.conversation_cache.save(copy)
+    return conv
+
+
+class CachingRecorder:
+    """The recorder, plus this computer's copy of the conversation updated with each finished
+    turn: the context a later command needs if the database is unreachable when it starts.
+
+    It also tells the conversation the id its new session got (``on_session``), and, when the
+    conversation began offline, looks for the database again in the background (at most one
+    try at a time, paced by ``AppContext``), so a long-running window stops spooling once the
+    server is back instead of at its next restart."""
+
+    def __init__(self, inner: Any, cache: Any, conversation: Any, *, ctx: AppContext | None = None,
+                 on_session: Callable[[int], None] | None = None) -> None:
+        self.inner, self.cache, self.conversation = inner, cache, conversation
+        self._ctx, self._on_session = ctx, on_session
+        self._probing = threading.Lock()
+        self._watch(inner)
+
+    def _watch(self, inner: Any) -> None:
+        add = getattr(inner, "add_session_listener", None)
+        if add is not None:
+            add(self._session_written)
+
+    def _session_written(self, uid: str, sid: int) -> None:
+        conv = self.conversation
+        if conv.session_uid == uid and conv.session_id is None:
+            conv.session_id = sid
+            if self._on_session is not None:
+                self._on_session(sid)
+
+    def _probe(self) -> None:
+        """Off the turn's thread: is the database back? Then write through the recorder."""
+        from synthbot_desktop.storage.offline import OfflineSpool
+
+        if self._ctx is None or not isinstance(self.inner, OfflineSpool) or not self._probing.acquire(blocking=False):
+            return
+
+        def run() -> None:
+            try:
+                writer = self._ctx.writer if self._ctx is not None else None
+                if writer is not None and not isinstance(writer, OfflineSpool):
+                    self._watch(writer)
+                    self.inner = writer
+                    suid = self.conversation.session_uid
+                    sid = writer.session_id_for(suid) if suid else None
+                    if sid is not None:
+                        self._session_written(suid, sid)
+            except Exception as exc:  # still offline, or worse: the spool keeps everything
+                log.debug("database still unavailable: %s", type(exc).__name__)
+            finally:
+                self._probing.release()
+
+        threading.Thread(target=run, name="synthbot-db-probe", daemon=True).start()
+
+    def submit(self, unit: Any) -> None:
+        self.inner.submit(unit)
+        if unit.messages:
+            self._remember(unit.messages)
+        self._probe()
+
+    def record_now(self, unit: Any) -> None:
+        self.inner.record_now(unit)
+
+    def _remember(self, messages: list[Any]) -> None:
+        from synthbot_desktop.storage import offline
+
+        conv = self.conversation
+        uid = conv.session_uid or messages[0].session_uid
+        if not uid:
+            return
+        copy = self.cache.load(uid) or offline.CachedConversation(uid, conv.session_id, conv.provider, conv.model)
+        copy.session_id = copy.session_id or conv.session_id or self.inner.session_id_for(uid)
+        for m in messages:
+            if m.role in ("user", "assistant"):
+                copy.add(m.uid, m.role, m.content)
+        self.cache.save(copy)
+
+    def __getattr__(self, name: str) -> Any:  # flush, close, spooled_count, ...
+        return getattr(self.inner, name)

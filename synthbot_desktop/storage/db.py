@@ -105,6 +105,15 @@ _MYSQL_MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
+# Connectivity failures: waiting (and spooling meanwhile) can help, unlike a wrong password.
+UNREACHABLE_CODES = frozenset({2003, 2006, 2013})
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """True when ``error`` means the server could not be reached (the turn goes on offline)."""
+    return bool(getattr(error, "unreachable", False))
+
+
 def describe_db_error(error: BaseException, url: str | URL | None = None) -> DatabaseError:
     """Turn a driver exception into a DatabaseError naming the cause and the fix."""
     where = f" ({masked(url)})" if url is not None else ""
@@ -118,11 +127,15 @@ def describe_db_error(error: BaseException, url: str | URL | None = None) -> Dat
                                                    "getaddrinfo failed", "Temporary failure in name resolution")):
         code = 2005  # PyMySQL reports DNS failures as "can't connect"
     if code == 2003 and "timed out" in detail:
-        return DatabaseError(f"the database server did not answer in time{where}",
-                             hint="check the host, port, firewall and VPN")
+        error_ = DatabaseError(f"the database server did not answer in time{where}",
+                               hint="check the host, port, firewall and VPN")
+        error_.unreachable = True  # type: ignore[attr-defined]
+        return error_
     if code in _MYSQL_MESSAGES:
         message, hint = _MYSQL_MESSAGES[code]
-        return DatabaseError(message + where, hint=hint)
+        error_ = DatabaseError(message + where, hint=hint)
+        error_.unreachable = code in UNREACHABLE_CODES  # type: ignore[attr-defined]
+        return error_
     text_ = redact(str(orig)).splitlines()[0] if str(orig) else type(orig).__name__
     if "unable to open database file" in text_:
         return DatabaseError(f"the SQLite file cannot be opened{where}",

@@ -11,6 +11,7 @@ spool, reported, and does not hold back the writes queued after it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -24,12 +25,15 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 
 from synthbot_desktop.errors import DatabaseError
+from synthbot_desktop.storage import offline
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.db import Database
 from synthbot_desktop.storage.records import (
     MessageRecord,
+    SessionSpec,
     UsageRecord,
     message_from_json,
+    session_from_json,
     to_json,
     usage_from_json,
 )
@@ -39,7 +43,64 @@ log = logging.getLogger(__name__)
 
 def _refused(error: DatabaseError) -> bool:
     """True when the database refused the rows themselves, so waiting and replaying cannot help."""
-    return isinstance(error.__cause__, sa_exc.IntegrityError | sa_exc.DataError)
+    return (isinstance(error, offline.UnresolvedSessionError)
+            or isinstance(error.__cause__, sa_exc.IntegrityError | sa_exc.DataError))
+
+
+class SpoolLock:
+    """Serialises access to one spool file: a re-entrant lock between this process's threads,
+    plus (where the OS has it) an advisory lock on ``<spool dir>/.spool.lock`` between processes,
+    so the window and a terminal command never lose a line when one rewrites the file while the
+    other appends to it. The lock file is never replaced, unlike the spool itself."""
+
+    def __init__(self, lock_path: Path) -> None:
+        self._rlock = threading.RLock()
+        self._path = lock_path
+        self._depth = 0
+        self._fh: Any = None
+
+    def __enter__(self) -> SpoolLock:
+        self._rlock.acquire()
+        if self._depth == 0:
+            self._fh = _os_lock(self._path)
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fh is not None:
+            try:
+                self._fh.close()  # closing releases the advisory lock
+            finally:
+                self._fh = None
+        self._rlock.release()
+
+
+def _os_lock(path: Path) -> Any:
+    try:
+        import fcntl
+    except ImportError:  # Windows: the in-process lock still applies
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = path.open("a+b")
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        return fh
+    except OSError as exc:  # a read-only or odd filesystem: never let locking stop a write
+        log.debug("spool lock unavailable: %s", exc)
+        return None
+
+
+_SPOOL_LOCKS: dict[str, SpoolLock] = {}
+_SPOOL_LOCKS_GUARD = threading.Lock()
+
+
+def spool_lock(path: Path) -> SpoolLock:
+    """One lock per spool file in this process: the recorder's replay rewrites the file, and an
+    ``OfflineSpool`` (a conversation that began offline) may still be appending to it."""
+    key = str(path.absolute())
+    with _SPOOL_LOCKS_GUARD:
+        return _SPOOL_LOCKS.setdefault(key, SpoolLock(path.parent / ".spool.lock"))
 
 
 def _append_line(path: Path, line: str) -> None:
@@ -58,18 +119,35 @@ def _append_line(path: Path, line: str) -> None:
 
 @dataclass
 class WriteUnit:
-    """Messages and usage rows that belong together (one turn) and are written together."""
+    """Messages and usage rows that belong together (one turn) and are written together.
+
+    ``session``: the conversation session to create with these messages (its first one among
+    them), so no session exists without a message. ``link``: usage rows written earlier (each
+    provider call's row is recorded when the call ends) to attach to a message of this unit,
+    usage uid -> message uid.
+    """
 
     messages: list[MessageRecord] = field(default_factory=list)
     usage: list[UsageRecord] = field(default_factory=list)
+    session: SessionSpec | None = None
+    link: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"messages": [to_json(m) for m in self.messages], "usage": [to_json(u) for u in self.usage]}
+        data: dict[str, Any] = {"messages": [to_json(m) for m in self.messages],
+                                "usage": [to_json(u) for u in self.usage]}
+        if self.session is not None:
+            data["session"] = to_json(self.session)
+        if self.link:
+            data["link"] = dict(self.link)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WriteUnit:
+        session = data.get("session")
         return cls([message_from_json(m) for m in data.get("messages", [])],
-                   [usage_from_json(u) for u in data.get("usage", [])])
+                   [usage_from_json(u) for u in data.get("usage", [])],
+                   session_from_json(session) if session else None,
+                   {str(k): str(v) for k, v in (data.get("link") or {}).items()})
 
 
 class Recorder:
@@ -83,9 +161,12 @@ class Recorder:
         self.rejected_file = spool_dir / "rejected.jsonl"
         self._on_error = on_error
         self._queue: queue.Queue[WriteUnit | None] = queue.Queue()
-        self._spool_lock = threading.RLock()
+        self._spool_lock = spool_lock(self.spool_file)
         self._idle = threading.Condition()
         self._pending = 0
+        self._replay_lock = threading.Lock()
+        self._session_ids: dict[str, int] = {}  # session uid -> id, once written
+        self._session_listeners: list[Callable[[str, int], None]] = []
         self._thread = threading.Thread(target=self._run, name="synthbot-recorder", daemon=True)
         self._thread.start()
 
@@ -98,9 +179,26 @@ class Recorder:
     def record_usage(self, record: UsageRecord) -> None:
         self.submit(WriteUnit(usage=[record]))
 
-    def write_now(self, unit: WriteUnit) -> None:
-        """Write synchronously (CLI commands that print the stored ids); spools on outage."""
-        self._write_or_spool(unit)
+    def record_now(self, unit: WriteUnit) -> None:
+        """Make ``unit`` durable before returning (an fsynced spool line, no database round trip),
+        then let the writer thread move it into the database. A provider call's usage row goes
+        this way the moment the call ends, so a crash later in the turn cannot lose what it cost."""
+        self._spool(unit)
+        self.submit(WriteUnit())  # an empty unit: the writer replays the spool, then writes nothing
+
+    def session_id_for(self, session_uid: str) -> int | None:
+        """The id a session created by this recorder got, once it is in the database."""
+        return self._session_ids.get(session_uid)
+
+    def add_session_listener(self, listener: Callable[[str, int], None]) -> None:
+        """Call ``listener(session uid, id)`` (on the writer thread) when a new session is written:
+        a conversation learns the id its first message gave it."""
+        self._session_listeners.append(listener)
+
+    def write_now(self, unit: WriteUnit) -> bool:
+        """Write synchronously (CLI commands that print the stored ids); spools on outage.
+        Returns True when the unit reached the database (False: it waits in the spool)."""
+        return self._write_or_spool(unit)
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until everything submitted so far is written or spooled."""
@@ -120,11 +218,15 @@ class Recorder:
                 return sum(1 for line in fh if line.strip())
 
     def replay(self) -> int:
-        """Write spooled units in order; returns how many were written. Stops at the first failure."""
-        with self._spool_lock:
-            if not self.spool_file.exists():
-                return 0
-            lines = [ln for ln in self.spool_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        """Write spooled units in order; returns how many were written. Stops at the first failure.
+
+        The spool lock is held only to read and to rewrite the file, never during database I/O:
+        a turn appending its usage row must not wait on a slow server."""
+        with self._replay_lock:
+            with self._spool_lock:
+                if not self.spool_file.exists():
+                    return 0
+                lines = [ln for ln in self.spool_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
             written = 0
             for line in lines:
                 try:
@@ -141,25 +243,54 @@ class Recorder:
                         break
                     self._reject(unit, exc)
                 written += 1
-            rest = lines[written:]
-            if rest:
-                tmp = self.spool_file.with_suffix(".tmp")
-                tmp.write_text("\n".join(rest) + "\n", encoding="utf-8")
-                os.replace(tmp, self.spool_file)
-            else:
-                self.spool_file.unlink(missing_ok=True)
             if written:
+                with self._spool_lock:  # lines appended meanwhile are kept, after the unwritten ones
+                    current = [ln for ln in self.spool_file.read_text(encoding="utf-8").splitlines()
+                               if ln.strip()]
+                    rest = current[written:]
+                    if rest:
+                        tmp = self.spool_file.with_suffix(".tmp")
+                        with tmp.open("w", encoding="utf-8") as fh:
+                            fh.write("\n".join(rest) + "\n")
+                            fh.flush()
+                            os.fsync(fh.fileno())
+                        os.replace(tmp, self.spool_file)
+                    else:
+                        self.spool_file.unlink(missing_ok=True)
                 log.info("replayed %d spooled write(s) into the database", written)
             return written
 
     # Internals ----------------------------------------------------------------------------------
     def _write(self, unit: WriteUnit) -> None:
+        if not (unit.messages or unit.usage or unit.session or unit.link):
+            return
+        created: dict[str, int] = {}
         with self.db.session() as s:
+            if unit.session is not None:
+                sid = offline.ensure_session(s, unit.session, self.user_id, self._session_ids)
+                created[unit.session.uid] = sid
+            known = {**self._session_ids, **created}
             for message in unit.messages:
+                if message.session_id is None:  # never mutate the record: a failed write is spooled as it was
+                    suid = message.session_uid or (unit.session.uid if unit.session is not None else None)
+                    message = dataclasses.replace(
+                        message, session_id=offline.require_session_id(s, suid, known), session_uid=suid)
                 repo.add_message(s, message)
             s.flush()
             for usage in unit.usage:
+                if usage.session_id is None and usage.session_uid:
+                    usage = dataclasses.replace(
+                        usage, session_id=offline.resolve_session_id(s, usage.session_uid, known))
                 repo.add_usage(s, usage, self.user_id)
+            if unit.link:
+                offline.link_usage(s, unit.link)
+        self._session_ids.update(created)
+        for uid, sid in created.items():
+            for listener in list(self._session_listeners):
+                try:
+                    listener(uid, sid)
+                except Exception:  # a listener's bug must not undo or block the write
+                    log.exception("session listener failed")
 
     def _spool(self, unit: WriteUnit) -> None:
         with self._spool_lock:
@@ -173,22 +304,27 @@ class Recorder:
         if self._on_error:
             self._on_error(message)
 
-    def _write_or_spool(self, unit: WriteUnit) -> None:
+    def _write_or_spool(self, unit: WriteUnit) -> bool:
+        """True when ``unit`` reached the database; False when it was spooled or set aside."""
         if self.spooled_count():
             self.replay()  # keep order: older spooled writes first
+        if not (unit.messages or unit.usage or unit.session or unit.link):
+            return True
         if self.spooled_count():
             self._spool(unit)
-            return
+            return False
         try:
             self._write(unit)
+            return True
         except DatabaseError as exc:
             if _refused(exc):
                 self._reject(unit, exc)
-                return
+                return False
             log.warning("database unavailable, keeping the write in the local spool: %s", exc)
             self._spool(unit)
             if self._on_error:
                 self._on_error(exc.one_line())
+            return False
 
     def _run(self) -> None:
         while True:

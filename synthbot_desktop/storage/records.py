@@ -43,13 +43,16 @@ class UsageRecord:
     message_uid: str | None = None
     uid: str = field(default_factory=new_uid)
     created_at: dt.datetime = field(default_factory=utcnow)
+    # A session created offline has no id yet: it is named by the uid of its first message
+    # (storage/offline.py), and the recorder resolves the id when it writes the row.
+    session_uid: str | None = None
 
 
 @dataclass
 class MessageRecord:
     """One user or assistant message with its speech and timing facts."""
 
-    session_id: int
+    session_id: int | None
     role: str
     content: str
     full_content: str | None = None
@@ -66,9 +69,29 @@ class MessageRecord:
     timings: dict[str, Any] | None = None
     uid: str = field(default_factory=new_uid)
     created_at: dt.datetime = field(default_factory=utcnow)
+    session_uid: str | None = None  # see UsageRecord.session_uid
 
 
-def to_json(record: UsageRecord | MessageRecord) -> dict[str, Any]:
+@dataclass
+class SessionSpec:
+    """A conversation session to create together with its first message (never empty).
+
+    ``uid`` is the uid of that first message: the session's identity before the database gives
+    it an id, and what makes creating it idempotent on replay (if the message exists, so does
+    the session). No schema change is needed for it.
+    """
+
+    uid: str
+    provider: str | None = None
+    model: str | None = None
+    tts_engine: str | None = None
+    voice_id: str | None = None
+    persona_id: int | None = None
+
+
+def to_json(record: UsageRecord | MessageRecord | SessionSpec) -> dict[str, Any]:
+    if isinstance(record, SessionSpec):
+        return dataclasses.asdict(record)
     data = dataclasses.asdict(record)
     data["created_at"] = record.created_at.isoformat()
     if isinstance(record, UsageRecord) and record.cost_usd is not None:
@@ -82,6 +105,10 @@ def usage_from_json(data: dict[str, Any]) -> UsageRecord:
     if data.get("cost_usd") is not None:
         data["cost_usd"] = Decimal(data["cost_usd"])
     return UsageRecord(**data)
+
+
+def session_from_json(data: dict[str, Any]) -> SessionSpec:
+    return SessionSpec(**data)
 
 
 def message_from_json(data: dict[str, Any]) -> MessageRecord:

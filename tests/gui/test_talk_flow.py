@@ -43,6 +43,8 @@ def test_typed_turn_streams_reply_speaks_and_stores(qtbot: Any, gui: Any, fake_l
     assert "".join(s.body["text"] for s in fake_el.state.streams).replace(" ", "") == REPLY.replace(" ", "")
     assert gui.outputs and len(gui.outputs[0].pcm()) > 0
     gui.ctx.recorder.flush()
+    # A new session is created with its first message: the window learns its id once that is stored.
+    qtbot.waitUntil(lambda: gui.window.session_id is not None, timeout=5000)
     assert _messages(gui) == [("user", "What is the famous line?", False), ("assistant", REPLY, False)]
 
 
@@ -88,5 +90,7 @@ def test_push_to_talk_with_recorded_utterance(qtbot: Any, gui: Any, jfk_samples:
     sent = fake_llm.requests[-1].json()["messages"][-1]["content"].lower()
     assert "ask not what your country" in sent
     gui.ctx.recorder.flush()
+    # A new session is created with its first message: the window learns its id once that is stored.
+    qtbot.waitUntil(lambda: gui.window.session_id is not None, timeout=5000)
     roles = [m[0] for m in _messages(gui)]
     assert roles == ["user", "assistant"]

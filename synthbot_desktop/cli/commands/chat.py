@@ -14,9 +14,9 @@ import sys
 from typing import Any
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
+from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, session_key
 from synthbot_desktop.config import LLM_PROVIDERS, REGISTRY
-from synthbot_desktop.errors import UsageError
+from synthbot_desktop.errors import DatabaseError, UsageError
 from synthbot_desktop.llm.base import ChatMessage
 from synthbot_desktop.llm.context import build_context
 from synthbot_desktop.llm.registry import create_chat_provider
@@ -25,9 +25,11 @@ from synthbot_desktop.llm.usage import usage_record
 from synthbot_desktop.pricing import load_prices
 from synthbot_desktop.services import features
 from synthbot_desktop.services.history import message_id_for
+from synthbot_desktop.storage import offline
 from synthbot_desktop.storage import repositories as repo
+from synthbot_desktop.storage.db import is_unreachable
 from synthbot_desktop.storage.recorder import WriteUnit
-from synthbot_desktop.storage.records import MessageRecord
+from synthbot_desktop.storage.records import MessageRecord, SessionSpec
 
 
 def register(subparsers: Any) -> None:
@@ -35,7 +37,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("text", help="what to say (use - to read it from stdin)")
     p.add_argument("--provider", choices=LLM_PROVIDERS, help="LLM provider (default: setting llm.provider)")
     p.add_argument("--model", help="model id (default: setting providers.<provider>.model)")
-    p.add_argument("--session", type=int, metavar="ID", help="continue this conversation session")
+    p.add_argument("--session", metavar="ID", help="continue this conversation session (its id, or the "
+                   "session_uid printed for a session started while the database was unreachable)")
     p.add_argument("--system", help="system prompt for this turn (default: setting llm.system_prompt)")
     p.add_argument("--temperature", type=float, help="sampling temperature (default: setting llm.temperature)")
     p.add_argument("--max-tokens", type=int, help="longest reply in tokens (default: setting llm.max_tokens)")
@@ -44,19 +47,54 @@ def register(subparsers: Any) -> None:
     add_json_flag(p)
 
 
-def _history(ctx: AppContext, session_id: int) -> list[ChatMessage]:
-    with ctx.db.session() as s:
-        session = repo.get_session(s, session_id, ctx.user_id)
+def _history(ctx: AppContext, key: int | str) -> tuple[list[ChatMessage], int | None, str]:
+    """(context messages, session id or None, session uid) of the session to continue.
+
+    From the database when it answers (the local cache is refreshed from it), otherwise from
+    the local cache of the conversation plus its turns still waiting in the spool."""
+    db = ctx.reachable_db()
+    if db is not None:
+        try:
+            return _history_db(ctx, db, key)
+        except DatabaseError as exc:
+            if not is_unreachable(exc):
+                raise
+    return _history_offline(ctx, key)
+
+
+def _no_session(key: int | str) -> UsageError:
+    return UsageError(f"there is no conversation session {key}",
+                      hint="list sessions with `synthbot-desktop history list`, or omit --session")
+
+
+def _history_db(ctx: AppContext, db: Any, key: int | str) -> tuple[list[ChatMessage], int | None, str]:
+    with db.session() as s:
+        sid = key if isinstance(key, int) else offline.resolve_session_id(s, key, {})
+        session = repo.get_session(s, sid, ctx.user_id) if sid is not None else None
         if session is None:
-            raise UsageError(f"there is no conversation session {session_id}",
-                             hint="list sessions with `synthbot-desktop history list`, or omit --session")
-        return [ChatMessage(m.role, m.content) for m in repo.session_messages(s, session_id)  # type: ignore[arg-type]
-                if m.role in ("user", "assistant") and m.content]
+            if isinstance(key, str) and ctx.conversation_cache.load(key) is not None:
+                return _history_offline(ctx, key)  # created offline, not replayed yet
+            raise _no_session(key)
+        rows = repo.session_messages(s, session.id)
+        suid = offline.first_message_uid(s, session.id) or f"id-{session.id}"
+        conv = offline.CachedConversation(suid, session.id, session.provider, session.model)
+        for m in rows:
+            if m.role in ("user", "assistant") and m.content:
+                conv.add(m.uid, m.role, m.content)
+    ctx.conversation_cache.save(conv)
+    return [ChatMessage(m["role"], m["content"]) for m in conv.messages], session.id, suid  # type: ignore[arg-type]
 
 
-def _new_session(ctx: AppContext, provider: str, model: str) -> int:
-    with ctx.db.session() as s:
-        return repo.create_session(s, ctx.user_id, provider=provider, model=model).id
+def _history_offline(ctx: AppContext, key: int | str) -> tuple[list[ChatMessage], int | None, str]:
+    conv = ctx.conversation_cache.load(key)
+    if conv is None:
+        reason = ctx.offline_reason.one_line() if ctx.offline_reason else "the database is unreachable"
+        raise UsageError(f"session {key} cannot be continued offline: {reason}, and this computer has no "
+                         "copy of that conversation", hint="try again when the database answers, or omit --session")
+    for m in offline.spooled_messages(ctx.paths.spool_dir / "pending.jsonl", conv.session_uid, conv.session_id):
+        conv.add(m["uid"], m["role"], m["content"])
+    return [ChatMessage(m["role"], m["content"]) for m in conv.messages  # type: ignore[arg-type]
+            if m["role"] in ("user", "assistant")], conv.session_id, conv.session_uid
 
 
 def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
@@ -79,26 +117,34 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
         args.temperature if args.temperature is not None else settings.get("llm.temperature")))
     max_tokens = int(REGISTRY["llm.max_tokens"].coerce(
         args.max_tokens if args.max_tokens is not None else settings.get("llm.max_tokens")))
-    if args.session is not None and not 0 < args.session < 2**63:
-        raise UsageError(f"--session must be a session id (a positive number), got {args.session}",
-                         hint="list sessions with `synthbot-desktop history list`, or omit --session")
+    key = session_key(args.session)
     prices = load_prices(ctx.paths.config_dir)
 
-    history = _history(ctx, args.session) if args.session is not None else []
-    session_id = args.session if args.session is not None else _new_session(ctx, provider_name, model)
-    # issue #16: remembered facts join a NEW session's system context (unless turned off, #18)
-    if args.session is None and features.enabled(ctx, "feature.memory"):
-        from synthbot_desktop.storage.memory import with_memory
+    user_msg = MessageRecord(session_id=None, role="user", content=text)
+    spec: SessionSpec | None = None
+    if key is None:  # a new session is created with its first message, never empty
+        history: list[ChatMessage] = []
+        session_id, session_uid = None, user_msg.uid
+        spec = SessionSpec(uid=session_uid, provider=provider_name, model=model)
+        db = ctx.reachable_db()
+        # issue #16: remembered facts join a NEW session's system context (unless turned off, #18)
+        if db is not None and features.enabled(ctx, "feature.memory"):
+            from synthbot_desktop.storage.memory import with_memory
 
-        system = with_memory(ctx.db, ctx.user_id, system or None) or ""
+            system = with_memory(db, ctx.user_id, system or None) or ""
+    else:
+        history, session_id, session_uid = _history(ctx, key)
+    user_msg.session_id, user_msg.session_uid = session_id, session_uid
     context = build_context(history, system or None, int(settings.get("llm.context_tokens")),
                             new_message=ChatMessage("user", text))
     if context.trimmed_chars:
         print(f"note: the message is too long for the model's context: its first {context.trimmed_chars} "
               f"of {len(text)} characters were cut for the request (stored whole)", file=sys.stderr)
-    user_msg = MessageRecord(session_id=session_id, role="user", content=text)
     randomness = None
-    if args.mode == "enhanced":
+    if args.mode == "enhanced" and ctx.reachable_db() is None:
+        print("note: enhanced mode needs the database's random pool, which is unreachable; "
+              "this turn uses normal sampling", file=sys.stderr)
+    elif args.mode == "enhanced":
         from synthbot_desktop.randomness.enhanced import sampling_for_turn
 
         turn = sampling_for_turn(ctx.db, user_msg.uid, provider_name, temperature)
@@ -120,13 +166,22 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
         except asyncio.CancelledError as exc:  # Ctrl-C: keep what arrived, then stop
             partial = exc.args[0] if exc.args and isinstance(exc.args[0], ChatResult) else None
             if partial is not None:
-                _store(ctx, prices, endpoint, user_msg, partial, randomness)
+                _store(ctx, prices, endpoint, user_msg, partial, randomness, spec)
             raise
         finally:
             await provider.aclose()
 
     result = asyncio.run(go())
-    assistant_uid, usage = _store(ctx, prices, endpoint, user_msg, result, randomness)
+    assistant_uid, usage, written = _store(ctx, prices, endpoint, user_msg, result, randomness, spec)
+    if session_id is None:
+        session_id = ctx.session_id_for(session_uid) if written else None
+    _remember(ctx, session_uid, session_id, provider_name, model, user_msg, result.text, assistant_uid)
+    if not written:
+        reason = ctx.offline_reason or "the database did not answer"
+        print(f"note: {reason}; this turn is kept in the local spool ({ctx.pending_records()} record(s) "
+              "waiting) and is written when the database answers"
+              + ("" if session_id is not None else f"; continue it with --session {session_uid}"),
+              file=sys.stderr)
     if not args.json:
         if result.text:
             sys.stdout.write("\n")
@@ -135,7 +190,8 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
         sys.stdout.flush()
     if args.json:
         print_json({
-            "session_id": session_id, "provider": provider_name, "model": model,
+            "session_id": session_id, "session_uid": session_uid, "spooled": not written,
+            "provider": provider_name, "model": model,
             "reply": result.text, "complete": result.complete,
             "error": {"kind": str(result.error.kind), "message": result.error.one_line()} if result.error else None,
             "context": {"messages": len(context.messages), "dropped": context.dropped,
@@ -146,7 +202,7 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
                       "ttft_ms": usage.ttfb_ms, "request_id": usage.request_id, "status_code": usage.status_code,
                       "cost_usd": usage.cost_usd, "pricing_as_of": prices.as_of},
             "assistant_message_uid": assistant_uid,
-            "assistant_message_id": message_id_for(ctx.db, assistant_uid),  # for `history rate` (#17)
+            "assistant_message_id": message_id_for(ctx.reachable_db(), assistant_uid) if written else None,  # (#17)
             **({"randomness": randomness} if randomness else {}),
         })
     if result.error is not None:
@@ -156,14 +212,29 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _remember(ctx: AppContext, session_uid: str, session_id: int | None, provider: str, model: str,
+              user_msg: MessageRecord, reply: str, assistant_uid: str | None) -> None:
+    """Add the turn to the local cache of this conversation (its context when offline)."""
+    cache = ctx.conversation_cache
+    conv = cache.load(session_uid) or offline.CachedConversation(session_uid, session_id, provider, model)
+    conv.session_id = conv.session_id or session_id
+    conv.add(user_msg.uid, "user", user_msg.content)
+    if assistant_uid is not None:
+        conv.add(assistant_uid, "assistant", reply)
+    cache.save(conv)
+
+
 def _store(ctx: AppContext, prices: Any, endpoint: str, user_msg: MessageRecord,
-           result: ChatResult, randomness: dict[str, Any] | None = None) -> tuple[str | None, Any]:
-    """Write the turn in one unit (spooled if the database is away); returns (assistant uid, usage)."""
-    unit = WriteUnit(messages=[user_msg])
+           result: ChatResult, randomness: dict[str, Any] | None = None,
+           spec: SessionSpec | None = None) -> tuple[str | None, Any, bool]:
+    """Write the turn in one unit (spooled if the database is away).
+
+    Returns (assistant uid, usage, whether it reached the database rather than the spool)."""
+    unit = WriteUnit(messages=[user_msg], session=spec)
     assistant_uid = None
     if result.text or result.error is None:
         msg = MessageRecord(
-            session_id=user_msg.session_id, role="assistant", content=result.text,
+            session_id=user_msg.session_id, session_uid=user_msg.session_uid, role="assistant", content=result.text,
             interrupted=result.cancelled or result.error is not None,
             error=result.error.one_line() if result.error is not None else None,
             provider=result.usage.provider, model=result.usage.model,
@@ -175,6 +246,7 @@ def _store(ctx: AppContext, prices: Any, endpoint: str, user_msg: MessageRecord,
         assistant_uid = msg.uid
     usage = usage_record(result.usage, prices, endpoint=endpoint, error=result.error,
                          session_id=user_msg.session_id, message_uid=assistant_uid or user_msg.uid)
+    usage.session_uid = user_msg.session_uid
     unit.usage.append(usage)
-    ctx.recorder.write_now(unit)
-    return assistant_uid, usage
+    written = ctx.writer.write_now(unit)
+    return assistant_uid, usage, bool(written)

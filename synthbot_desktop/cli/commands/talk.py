@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
+from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, session_key
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.pipeline.events import AssistantDone, ErrorEvent, Event, FinalTranscript, PartialTranscript
 from synthbot_desktop.pipeline.memory_output import MemoryOutput
@@ -42,7 +42,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--engine", help="speech engine: elevenlabs, piper or auto (default: setting tts.engine)")
     p.add_argument("--voice", help="voice id for the speech engine")
     p.add_argument("--silence-ms", type=int, help="silence that ends an utterance (default: audio.silence_ms)")
-    p.add_argument("--session", type=int, help="continue this conversation session (with its context)")
+    p.add_argument("--session", help="continue this conversation session (with its context): its id, or the "
+                   "session_uid printed for a session started while the database was unreachable")
     p.add_argument("--mode", choices=("normal", "enhanced"), default="normal",
                    help="enhanced: pooled quantum random numbers pick each turn's seed and temperature")
     p.add_argument("--turns", type=int, help="with --mic: stop after this many turns")
@@ -66,7 +67,7 @@ def _result_json(r: TurnResult, ctx: AppContext | None = None) -> dict[str, Any]
             "audio_seconds": round(r.audio_seconds, 3), "timings_ms": r.timings,
             "user_message_uid": r.user_uid, "assistant_message_uid": r.assistant_uid,
             # the stored id `history rate` takes (#17); None while the turn waits in the spool
-            "assistant_message_id": message_id_for(ctx.db, r.assistant_uid) if ctx is not None else None,
+            "assistant_message_id": message_id_for(ctx.reachable_db(), r.assistant_uid) if ctx is not None else None,
             **({"randomness": r.randomness} if r.randomness else {})}
 
 
@@ -116,7 +117,7 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
     try:
         engine = await open_conversation(ctx, plan, chat=chat, speech=speech, output=output,
                                          stt=WhisperTranscriber(whisper), sink=_stderr_events,
-                                         session_id=args.session)
+                                         session_id=session_key(args.session))
     finally:
         await load
     if args.mode == "enhanced":
@@ -124,8 +125,21 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
 
         # Seed + temperature per turn from the pool; the record lands on each assistant message
         # (timings["randomness"]) and the block names the user message, exactly as `chat` does.
-        engine.sampler = TurnSampler(ctx.db, plan.provider, ctx.settings.get_float("llm.temperature"))
+        db = ctx.reachable_db()
+        if db is None:
+            print("note: enhanced mode needs the database's random pool, which is unreachable; "
+                  "turns use normal sampling", file=sys.stderr)
+        else:
+            engine.sampler = TurnSampler(db, plan.provider, ctx.settings.get_float("llm.temperature"))
     return engine, whisper
+
+
+def _session_json(ctx: AppContext, engine: TurnEngine) -> dict[str, Any]:
+    """The session's id once it is in the database (a new one is created with its first message,
+    possibly into the spool), and its uid, which ``--session`` also accepts."""
+    conv = engine.conversation
+    sid = conv.session_id or (ctx.session_id_for(conv.session_uid) if conv.session_uid else None)
+    return {"session_id": sid, "session_uid": conv.session_uid, "spooled_records": ctx.pending_records()}
 
 
 async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
@@ -158,9 +172,9 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
             whisper.close()
         if memory is not None and args.out is not None:
             _write_wav(args.out, memory)
-        ctx.recorder.flush()
+        ctx.flush()
         if args.json:
-            print_json({"session_id": engine.conversation.session_id, **_result_json(result, ctx),
+            print_json({**_session_json(ctx, engine), **_result_json(result, ctx),
                         **({"randomness": getattr(engine.sampler, "records", None)} if args.mode == "enhanced" else {}),
                         "out": str(args.out) if args.out else None})
         else:
@@ -208,9 +222,9 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
         results = await loop_.run()
     finally:
         mic.close()
-    ctx.recorder.flush()
+    ctx.flush()
     if args.json:
-        print_json({"session_id": engine.conversation.session_id, "turns": [_result_json(r, ctx) for r in results],
+        print_json({**_session_json(ctx, engine), "turns": [_result_json(r, ctx) for r in results],
                     "barge_ins": [{"stop_ms": round((b.stopped_at - b.detected_at) * 1000, 2)} for b in loop_.barge_ins],
                     "withdrawn_turns": [r.transcript for r in loop_.retracted],
                     "speculative_stt": {"used": loop_.speculative_hits, "dropped": loop_.speculative_misses},
