@@ -30,10 +30,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # `synthbot-desktop` (the window) must not import every command module, because those pull in
     # SQLAlchemy, Alembic, numpy and httpx (1.5 s here). Only the chosen command's module is imported.
     # tests/unit/test_cli_lazy.py checks this table against each module's own register().
-    "admin": ("admin", "fleet administration: least-privilege grants, usage report"),
+    "admin": ("admin", "fleet administration: grants, usage report, feature flags, error log"),
     "audio": ("devices", "audio devices (list inputs and outputs)"),
     "chat": ("chat", "send TEXT to the LLM, stream the reply and store the turn"),
     "config": ("config_cmd", "show and change settings"),
+    "data": ("data", "your data: export all of it, or delete all of it"),
     "db": ("db", "database schema: upgrade, current, downgrade"),
     "doctor": ("doctor", "check config, database, keyring, audio, models, providers"),
     "history": ("history", "past conversations: list, search, show, export, import, delete"),

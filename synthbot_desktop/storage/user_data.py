@@ -23,9 +23,13 @@ from synthbot_desktop.storage.models import (
     Base,
     ConversationMessage,
     ConversationSession,
+    ErrorLog,
     MemoryFact,
+    MessageRating,
     Persona,
+    SessionTag,
     User,
+    UserFeatureAccess,
     UserSetting,
     UserVoicePreference,
 )
@@ -33,7 +37,7 @@ from synthbot_desktop.storage.models import (
 # Tables with a ``user_id`` column, in the order they are exported; deletion runs children first.
 USER_TABLES: tuple[type[Base], ...] = (
     UserSetting, ApiConfiguration, Persona, ConversationSession, MemoryFact, UserVoicePreference,
-    ApiUsageLog, AuditLog,
+    ApiUsageLog, AuditLog, ErrorLog, UserFeatureAccess, MessageRating,
 )
 
 
@@ -77,6 +81,9 @@ def export_user(s: Session, user_id: int) -> UserData:
     tables[ConversationMessage.__tablename__] = [
         _row(m) for m in s.scalars(select(ConversationMessage).where(ConversationMessage.session_id.in_(sessions))
                                    .order_by(ConversationMessage.id))] if sessions else []
+    tables[SessionTag.__tablename__] = [  # tags hang off sessions (notes are a session column)
+        _row(t) for t in s.scalars(select(SessionTag).where(SessionTag.session_id.in_(sessions))
+                                   .order_by(SessionTag.id))] if sessions else []
     return UserData(_row(user) if user is not None else None, tables)
 
 
@@ -89,6 +96,8 @@ def delete_user(s: Session, user_id: int) -> dict[str, int]:
         counts[name] = counts.get(name, 0) + int(s.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
     if sessions:
+        run("session_tags", delete(SessionTag).where(SessionTag.session_id.in_(sessions)))
+        run("message_ratings", delete(MessageRating).where(MessageRating.user_id == user_id))
         run("api_usage_logs", delete(ApiUsageLog).where(ApiUsageLog.session_id.in_(sessions)))
         run("conversation_messages", delete(ConversationMessage).where(ConversationMessage.session_id.in_(sessions)))
     for model in reversed(USER_TABLES):
