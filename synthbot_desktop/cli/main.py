@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("data", "your data: export all of it, or delete all of it"),
     "db": ("db", "database schema: upgrade, current, downgrade"),
     "doctor": ("doctor", "check config, database, keyring, audio, models, providers"),
-    "history": ("history", "past conversations: list, search, show, export, import, delete"),
+    "history": ("history", "past conversations: list, search, show, tag, note, rate, export, import, delete"),
     "keys": ("keys", "API keys in the OS keyring"),
     "listen": ("listen", "record one utterance from the microphone and transcribe it"),
     "memory": ("memory", "facts the assistant remembers for you across sessions"),
