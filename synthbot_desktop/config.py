@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 SettingValue = bool | int | float | str
 
 LLM_PROVIDERS = ("openai", "anthropic", "gemini", "ollama")
+# Built-in tools (synthbot_desktop/tools/): each has a tools.<name>.enabled switch.
+BUILTIN_TOOLS = ("get_current_time", "set_timer", "open", "clipboard_read", "clipboard_write", "search_history",
+                 "remember", "list_memory", "forget")
 TTS_ENGINES = ("elevenlabs", "piper")
 PROVIDERS = (*LLM_PROVIDERS, *TTS_ENGINES)
 # Providers that authenticate with an API key kept in the keyring.
@@ -205,7 +208,20 @@ def _specs() -> list[SettingSpec]:
         s("ui.push_to_talk_key", str, "Space", "Hold this key in the window to talk."),
         s("ui.show_timings", bool, True, "Show per-turn timing tooltips."),
         s("privacy.keep_recordings", bool, False, "Keep the audio of each utterance in the data dir."),
+        s("tools.enabled", bool, True, "Offer tools (time, timers, clipboard, memory, MCP...) to the model."),
+        s("tools.auto_confirm", bool, False,
+          "Run tools with side effects (open, clipboard write, forget) without asking first."),
+        s("tools.disabled", str, "",
+          "Comma-separated tool names never offered to the model (MCP tools: server__tool)."),
+        s("tools.max_rounds", int, 4, "Most tool rounds in one turn before the model must answer.", min=1, max=16),
+        s("tools.filler_after_s", float, 1.0,
+          "A tool running longer than this gets a spoken filler and a visible running state.", min=0.1, max=30),
+        s("tools.mcp.enabled", bool, True, "Offer the tools of the configured MCP servers."),
+        s("tools.mcp.timeout_s", float, 20.0, "Seconds an MCP tool call may take.", min=1, max=600),
+        s("tools.mcp.start_timeout_s", float, 15.0, "Seconds an MCP server may take to start.", min=1, max=300),
     ]
+    for name in BUILTIN_TOOLS:  # one switch per built-in, so a policy can lock any of them off
+        specs.append(s(f"tools.{name}.enabled", bool, True, f"Offer the built-in tool {name!r}."))
     defaults = {
         "openai": ("https://api.openai.com/v1", "gpt-4o-mini"),
         "anthropic": ("https://api.anthropic.com", "claude-3-5-haiku-latest"),

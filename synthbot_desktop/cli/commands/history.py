@@ -49,7 +49,7 @@ def import_document(s: Session, user_id: int, doc: Any) -> tuple[int, int]:
         raise UsageError("the export has no 'messages' list")
     records: list[MessageRecord] = []
     for i, m in enumerate(messages, start=1):
-        if not isinstance(m, dict) or m.get("role") not in {"user", "assistant", "system"} or not isinstance(
+        if not isinstance(m, dict) or m.get("role") not in {"user", "assistant", "system", "tool"} or not isinstance(
                 m.get("content"), str):
             raise UsageError(f"message {i} in the export is malformed (needs role user/assistant/system and content)")
         records.append(_record_from(m))
