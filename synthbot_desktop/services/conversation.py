@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,9 @@ from synthbot_desktop.services.voice import VoiceChoice, elevenlabs_options_for,
 if TYPE_CHECKING:
     from synthbot_desktop.app import AppContext
     from synthbot_desktop.llm.base import ChatProvider
+    from synthbot_desktop.pipeline.session import ConversationState
     from synthbot_desktop.pipeline.turn import TurnEngine
+    from synthbot_desktop.tools.registry import Confirm, ToolRegistry
     from synthbot_desktop.tts.base import SpeechProvider
 
 log = logging.getLogger(__name__)
@@ -113,29 +116,52 @@ async def open_output(ctx: AppContext, factory: Any, sink: ev.EventSink | None) 
         return None
 
 
+async def open_session(ctx: AppContext, plan: ConversationPlan, *, session_id: int | None = None,
+                       tts_engine: str | None = None, voice_id: str | None = None,
+                       last_messages: int | None = 200) -> ConversationState:
+    """Resume ``session_id`` with its context, or start a new session whose system prompt carries
+    the remembered facts (issue #16: memory joins NEW sessions only). `chat`, `talk` and the
+    window all open their sessions here."""
+    from synthbot_desktop.pipeline.session import resume_session, start_session
+
+    if session_id is not None:
+        return await asyncio.to_thread(resume_session, ctx.db, ctx.user_id, session_id, provider=plan.provider,
+                                       model=plan.model, system_prompt=plan.system_prompt,
+                                       last_messages=last_messages)
+    from synthbot_desktop.storage.memory import with_memory
+
+    system_prompt = await asyncio.to_thread(with_memory, ctx.db, ctx.user_id, plan.system_prompt)
+    return await asyncio.to_thread(
+        start_session, ctx.db, ctx.user_id, provider=plan.provider, model=plan.model, tts_engine=tts_engine,
+        voice_id=voice_id, persona_id=plan.persona_id, system_prompt=system_prompt)
+
+
+def tools_for(ctx: AppContext, *, confirm: Confirm | None = None, on_timer: Callable[[str], None] | None = None,
+              mcp: Any = None) -> ToolRegistry | None:
+    """The tools this conversation offers (None = switched off); see ``services.tools``."""
+    from synthbot_desktop.services.tools import conversation_tools
+
+    return conversation_tools(ctx, confirm=confirm, on_timer=on_timer, mcp=mcp)
+
+
 async def open_conversation(ctx: AppContext, plan: ConversationPlan, *, chat: ChatProvider,
                             speech: SpeechProvider | None, output: Any, stt: Any, sink: ev.EventSink | None,
-                            session_id: int | None = None) -> TurnEngine:
-    """Start (or resume) the session and wire the turn engine to the background recorder."""
-    from synthbot_desktop.pipeline.session import resume_session, start_session
+                            session_id: int | None = None, confirm: Confirm | None = None,
+                            on_timer: Callable[[str], None] | None = None, mcp: Any = None,
+                            tools: bool = True) -> TurnEngine:
+    """Start (or resume) the session and wire the turn engine (with its tools) to the background
+    recorder. ``confirm`` asks the user before a side-effect tool (none: refused unless
+    ``tools.auto_confirm``); ``on_timer`` receives fired timers (none: no timer tool)."""
     from synthbot_desktop.pipeline.settings_map import turn_config
     from synthbot_desktop.pipeline.turn import TurnEngine
     from synthbot_desktop.pricing import load_prices
 
     voice_id = turn_voice_id(plan.voice)
-    if session_id is not None:
-        conv = await asyncio.to_thread(resume_session, ctx.db, ctx.user_id, session_id, provider=plan.provider,
-                                       model=plan.model, system_prompt=plan.system_prompt)
-    else:
-        from synthbot_desktop.storage.memory import with_memory  # issue #16: facts go to NEW sessions
-
-        system_prompt = await asyncio.to_thread(with_memory, ctx.db, ctx.user_id, plan.system_prompt)
-        conv = await asyncio.to_thread(
-            start_session, ctx.db, ctx.user_id, provider=plan.provider, model=plan.model,
-            tts_engine=getattr(speech, "name", plan.voice.engine), voice_id=voice_id, persona_id=plan.persona_id,
-            system_prompt=system_prompt)
+    conv = await open_session(ctx, plan, session_id=session_id, voice_id=voice_id,
+                              tts_engine=getattr(speech, "name", plan.voice.engine))
     prices = await asyncio.to_thread(load_prices, ctx.paths.config_dir)
     config = turn_config(ctx.settings, prices=prices, voice_id=voice_id, temperature=plan.temperature)
     recorder = await asyncio.to_thread(lambda: ctx.recorder)  # first use starts the writer thread
+    registry = tools_for(ctx, confirm=confirm, on_timer=on_timer, mcp=mcp) if tools else None
     return TurnEngine(conversation=conv, chat=chat, stt=stt, speech=speech, output=output, recorder=recorder,
-                      sink=sink, config=config)
+                      sink=sink, config=config, tools=registry)

@@ -34,8 +34,8 @@ class ToolTranscript:
     def add(self, message: ChatMessage) -> None:
         if message.role == "assistant":
             now = time.monotonic()
-            for call in message.tool_calls:
-                self._calls[call.id] = (call, now)
+            for c in message.tool_calls:
+                self._calls[c.id] = (c, now)
             return
         if message.role != "tool":
             return

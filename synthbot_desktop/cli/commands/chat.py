@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
+from decimal import Decimal
 from typing import Any
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
+from synthbot_desktop.cli.tool_prompt import add_tool_flags
 from synthbot_desktop.config import LLM_PROVIDERS, REGISTRY
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.llm.base import ChatMessage
 from synthbot_desktop.llm.context import build_context
-from synthbot_desktop.llm.registry import create_chat_provider
-from synthbot_desktop.llm.turn import ChatResult, run_chat
+from synthbot_desktop.llm.turn import ChatResult
 from synthbot_desktop.llm.usage import usage_record
 from synthbot_desktop.pricing import load_prices
-from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.recorder import WriteUnit
 from synthbot_desktop.storage.records import MessageRecord
+from synthbot_desktop.tools.loop import run_tool_loop
+from synthbot_desktop.tools.records import ToolTranscript
+from synthbot_desktop.tools.registry import ToolRegistry
 
 
 def register(subparsers: Any) -> None:
@@ -39,39 +43,44 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-tokens", type=int, help="longest reply in tokens (default: setting llm.max_tokens)")
     p.add_argument("--mode", choices=("normal", "enhanced"), default="normal",
                    help="enhanced: pooled quantum random numbers pick the seed and temperature (docs/enhanced-mode.md)")
+    add_tool_flags(p)
     add_json_flag(p)
 
 
-def _history(ctx: AppContext, session_id: int) -> list[ChatMessage]:
-    with ctx.db.session() as s:
-        session = repo.get_session(s, session_id, ctx.user_id)
-        if session is None:
-            raise UsageError(f"there is no conversation session {session_id}",
-                             hint="list sessions with `synthbot-desktop history list`, or omit --session")
-        return [ChatMessage(m.role, m.content) for m in repo.session_messages(s, session_id)  # type: ignore[arg-type]
-                if m.role in ("user", "assistant") and m.content]
+def _open_session(ctx: AppContext, plan: Any, session_id: int | None) -> Any:
+    """The one session builder of services.conversation (memory joins a NEW session's context)."""
+    from synthbot_desktop.services.conversation import open_session
 
-
-def _new_session(ctx: AppContext, provider: str, model: str) -> int:
-    with ctx.db.session() as s:
-        return repo.create_session(s, ctx.user_id, provider=provider, model=model).id
+    try:
+        return asyncio.run(open_session(ctx, plan, session_id=session_id, last_messages=None))
+    except UsageError as exc:
+        if session_id is None:
+            raise
+        raise UsageError(exc.message, hint="list sessions with `synthbot-desktop history list`, or omit --session") \
+            from None
 
 
 def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
+    from synthbot_desktop.services.conversation import chat_for, plan_conversation
+    from synthbot_desktop.services.voice import VoiceChoice
+
     text = sys.stdin.read() if args.text == "-" else args.text
     text = text.strip()
     if not text:
         raise UsageError("the message is empty", hint='give the text to send, e.g. synthbot-desktop chat "Hello"')
     settings = ctx.settings
-    provider_name = args.provider or str(settings.get("llm.provider"))
-    provider = create_chat_provider(provider_name, ctx)  # fails early on a missing key or bad URL
-    model = args.model or provider.default_model
+    # chat speaks nothing: an explicit voice keeps the plan from resolving one (no keyring, no DB)
+    plan = plan_conversation(ctx, provider=args.provider, model=args.model,
+                             voice=VoiceChoice("piper", settings.get_str("tts.piper.voice") or "none"))
+    provider_name = plan.provider
+    provider: Any = chat_for(ctx, plan)  # an HttpChatProvider; fails early on a missing key or bad URL
+    model = plan.model
     if not model:
         raise UsageError(f"no model is set for {provider_name}",
                          hint=f"pass --model or run `synthbot-desktop config set providers.{provider_name}.model NAME`")
-    system = args.system if args.system is not None else str(settings.get("llm.system_prompt"))
+    system = args.system if args.system is not None else plan.system_prompt
     temperature = float(REGISTRY["llm.temperature"].coerce(  # CLI values obey the settings' bounds
-        args.temperature if args.temperature is not None else settings.get("llm.temperature")))
+        args.temperature if args.temperature is not None else plan.temperature))
     max_tokens = int(REGISTRY["llm.max_tokens"].coerce(
         args.max_tokens if args.max_tokens is not None else settings.get("llm.max_tokens")))
     if args.session is not None and not 0 < args.session < 2**63:
@@ -79,13 +88,11 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
                          hint="list sessions with `synthbot-desktop history list`, or omit --session")
     prices = load_prices(ctx.paths.config_dir)
 
-    history = _history(ctx, args.session) if args.session is not None else []
-    session_id = args.session if args.session is not None else _new_session(ctx, provider_name, model)
-    if args.session is None:  # issue #16: remembered facts join a NEW session's system context
-        from synthbot_desktop.storage.memory import with_memory
-
-        system = with_memory(ctx.db, ctx.user_id, system or None) or ""
-    context = build_context(history, system or None, int(settings.get("llm.context_tokens")),
+    plan.system_prompt = system or ""
+    conv = _open_session(ctx, plan, args.session)
+    session_id = conv.session_id
+    system = conv.system_prompt or ""
+    context = build_context(conv.history, system or None, int(settings.get("llm.context_tokens")),
                             new_message=ChatMessage("user", text))
     if context.trimmed_chars:
         print(f"note: the message is too long for the model's context: its first {context.trimmed_chars} "
@@ -96,31 +103,50 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
         from synthbot_desktop.randomness.enhanced import sampling_for_turn
 
         turn = sampling_for_turn(ctx.db, user_msg.uid, provider_name, temperature)
-        provider.sampling_seed, temperature, randomness = turn.seed, turn.temperature, turn.record  # type: ignore[attr-defined]
+        provider.sampling_seed, temperature, randomness = turn.seed, turn.temperature, turn.record
         if turn.notice:
             print(turn.notice, file=sys.stderr)
     endpoint = provider.endpoint(provider.build_chat_request(
         context.messages, model, system=None, temperature=None, max_tokens=None).url)
+    said: list[str] = []  # the reply over every round (a tool round's "Let me look." included)
+    rounds: list[ChatResult] = []
+    tool_log = ToolTranscript(session_id)
 
     def echo(delta: str) -> None:
+        said.append(delta)
         if not args.json:
             sys.stdout.write(delta)
             sys.stdout.flush()
 
+    def whole(result: ChatResult) -> ChatResult:
+        return dataclasses.replace(result, text="".join(said))
+
     async def go() -> ChatResult:
+        from synthbot_desktop.cli.tool_prompt import cli_confirm, print_tool_event
+        from synthbot_desktop.services.conversation import tools_for
+        from synthbot_desktop.tools.mcp_client import open_mcp
+
+        mcp = open_mcp(ctx) if args.tools else None
+        registry = (tools_for(ctx, confirm=cli_confirm(args.yes), mcp=mcp) if args.tools else None) or ToolRegistry()
         try:
-            return await run_chat(provider, context.messages, model, system=context.system,
-                                  temperature=temperature, max_tokens=max_tokens, on_delta=echo)
+            loop = await run_tool_loop(
+                provider, context.messages, model, registry, system=context.system, temperature=temperature,
+                max_tokens=max_tokens, max_rounds=settings.get_int("tools.max_rounds"), on_delta=echo,
+                on_event=None if args.json else print_tool_event, on_usage=rounds.append, on_message=tool_log.add,
+                filler_after_s=settings.get_float("tools.filler_after_s"))
+            return whole(loop.final)
         except asyncio.CancelledError as exc:  # Ctrl-C: keep what arrived, then stop
             partial = exc.args[0] if exc.args and isinstance(exc.args[0], ChatResult) else None
             if partial is not None:
-                _store(ctx, prices, endpoint, user_msg, partial, randomness)
+                _store(ctx, prices, endpoint, user_msg, whole(partial), randomness, [*rounds, partial], tool_log)
             raise
         finally:
             await provider.aclose()
+            if mcp is not None:
+                await mcp.aclose()
 
     result = asyncio.run(go())
-    assistant_uid, usage = _store(ctx, prices, endpoint, user_msg, result, randomness)
+    assistant_uid, usage = _store(ctx, prices, endpoint, user_msg, result, randomness, rounds, tool_log)
     if not args.json:
         if result.text:
             sys.stdout.write("\n")
@@ -141,6 +167,7 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
                       "cost_usd": usage.cost_usd, "pricing_as_of": prices.as_of},
             "assistant_message_uid": assistant_uid,
             **({"randomness": randomness} if randomness else {}),
+            **({"rounds": len(rounds), "tool_calls": tool_log.summary()} if tool_log.records else {}),
         })
     if result.error is not None:
         if result.text:
@@ -149,25 +176,46 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def _store(ctx: AppContext, prices: Any, endpoint: str, user_msg: MessageRecord,
-           result: ChatResult, randomness: dict[str, Any] | None = None) -> tuple[str | None, Any]:
-    """Write the turn in one unit (spooled if the database is away); returns (assistant uid, usage)."""
-    unit = WriteUnit(messages=[user_msg])
+def _store(ctx: AppContext, prices: Any, endpoint: str, user_msg: MessageRecord, result: ChatResult,
+           randomness: dict[str, Any] | None = None, rounds: list[ChatResult] | None = None,
+           tool_log: ToolTranscript | None = None) -> tuple[str | None, Any]:
+    """Write the turn in one unit (spooled if the database is away): the question, each tool call
+    with its result, the answer and one usage row per LLM round. Returns (assistant uid, usage
+    of the whole turn: the one row, or the rounds summed)."""
+    tools = tool_log.records if tool_log is not None else []
+    for m in tools:
+        m.created_at = user_msg.created_at
+    unit = WriteUnit(messages=[user_msg, *tools])
     assistant_uid = None
+    rounds = rounds or [result]
+    tokens_in, tokens_out = _sum(r.usage.tokens_in for r in rounds), _sum(r.usage.tokens_out for r in rounds)
+    last = rounds[-1].usage
     if result.text or result.error is None:
         msg = MessageRecord(
             session_id=user_msg.session_id, role="assistant", content=result.text,
             interrupted=result.cancelled or result.error is not None,
             error=result.error.one_line() if result.error is not None else None,
-            provider=result.usage.provider, model=result.usage.model,
-            tokens_in=result.usage.tokens_in, tokens_out=result.usage.tokens_out,
-            timings={"ttft_ms": result.usage.ttft_ms, "latency_ms": result.usage.latency_ms,
+            provider=last.provider, model=last.model, tokens_in=tokens_in, tokens_out=tokens_out,
+            timings={"ttft_ms": rounds[0].usage.ttft_ms, "latency_ms": _sum(r.usage.latency_ms for r in rounds),
                      **({"randomness": randomness} if randomness else {})},
         )
         unit.messages.append(msg)
         assistant_uid = msg.uid
-    usage = usage_record(result.usage, prices, endpoint=endpoint, error=result.error,
-                         session_id=user_msg.session_id, message_uid=assistant_uid or user_msg.uid)
-    unit.usage.append(usage)
+    for r in rounds:
+        unit.usage.append(usage_record(r.usage, prices, endpoint=endpoint, error=r.error,
+                                       session_id=user_msg.session_id, message_uid=assistant_uid or user_msg.uid))
     ctx.recorder.write_now(unit)
-    return assistant_uid, usage
+    if len(unit.usage) == 1:
+        return assistant_uid, unit.usage[0]
+    total = dataclasses.replace(
+        unit.usage[-1], tokens_in=tokens_in, tokens_out=tokens_out,
+        tokens_estimated=any(u.tokens_estimated for u in unit.usage), ttfb_ms=unit.usage[0].ttfb_ms,
+        latency_ms=_sum(u.latency_ms for u in unit.usage),
+        cost_usd=None if any(u.cost_usd is None for u in unit.usage)
+        else sum((u.cost_usd for u in unit.usage if u.cost_usd is not None), Decimal(0)))
+    return assistant_uid, total
+
+
+def _sum(values: Any) -> Any:
+    got = [v for v in values if v is not None]
+    return sum(got) if got else None
