@@ -113,6 +113,8 @@ class PipelineTalkService:
         self._ptt_blocks: list[np.ndarray] | None = None
         self._ptt_unsubscribe: Callable[[], None] | None = None
         self._turns: list[asyncio.Task[Any]] = []
+        self._mcp: Any = None  # MCP servers: one manager for the app, started lazily, stopped at shutdown
+        self._mcp_opened = False
 
     # Plumbing ------------------------------------------------------------------------------------
     def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
@@ -165,10 +167,15 @@ class PipelineTalkService:
             if need_stt and self._engine.stt is None:
                 self._engine.stt = WhisperTranscriber(self._whisper)
             return self._engine
+        if not self._mcp_opened:
+            from synthbot_desktop.tools.mcp_client import open_mcp
+
+            self._mcp, self._mcp_opened = await asyncio.to_thread(open_mcp, ctx), True
+        sink = self.sink
         self._engine = await open_conversation(
             ctx, plan, chat=self._chat, speech=self._speech, output=self._output,
             stt=WhisperTranscriber(self._whisper) if self._whisper is not None else None, sink=self.sink,
-            session_id=self.session_id)
+            session_id=self.session_id, mcp=self._mcp, on_timer=lambda label: sink(ev.TimerFired(label)))
         self._conv = self._engine.conversation
         self.session_id = self._conv.session_id
         self.sink(ev.SessionChanged(self._conv.session_id))
@@ -349,7 +356,7 @@ class PipelineTalkService:
             await self._drop_engine()
             for task in list(self._turns):
                 await asyncio.gather(task, return_exceptions=True)
-            for closer in (self._chat, self._speech):
+            for closer in (self._chat, self._speech, self._mcp):
                 if closer is not None:
                     await closer.aclose()
             for dev in (self._mic,):

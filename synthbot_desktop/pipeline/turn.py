@@ -282,6 +282,8 @@ class _Turn:
         self.round_started = 0.0
         self.tool_log = ToolTranscript(engine.conversation.session_id)
         self._round_break = False  # the next text starts a new LLM round (after a tool round)
+        self._round_open = True  # an LLM call is in flight (cut off = a usage row without counts)
+        self._tools_pending = 0
         self.llm_error: ProviderError | SynthbotError | None = None
         self.tts_error: SynthbotError | None = None
         self.usage: list[UsageRecord] = []
@@ -395,6 +397,8 @@ class _Turn:
             self.chat_usages.append(result.usage)
             self.round_started = e.clock()
             self._round_break = True
+            self._round_open = False  # until its tools are done, no LLM call is in flight
+            self._tools_pending = len(result.tool_calls)
             if result.tool_calls:
                 for chunk in chunker.flush():  # "Let me check." is heard while the tool runs
                     self._queue_chunk(chunk, chunk_q)
@@ -406,6 +410,10 @@ class _Turn:
                     chunk_q.put_nowait(SpeechChunk(event.text or FILLER_TEXT, "", FILLER_INDEX))
             elif isinstance(event, ToolFinished):
                 e._emit(ToolDone(event.name, self.turn_id, event.call_id, event.is_error))
+                self._tools_pending -= 1
+                if self._tools_pending <= 0:
+                    self._round_open = True  # the next LLM round starts now
+                    self.round_started = e.clock()
 
         system = (e.conversation.system_prompt if lang.is_english(self.language)
                   else lang.with_language(e.conversation.system_prompt, self.language))
@@ -605,7 +613,7 @@ class _Turn:
         """One usage row per LLM round: finished rounds with their own counts; the error or the
         interruption belongs to the last round (which has no usage when it never finished)."""
         rounds: list[ChatUsage | None] = list(self.chat_usages)
-        if not self.llm_finished and (self.llm_error is not None or self.interrupted or not rounds):
+        if not self.llm_finished and (not rounds or self._round_open):
             rounds.append(None)  # the round that was cut off
         rows = []
         for i, u in enumerate(rounds):

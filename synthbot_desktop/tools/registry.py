@@ -80,6 +80,16 @@ class ToolRegistry:
                 if "__" in t.name or t.name not in self.tools:  # server__tool never shadows a built-in
                     self.tools[t.name] = t
 
+    async def aclose(self) -> None:
+        """The conversation ends: stop timers still pending and every tool source (MCP servers)."""
+        if self.timers is not None:
+            self.timers.cancel_all()
+        for source in self.providers:
+            try:
+                await source.aclose()
+            except Exception as exc:  # closing is best effort; one server must not keep others running
+                log.warning("closing tool source %s failed: %s", type(source).__name__, type(exc).__name__)
+
     def available(self) -> list[Tool]:
         return [t for n, t in sorted(self.tools.items()) if n not in self.disabled]
 
