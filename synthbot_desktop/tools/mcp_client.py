@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from synthbot_desktop.app import AppContext
 
 log = logging.getLogger(__name__)
+# The SDK logs transport faults with tracebacks; McpServer reports each failure once, in one line
+# with the server's stderr tail, so the SDK's own records would only put tracebacks on stderr.
+logging.getLogger("mcp").setLevel(logging.CRITICAL)
 
 CONFIG_NAME = "mcp_servers.json"
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -137,6 +140,7 @@ class McpServer:
                 await asyncio.wait_for(asyncio.shield(self._ready.wait()), self.start_timeout_s)
             except TimeoutError:
                 self._fail(f"did not start within {self.start_timeout_s:g} s")
+            if self.status == "failed":
                 await self._end_task()
 
     async def _run(self) -> None:
@@ -156,8 +160,8 @@ class McpServer:
                     from mcp.client.streamable_http import streamable_http_client
 
                     read, write = await stack.enter_async_context(streamable_http_client(str(self.config.url)))
-                session = await stack.enter_async_context(ClientSession(read, write,
-                                                                        read_timeout_seconds=self.call_timeout_s))
+                session = await stack.enter_async_context(ClientSession(
+                    read, write, message_handler=self._on_message))  # start-up: bounded by start()
                 await session.initialize()
                 listed = await session.list_tools()
                 self.tools = list(listed.tools)
@@ -176,6 +180,14 @@ class McpServer:
             if self.status == "ready":
                 self.status = "stopped"
             self._ready.set()
+
+    async def _on_message(self, message: Any) -> None:
+        """Transport faults arrive here: a line on stdout that is not JSON-RPC means the server
+        (or something it runs) writes garbage on its protocol channel. Fail at once, rather than
+        waiting out the start-up timeout or letting a later call hang on a confused stream."""
+        if isinstance(message, Exception):
+            self._fail(f"it wrote something that is not MCP on stdout ({type(message).__name__})")
+            self._stop.set()
 
     def _fail(self, reason: str) -> None:
         if self.status == "failed":
@@ -205,7 +217,7 @@ class McpServer:
         if session is None or self.status != "ready":
             raise SynthbotError(f"MCP server {self.config.name} is not running ({self.error or self.status})")
         try:
-            result = await session.call_tool(name, arguments)
+            result = await session.call_tool(name, arguments, read_timeout_seconds=self.call_timeout_s)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -219,15 +231,19 @@ class McpServer:
         return text
 
     async def _end_task(self) -> None:
+        """Stop the session task: politely (it leaves its ``_stop`` wait), else by cancelling it
+        (a server stuck in start-up never reaches that wait). The SDK shields its own shutdown,
+        so the process is still terminated."""
         self._stop.set()
         task = self._task
         if task is not None and not task.done():
+            grace = 2.0 if self.status == "ready" else 0.2
             try:
-                await asyncio.wait_for(asyncio.shield(task), 5.0)
+                await asyncio.wait_for(asyncio.shield(task), grace)
             except (TimeoutError, Exception):
                 task.cancel()
                 with contextlib.suppress(BaseException):
-                    await asyncio.wait_for(task, 5.0)
+                    await asyncio.wait_for(task, 10.0)
 
     async def stop(self) -> None:
         await self._end_task()
