@@ -167,6 +167,8 @@ class PipelineTalkService:
             if need_stt and self._engine.stt is None:
                 self._engine.stt = WhisperTranscriber(self._whisper)
             return self._engine
+        from synthbot_desktop.services.tools import event_confirm
+
         if not self._mcp_opened:
             from synthbot_desktop.tools.mcp_client import open_mcp
 
@@ -175,7 +177,8 @@ class PipelineTalkService:
         self._engine = await open_conversation(
             ctx, plan, chat=self._chat, speech=self._speech, output=self._output,
             stt=WhisperTranscriber(self._whisper) if self._whisper is not None else None, sink=self.sink,
-            session_id=self.session_id, mcp=self._mcp, on_timer=lambda label: sink(ev.TimerFired(label)))
+            session_id=self.session_id, mcp=self._mcp, on_timer=lambda label: sink(ev.TimerFired(label)),
+            confirm=event_confirm(sink))  # side effects: asked in the window (gui/tool_status.py)
         self._conv = self._engine.conversation
         self.session_id = self._conv.session_id
         self.sink(ev.SessionChanged(self._conv.session_id))

@@ -128,6 +128,16 @@ class ToolDone:
 
 
 @dataclass(frozen=True)
+class ToolConfirmRequest:
+    """A side-effect tool wants to run: ask the user, then call ``answer(True/False)`` (from any
+    thread, once). No answer within the asker's timeout counts as "no"."""
+
+    name: str
+    arguments: str  # JSON text, shortened, for the question
+    answer: Callable[[bool], None] = field(compare=False, repr=False, default=lambda _ok: None)
+
+
+@dataclass(frozen=True)
 class TimerFired:
     """A timer or reminder the model set (``set_timer``) went off: notify the user."""
 
@@ -136,5 +146,5 @@ class TimerFired:
 
 Event = (StateChanged | InputLevel | PartialTranscript | FinalTranscript | AssistantDelta | AssistantDone
          | PlaybackProgress | TurnTimings | ErrorEvent | SessionChanged | TurnRetracted | ToolRunning | ToolDone
-         | TimerFired)
+         | ToolConfirmRequest | TimerFired)
 EventSink = Callable[[Event], None]

@@ -34,6 +34,34 @@ def _always(_tool: Tool, _args: dict[str, Any]) -> bool:
     return True
 
 
+def event_confirm(sink: Callable[[Any], None], *, timeout_s: float = 60.0) -> Confirm:
+    """Ask through the front end's event sink (the window shows a question): the tool waits on the
+    engine loop for ``ToolConfirmRequest.answer``; no answer in ``timeout_s`` is a refusal."""
+    import asyncio
+    import json
+
+    from synthbot_desktop.pipeline.events import ToolConfirmRequest
+
+    async def ask(tool: Tool, args: dict[str, Any]) -> bool:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] = loop.create_future()
+
+        def reply(ok: bool) -> None:  # from the GUI thread
+            def settle() -> None:
+                if not answer.done():
+                    answer.set_result(bool(ok))
+
+            loop.call_soon_threadsafe(settle)
+
+        sink(ToolConfirmRequest(tool.name, json.dumps(args, ensure_ascii=False)[:300], reply))
+        try:
+            return await asyncio.wait_for(answer, timeout_s)
+        except TimeoutError:
+            return False
+
+    return ask
+
+
 def builtin_tool_list(ctx: AppContext, *, on_timer: Callable[[str], None] | None = None) -> tuple[list[Tool], Any]:
     """Every built-in tool for this user (and the Timers owning any timer set, or None)."""
     from synthbot_desktop.services.history import search
