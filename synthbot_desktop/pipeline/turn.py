@@ -139,6 +139,7 @@ class TurnResult:
     usage: list[UsageRecord] = field(default_factory=list)
     audio_seconds: float = 0.0
     retracted: bool = False  # withdrawn before any reply was heard (the user kept talking): no messages stored
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # [{name, arguments, result, is_error}]
 
 
 class _Interrupted(Exception):
@@ -593,7 +594,7 @@ class _Turn:
         return TurnResult(self.turn_id, text, spoken, self.full_reply, self.interrupted, error_text,
                           self.tts_error.message if self.tts_error else None, timings=timings,
                           user_uid=self.user_uid, assistant_uid=self.assistant_uid, usage=self.usage,
-                          audio_seconds=self.timeline.total_s)
+                          audio_seconds=self.timeline.total_s, tool_calls=self.tool_log.summary())
 
     def _finish_retracted(self, text: str) -> TurnResult:
         """Withdrawn turn: no messages, no history; only the usage that really happened is recorded."""

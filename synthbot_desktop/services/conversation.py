@@ -8,8 +8,10 @@ Here the pieces are wired once:
   temperature, model, voice) and the :class:`VoiceChoice` by the one rule in ``services.voice``;
 * :func:`speech_for` / :func:`chat_for`: the providers for a plan. Speech is always built with
   ``record_usage=False`` because the turn engine records the TTS usage of every chunk it speaks;
-* :func:`open_conversation` (async, on the engine loop): start or resume the session through
-  ``pipeline.session`` and return a ready :class:`TurnEngine` on the background recorder.
+* :func:`open_session` (async): start (with remembered facts) or resume the session — `chat` too;
+* :func:`tools_for`: the tools this conversation offers (``services.tools``);
+* :func:`open_conversation` (async, on the engine loop): the session plus a ready
+  :class:`TurnEngine` with its tools, on the background recorder.
 """
 
 from __future__ import annotations

@@ -101,6 +101,7 @@ def test_slow_tool_gets_a_filler_and_a_running_event_and_a_hung_one_times_out(ap
 
     result, speech = asyncio.run(go())
     assert result.reply == "The lookup says forty two." and not result.interrupted
+    assert [(c["name"], c["is_error"]) for c in result.tool_calls] == [("lookup", False), ("hang", True)]
     running = [e.name for e in events if isinstance(e, ToolRunning)]
     assert running[:1] == ["lookup"]
     done = {e.name: e.is_error for e in events if isinstance(e, ToolDone)}

@@ -2,7 +2,10 @@
 
 The turn lands in a conversation session (a new one unless ``--session`` continues an old
 one, whose earlier turns become context), as a user message, an assistant message (marked
-incomplete with the error when the stream broke, or interrupted on Ctrl-C) and one usage row.
+incomplete with the error when the stream broke, or interrupted on Ctrl-C) and one usage row
+per LLM round. The session is opened by ``services.conversation.open_session`` and the tools by
+``services.tools`` — the builders `talk` and the window use — and the turn runs through the tool
+loop: each tool call is stored as a ``tool`` message between question and answer (issue #16).
 A failed call still stores the user's text and the usage row, then exits non-zero.
 """
 

@@ -62,7 +62,8 @@ def _result_json(r: TurnResult) -> dict[str, Any]:
     return {"turn_id": r.turn_id, "transcript": r.transcript, "reply": r.reply, "full_reply": r.full_reply,
             "interrupted": r.interrupted, "error": r.error, "tts_error": r.tts_error, "skipped": r.skipped,
             "audio_seconds": round(r.audio_seconds, 3), "timings_ms": r.timings,
-            "user_message_uid": r.user_uid, "assistant_message_uid": r.assistant_uid}
+            "user_message_uid": r.user_uid, "assistant_message_uid": r.assistant_uid,
+            **({"tool_calls": r.tool_calls} if r.tool_calls else {})}
 
 
 def _write_wav(path: Path, out: MemoryOutput) -> None:
