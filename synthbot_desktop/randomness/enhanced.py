@@ -43,7 +43,8 @@ def sampling_for_turn(db: Database, consumer: str, provider: str, base_temperatu
 
 
 class EnhancedChat:
-    """Wraps a chat provider so every ``stream`` call (one per voice turn) draws its own seed and temperature.
+    """Wraps a chat provider so every ``stream`` call draws its own seed and temperature (one call
+    per voice turn; one per LLM round when the turn calls tools).
 
     Used by ``talk --mode enhanced``: the turn engine is untouched. The consumed block names
     ``talk:<session id>:<turn n>`` and ``records`` keeps each turn's record in order; the draw is
@@ -60,11 +61,14 @@ class EnhancedChat:
         return getattr(self._inner, name)
 
     def stream(self, messages: Any, model: str | None = None, *, system: str | None = None,
-               temperature: float | None = None, max_tokens: int | None = None) -> Any:
+               temperature: float | None = None, max_tokens: int | None = None, tools: Any = None) -> Any:
         base = self._base if temperature is None else temperature
         turn = sampling_for_turn(self._db, f"talk:{self._session_id}:{len(self.records) + 1}", self._provider, base)
         self._inner.sampling_seed = turn.seed
         self.records.append(turn.record)
         if turn.notice and self._notify is not None:
             self._notify(turn.notice)
+        if tools:  # a tool turn: each LLM round is one stream call and draws its own seed
+            return self._inner.stream(messages, model, system=system, temperature=turn.temperature,
+                                      max_tokens=max_tokens, tools=tools)
         return self._inner.stream(messages, model, system=system, temperature=turn.temperature, max_tokens=max_tokens)
