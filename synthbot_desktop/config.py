@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 SettingValue = bool | int | float | str
 
 LLM_PROVIDERS = ("openai", "anthropic", "gemini", "ollama")
+# Built-in tools (synthbot_desktop/tools/): each has a tools.<name>.enabled switch.
+BUILTIN_TOOLS = ("get_current_time", "set_timer", "open", "clipboard_read", "clipboard_write", "search_history",
+                 "remember", "list_memory", "forget")
 TTS_ENGINES = ("elevenlabs", "piper")
 PROVIDERS = (*LLM_PROVIDERS, *TTS_ENGINES)
 # Providers that authenticate with an API key kept in the keyring.
@@ -239,10 +242,23 @@ def _specs() -> list[SettingSpec]:
         s("history.keep_days", int, 0,
           "Delete conversations with no activity for this many days (0 = keep forever; tag `keep` exempts).",
           min=0, max=36500),
+        s("tools.enabled", bool, True, "Offer tools (time, timers, clipboard, memory, MCP...) to the model."),
+        s("tools.auto_confirm", bool, False,
+          "Run tools with side effects (open, clipboard write, forget) without asking first."),
+        s("tools.disabled", str, "",
+          "Comma-separated tool names never offered to the model (MCP tools: server__tool)."),
+        s("tools.max_rounds", int, 4, "Most tool rounds in one turn before the model must answer.", min=1, max=16),
+        s("tools.filler_after_s", float, 1.0,
+          "A tool running longer than this gets a spoken filler and a visible running state.", min=0.1, max=30),
+        s("tools.mcp.enabled", bool, True, "Offer the tools of the configured MCP servers."),
+        s("tools.mcp.timeout_s", float, 20.0, "Seconds an MCP tool call may take.", min=1, max=600),
+        s("tools.mcp.start_timeout_s", float, 15.0, "Seconds an MCP server may take to start.", min=1, max=300),
     ]
     specs += [s(f"flags.{name}", bool, True,
                 f"Allow {what} (an admin's database flag or a policy lock can turn it off).")
               for name, what in FEATURE_FLAGS.items()]
+    for name in BUILTIN_TOOLS:  # one switch per built-in, so a policy can lock any of them off
+        specs.append(s(f"tools.{name}.enabled", bool, True, f"Offer the built-in tool {name!r}."))
     defaults = {
         "openai": ("https://api.openai.com/v1", "gpt-4o-mini"),
         "anthropic": ("https://api.anthropic.com", "claude-3-5-haiku-latest"),

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history", "past conversations: list, search, show, tag, note, rate, export, import, delete"),
     "keys": ("keys", "API keys in the OS keyring"),
     "listen": ("listen", "record one utterance from the microphone and transcribe it"),
+    "mcp": ("mcp", "MCP servers whose tools the assistant can use"),
     "memory": ("memory", "facts the assistant remembers for you across sessions"),
     "models": ("models", "list the models of the LLM providers"),
     "quantum": ("quantum", "quantum randomness pool for `chat/talk --mode enhanced`"),

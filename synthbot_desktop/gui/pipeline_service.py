@@ -143,6 +143,8 @@ class PipelineTalkService:
         self.muted = False  # the window's mute button; applied to the microphone when it opens
         self.mode = "normal"  # or "enhanced": pooled random numbers pick each turn's seed/temperature
         self._config_lock = asyncio.Lock()  # switches apply in order with the turns (see _configuring)
+        self._mcp: Any = None  # MCP servers: one manager for the app, started lazily, stopped at shutdown
+        self._mcp_opened = False
 
     # Plumbing ------------------------------------------------------------------------------------
     async def _configuring(self, coro: Coroutine[Any, Any, Any]) -> Any:
@@ -219,10 +221,19 @@ class PipelineTalkService:
             if need_stt and self._engine.stt is None:
                 self._engine.stt = WhisperTranscriber(self._whisper)
             return self._engine
+        from synthbot_desktop.services.tools import event_confirm
+
+        if not self._mcp_opened:
+            from synthbot_desktop.tools.mcp_client import open_mcp
+
+            self._mcp, self._mcp_opened = await asyncio.to_thread(open_mcp, ctx), True
+        sink = self.sink
         self._engine = await open_conversation(
             ctx, plan, chat=self._chat, speech=self._speech, output=self._output,
             stt=WhisperTranscriber(self._whisper) if self._whisper is not None else None, sink=self.sink,
-            session_id=self.session_id, on_session=self._session_created)
+            session_id=self.session_id, on_session=self._session_created,
+            mcp=self._mcp, on_timer=lambda label: sink(ev.TimerFired(label)),
+            confirm=event_confirm(sink))  # side effects: asked in the window (gui/tool_status.py)
         self._conv = self._engine.conversation
         self._engine.sampler = self._turn_sampler(plan)
         self.session_id = self._conv.session_id
@@ -505,7 +516,7 @@ class PipelineTalkService:
             await self._drop_engine()
             for task in list(self._turns):
                 await asyncio.gather(task, return_exceptions=True)
-            for closer in (self._chat, self._speech):
+            for closer in (self._chat, self._speech, self._mcp):
                 if closer is not None:
                     await closer.aclose()
             for dev in (self._mic,):

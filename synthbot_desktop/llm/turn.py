@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,16 @@ class ChatResult:
         return self.error is None and not self.cancelled
 
 
+def _takes_tools(provider: ChatProvider) -> bool:
+    """Whether ``provider.stream`` accepts ``tools`` (wrappers and fakes written before tools do
+    not: they get a plain call, and the model simply sees no tools, rather than a TypeError)."""
+    try:
+        params = inspect.signature(provider.stream).parameters
+    except (TypeError, ValueError):
+        return True
+    return "tools" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
 async def run_chat(
     provider: ChatProvider,
     messages: Sequence[ChatMessage],
@@ -51,7 +62,7 @@ async def run_chat(
     started = time.perf_counter()
     first: float | None = None
     stream: AsyncIterator[StreamItem]
-    if tools:
+    if tools and _takes_tools(provider):
         stream = cast(Any, provider).stream(messages, model, system=system, temperature=temperature,
                                             max_tokens=max_tokens, tools=tools)
     else:  # providers (and fakes) written before tools keep working unchanged

@@ -107,6 +107,44 @@ class TurnRetracted:
     transcript: str
 
 
+@dataclass(frozen=True)
+class ToolRunning:
+    """A tool has been running longer than the filler delay (~1 s): show "running <name>" (the
+    filler "One moment." is spoken by the turn itself), so the user knows why it is quiet."""
+
+    name: str
+    turn_id: str
+    call_id: str = ""
+
+
+@dataclass(frozen=True)
+class ToolDone:
+    """A tool call finished (clears the "running <name>" state; ``is_error``: it failed or was refused)."""
+
+    name: str
+    turn_id: str
+    call_id: str = ""
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class ToolConfirmRequest:
+    """A side-effect tool wants to run: ask the user, then call ``answer(True/False)`` (from any
+    thread, once). No answer within the asker's timeout counts as "no"."""
+
+    name: str
+    arguments: str  # JSON text, shortened, for the question
+    answer: Callable[[bool], None] = field(compare=False, repr=False, default=lambda _ok: None)
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    """A timer or reminder the model set (``set_timer``) went off: notify the user."""
+
+    label: str
+
+
 Event = (StateChanged | InputLevel | PartialTranscript | FinalTranscript | AssistantDelta | AssistantDone
-         | PlaybackProgress | TurnTimings | ErrorEvent | SessionChanged | TurnRetracted)
+         | PlaybackProgress | TurnTimings | ErrorEvent | SessionChanged | TurnRetracted | ToolRunning | ToolDone
+         | ToolConfirmRequest | TimerFired)
 EventSink = Callable[[Event], None]

@@ -67,7 +67,7 @@ def start_session(db: Database | None, user_id: int | None, *, provider: str, mo
 
 def resume_session(db: Database, user_id: int, session_id: int, *, provider: str | None = None,
                    model: str | None = None, system_prompt: str | None = None,
-                   last_messages: int = 200) -> ConversationState:
+                   last_messages: int | None = 200) -> ConversationState:
     """Load a past session; its stored provider/model are used unless the caller overrides them."""
     with db.session() as s:
         row = repo.get_session(s, session_id, user_id)

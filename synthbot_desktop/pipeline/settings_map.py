@@ -27,6 +27,8 @@ def turn_config(settings: Any, *, prices: Any = None, voice_id: str | None = Non
         first_chunk_max_words=settings.get_int("pipeline.first_chunk_max_words"),
         voice_id=voice_id,
         prices=prices,
+        max_tool_rounds=int(settings.get("tools.max_rounds")),
+        filler_after_s=float(settings.get("tools.filler_after_s")),
     )
 
 

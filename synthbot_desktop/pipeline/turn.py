@@ -19,14 +19,15 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
 from synthbot_desktop import language as lang
 from synthbot_desktop.errors import ErrorKind, ProviderError, SynthbotError
-from synthbot_desktop.llm.base import ChatMessage, ChatProvider, ChatUsage, TextDelta
+from synthbot_desktop.llm.base import ChatMessage, ChatProvider, ChatUsage
+from synthbot_desktop.llm.turn import ChatResult
 from synthbot_desktop.pipeline.chunker import SentenceChunker, SpeechChunk
 from synthbot_desktop.pipeline.events import (
     AssistantDelta,
@@ -37,6 +38,8 @@ from synthbot_desktop.pipeline.events import (
     FinalTranscript,
     PlaybackProgress,
     StateChanged,
+    ToolDone,
+    ToolRunning,
     TurnRetracted,
     TurnState,
     TurnTimings,
@@ -46,12 +49,16 @@ from synthbot_desktop.pipeline.session import ConversationState
 from synthbot_desktop.pipeline.spoken import SpokenTimeline
 from synthbot_desktop.storage.recorder import WriteUnit
 from synthbot_desktop.storage.records import MessageRecord, SessionSpec, UsageRecord
+from synthbot_desktop.tools.loop import FILLER_TEXT, ToolEvent, ToolFiller, ToolFinished, run_tool_loop
+from synthbot_desktop.tools.records import ToolTranscript
+from synthbot_desktop.tools.registry import ToolRegistry
 from synthbot_desktop.tts.base import AudioChunk, SpeechProvider, SpeechRequest, VoiceSettings
 from synthbot_desktop.tts.fallback import OfflineLanguageError
 
 log = logging.getLogger(__name__)
 
 STT_PROVIDER = "local-whisper"
+FILLER_INDEX = -1  # SpeechChunk.index of the spoken tool filler ("One moment.")
 LOCAL_PROVIDERS = frozenset({STT_PROVIDER, "piper"})
 
 
@@ -118,6 +125,8 @@ class TurnConfig:
     voice_settings: VoiceSettings = field(default_factory=VoiceSettings)
     progress_interval_s: float = 0.1
     prices: Any = None  # pricing.PriceTable: LLM cost per call (None = cost unknown)
+    max_tool_rounds: int = 4  # tool rounds per turn before the model must answer in text
+    filler_after_s: float = 1.0  # a tool slower than this gets "One moment." and a ToolRunning event
 
 
 @dataclass
@@ -153,6 +162,7 @@ class TurnResult:
     audio_seconds: float = 0.0
     retracted: bool = False  # withdrawn before any reply was heard (the user kept talking): no messages stored
     randomness: dict[str, Any] | None = None  # enhanced mode: the seed/temperature record of this turn
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # [{name, arguments, result, is_error}]
 
 
 class _Interrupted(Exception):
@@ -165,7 +175,7 @@ class TurnEngine:
     def __init__(self, *, conversation: ConversationState, chat: ChatProvider, stt: SpeechToText | None,
                  speech: SpeechProvider | None, output: AudioOutput | None, recorder: RecordSink | None,
                  sink: EventSink | None = None, config: TurnConfig | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, tools: ToolRegistry | None = None) -> None:
         self.conversation = conversation
         self.chat = chat
         self.stt = stt
@@ -175,6 +185,7 @@ class TurnEngine:
         self.sink = sink
         self.config = config or TurnConfig()
         self.clock = clock
+        self.tools = tools  # None (or no tool available) = plain replies, one LLM call a turn
         self._lock = asyncio.Lock()
         self._current: asyncio.Task[TurnResult] | None = None
         self._interrupt: asyncio.Event | None = None
@@ -291,7 +302,13 @@ class _Turn:
         self.full_reply = ""
         self.chunks: list[SpeechChunk] = []
         self.timeline = SpokenTimeline()
-        self.chat_usage: ChatUsage | None = None
+        self.chat_usages: list[ChatUsage] = []  # one per LLM round (a tool round adds one)
+        self.llm_finished = False  # the tool loop returned (else the last round has no usage)
+        self.round_started = 0.0
+        self.tool_log = ToolTranscript(engine.conversation.session_id)
+        self._round_break = False  # the next text starts a new LLM round (after a tool round)
+        self._round_open = True  # an LLM call is in flight (cut off = a usage row without counts)
+        self._tools_pending = 0
         self.llm_error: ProviderError | SynthbotError | None = None
         self.tts_error: SynthbotError | None = None
         self.usage: list[UsageRecord] = []
@@ -327,9 +344,11 @@ class _Turn:
             log.warning("could not record usage now: %s", exc)
 
     def _record_llm(self) -> None:
+        """The LLM calls are over (every tool round's included): their rows become durable now."""
         if not self._llm_recorded:
             self._llm_recorded = True
-            self._record_call(self._llm_usage())
+            for row in self._llm_usages():
+                self._record_call(row)
 
     def _unrecorded(self) -> list[UsageRecord]:
         return [u for u in self.usage if u.uid not in self.recorded]
@@ -434,29 +453,61 @@ class _Turn:
             cost_usd=Decimal(0)))  # local transcription costs nothing (a known zero, not "unknown")
 
     async def _llm(self, messages: list[ChatMessage], chunk_q: asyncio.Queue[SpeechChunk | None]) -> None:
+        """The reply, through the tool loop: text of every round streams into the chunker; a tool
+        round flushes what was said before it (spoken while the tool runs), a slow tool gets the
+        filler; every round's usage and every call/result is kept for :meth:`_finish`."""
         e = self.e
         cfg = e.config
         chunker = SentenceChunker(cfg.first_chunk_min_chars, cfg.chunk_max_chars,
                                   first_max_words=cfg.first_chunk_max_words)
         temperature = await self._sampled_temperature()
-        self.llm_started = e.clock()
+        self.llm_started = self.round_started = e.clock()
+
+        def on_delta(text: str) -> None:
+            if not text:
+                return
+            self.mark("first_token")
+            if self.full_reply and self._round_break:
+                self.full_reply += "" if self.full_reply[-1].isspace() or text[0].isspace() else " "
+            self._round_break = False
+            self.full_reply += text
+            e._emit(AssistantDelta(text, self.turn_id))
+            for chunk in chunker.feed(text):
+                self._queue_chunk(chunk, chunk_q)
+
+        def on_round(result: ChatResult) -> None:
+            self.chat_usages.append(result.usage)
+            self.round_started = e.clock()
+            self._round_break = True
+            self._round_open = False  # until its tools are done, no LLM call is in flight
+            self._tools_pending = len(result.tool_calls)
+            if result.tool_calls:
+                for chunk in chunker.flush():  # "Let me check." is heard while the tool runs
+                    self._queue_chunk(chunk, chunk_q)
+
+        def on_tool(event: ToolEvent) -> None:
+            if isinstance(event, ToolFiller):
+                e._emit(ToolRunning(event.name, self.turn_id))
+                if e.speech is not None:
+                    chunk_q.put_nowait(SpeechChunk(event.text or FILLER_TEXT, "", FILLER_INDEX))
+            elif isinstance(event, ToolFinished):
+                e._emit(ToolDone(event.name, self.turn_id, event.call_id, event.is_error))
+                self._tools_pending -= 1
+                if self._tools_pending <= 0:
+                    self._round_open = True  # the next LLM round starts now
+                    self.round_started = e.clock()
+
+        system = (e.conversation.system_prompt if lang.is_english(self.language)
+                  else lang.with_language(e.conversation.system_prompt, self.language))
         try:
-            stream: AsyncIterator[Any] = e.chat.stream(
-                messages, e.conversation.model,
-                system=(e.conversation.system_prompt if lang.is_english(self.language)
-                        else lang.with_language(e.conversation.system_prompt, self.language)),
-                temperature=temperature, max_tokens=cfg.max_tokens)
-            async for item in stream:
-                if isinstance(item, TextDelta):
-                    if not item.text:
-                        continue
-                    self.mark("first_token")
-                    self.full_reply += item.text
-                    e._emit(AssistantDelta(item.text, self.turn_id))
-                    for chunk in chunker.feed(item.text):
-                        self._queue_chunk(chunk, chunk_q)
-                elif isinstance(item, ChatUsage):
-                    self.chat_usage = item
+            result = await run_tool_loop(
+                e.chat, messages, e.conversation.model, e.tools or ToolRegistry(), system=system,
+                temperature=temperature, max_tokens=cfg.max_tokens, max_rounds=cfg.max_tool_rounds,
+                on_delta=on_delta, on_event=on_tool, filler_after_s=cfg.filler_after_s,
+                on_usage=on_round, on_message=self.tool_log.add)
+            self.llm_finished = True
+            if result.final.error is not None:  # the stream broke mid-reply: keep and speak what came
+                raise result.final.error
         except SynthbotError as exc:  # mid-turn failure: keep and speak what came, tell the user
             self.llm_error = exc
             e._emit(ErrorEvent(exc.message, exc.hint, getattr(getattr(exc, "kind", None), "value", "llm")))
@@ -544,7 +595,8 @@ class _Turn:
                     e._emit(ErrorEvent(f"speech output failed, the reply is shown as text: {exc.message}",
                                        exc.hint, "tts"))
                     audio_q.put_nowait((chunk, None))
-                previous = chunk.text
+                if chunk.index != FILLER_INDEX:
+                    previous = chunk.text
         finally:
             audio_q.put_nowait(None)
 
@@ -593,7 +645,8 @@ class _Turn:
             chunk, audio = item
             if chunk is not current:
                 current = chunk
-                self.timeline.begin_chunk(chunk.text)
+                # the filler is heard but is not part of the reply (nor of the stored text)
+                self.timeline.begin_chunk("" if chunk.index == FILLER_INDEX else chunk.text)
             if audio is None or out is None:
                 continue
             if not e._speaking:
@@ -648,19 +701,23 @@ class _Turn:
             audio_duration_s=round(transcription.audio_seconds, 3) or None, stt_model=transcription.model,
             stt_language=transcription.language, stt_confidence=transcription.confidence,
             timings={k: timings[k] for k in ("speech_end", "endpoint_detected", "transcript_ready") if k in timings})
-        usage = self.chat_usage
+        usage = self.chat_usages[-1] if self.chat_usages else None
+        tokens_in, tokens_out = _token_sums(self.chat_usages)
         assistant_msg = MessageRecord(
             session_id=conv.session_id, session_uid=conv.session_uid, role="assistant", content=spoken,
             full_content=self.full_reply,
             interrupted=self.interrupted, uid=self.assistant_uid,
             error=error_text or (f"speech output failed: {self.tts_error.message}" if self.tts_error else None),
             audio_duration_s=round(min(played_s, self.timeline.total_s), 3) or None, provider=e.chat.name,
-            model=usage.model if usage else conv.model, tokens_in=usage.tokens_in if usage else None,
-            tokens_out=usage.tokens_out if usage else None,
+            model=usage.model if usage else conv.model, tokens_in=tokens_in, tokens_out=tokens_out,
             timings={**timings, "randomness": self.randomness} if self.randomness else timings)
         self._record_llm()
+        tool_msgs = self.tool_log.records
+        for m in tool_msgs:  # stored between the question and the answer, stamped with the question
+            m.created_at = user_msg.created_at
+            m.session_id, m.session_uid = conv.session_id, conv.session_uid
         if e.recorder is not None:
-            e.recorder.submit(WriteUnit(messages=[user_msg, assistant_msg], usage=self._unrecorded(),
+            e.recorder.submit(WriteUnit(messages=[user_msg, *tool_msgs, assistant_msg], usage=self._unrecorded(),
                                         session=spec, link=dict(self.recorded)))
         conv.history.append(ChatMessage("user", text))
         if spoken or self.full_reply:
@@ -671,7 +728,8 @@ class _Turn:
         return TurnResult(self.turn_id, text, spoken, self.full_reply, self.interrupted, error_text,
                           self.tts_error.message if self.tts_error else None, timings=timings,
                           user_uid=self.user_uid, assistant_uid=self.assistant_uid, usage=self.usage,
-                          audio_seconds=self.timeline.total_s, randomness=self.randomness)
+                          audio_seconds=self.timeline.total_s, randomness=self.randomness,
+                          tool_calls=self.tool_log.summary())
 
     def _finish_retracted(self, text: str) -> TurnResult:
         """Withdrawn turn: no messages, no history; only the usage that really happened is recorded."""
@@ -688,26 +746,46 @@ class _Turn:
         return TurnResult(self.turn_id, text, "", self.full_reply, interrupted=True, timings=self.timings_ms(),
                           usage=usage, retracted=True)
 
-    def _llm_usage(self) -> UsageRecord:
+    def _llm_usages(self) -> list[UsageRecord]:
+        """One usage row per LLM round: finished rounds with their own counts; the error or the
+        interruption belongs to the last round (which has no usage when it never finished)."""
+        rounds: list[ChatUsage | None] = list(self.chat_usages)
+        if not self.llm_finished and (not rounds or self._round_open):
+            rounds.append(None)  # the round that was cut off
+        rows = []
+        for i, u in enumerate(rounds):
+            last = i == len(rounds) - 1
+            rows.append(self._llm_usage(u, first_round=i == 0, last=last))
+        return rows
+
+    def _llm_usage(self, u: ChatUsage | None, *, first_round: bool = True, last: bool = True) -> UsageRecord:
         e = self.e
-        u = self.chat_usage
-        err = self.llm_error
+        err = self.llm_error if last else None
+        interrupted = self.interrupted and last
         info = getattr(err, "info", None)
-        first = self.marks.get("first_token")
+        first = self.marks.get("first_token") if first_round else None
         end = self.marks.get("llm_done", e.clock())
+        started = self.llm_started if first_round else self.round_started
         return UsageRecord(
             provider=e.chat.name, endpoint="chat", model=u.model if u else e.conversation.model,
             request_id=(u.request_id if u else None) or getattr(info, "request_id", None),
             tokens_in=u.tokens_in if u else None, tokens_out=u.tokens_out if u else None,
             tokens_estimated=u.estimated if u else False,
             ttfb_ms=(u.ttft_ms if u and u.ttft_ms is not None else
-                     ((first - self.llm_started) * 1000.0 if first is not None else None)),
-            latency_ms=u.latency_ms if u and u.latency_ms is not None else (end - self.llm_started) * 1000.0,
+                     ((first - started) * 1000.0 if first is not None else None)),
+            latency_ms=u.latency_ms if u and u.latency_ms is not None else (end - started) * 1000.0,
             status_code=(u.status_code if u else None) or getattr(info, "status_code", None),
-            success=err is None and not (self.interrupted and u is None),
+            success=err is None and not (interrupted and u is None),
             error_kind=(getattr(getattr(info, "kind", None), "value", "llm") if err else
-                        ("cancelled" if self.interrupted and u is None else None)),
+                        ("cancelled" if interrupted and u is None else None)),
             error_message=err.message if err else None,
             cost_usd=(e.config.prices.llm_cost(u.provider, u.model, u.tokens_in, u.tokens_out)
                       if u is not None and e.config.prices is not None else None),
             session_id=self._session_ref()[0], session_uid=self._session_ref()[1], message_uid=self.assistant_uid)
+
+
+def _token_sums(usages: list[ChatUsage]) -> tuple[int | None, int | None]:
+    """Tokens of all rounds together (None when no round reported any)."""
+    ins = [u.tokens_in for u in usages if u.tokens_in is not None]
+    outs = [u.tokens_out for u in usages if u.tokens_out is not None]
+    return (sum(ins) if ins else None), (sum(outs) if outs else None)

@@ -63,7 +63,8 @@ class TurnSampler:
 
 
 class EnhancedChat:
-    """Wraps a chat provider so every ``stream`` call (one per voice turn) draws its own seed and temperature.
+    """Wraps a chat provider so every ``stream`` call draws its own seed and temperature (one call
+    per voice turn; one per LLM round when the turn calls tools).
 
     Kept for callers that cannot set ``TurnEngine.sampler``; ``talk`` now uses :class:`TurnSampler`,
     which also stores the record on the assistant message. The consumed block names
@@ -81,11 +82,14 @@ class EnhancedChat:
         return getattr(self._inner, name)
 
     def stream(self, messages: Any, model: str | None = None, *, system: str | None = None,
-               temperature: float | None = None, max_tokens: int | None = None) -> Any:
+               temperature: float | None = None, max_tokens: int | None = None, tools: Any = None) -> Any:
         base = self._base if temperature is None else temperature
         turn = sampling_for_turn(self._db, f"talk:{self._session_id}:{len(self.records) + 1}", self._provider, base)
         self._inner.sampling_seed = turn.seed
         self.records.append(turn.record)
         if turn.notice and self._notify is not None:
             self._notify(turn.notice)
+        if tools:  # a tool turn: each LLM round is one stream call and draws its own seed
+            return self._inner.stream(messages, model, system=system, temperature=turn.temperature,
+                                      max_tokens=max_tokens, tools=tools)
         return self._inner.stream(messages, model, system=system, temperature=turn.temperature, max_tokens=max_tokens)

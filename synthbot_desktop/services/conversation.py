@@ -8,8 +8,10 @@ Here the pieces are wired once:
   temperature, model, voice) and the :class:`VoiceChoice` by the one rule in ``services.voice``;
 * :func:`speech_for` / :func:`chat_for`: the providers for a plan. Speech is always built with
   ``record_usage=False`` because the turn engine records the TTS usage of every chunk it speaks;
-* :func:`open_conversation` (async, on the engine loop): start or resume the session through
-  ``pipeline.session`` and return a ready :class:`TurnEngine` on the background recorder.
+* :func:`open_session` (async): start (with remembered facts) or resume the session — `chat` too;
+* :func:`tools_for`: the tools this conversation offers (``services.tools``);
+* :func:`open_conversation` (async, on the engine loop): the session plus a ready
+  :class:`TurnEngine` with its tools, on the background recorder.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from synthbot_desktop.services.voice import VoiceChoice, piper_options_for, reso
 if TYPE_CHECKING:
     from synthbot_desktop.app import AppContext
     from synthbot_desktop.llm.base import ChatProvider
+    from synthbot_desktop.pipeline.session import ConversationState
     from synthbot_desktop.pipeline.turn import TurnEngine
+    from synthbot_desktop.tools.registry import Confirm, ToolRegistry
     from synthbot_desktop.tts.base import SpeechProvider
 
 log = logging.getLogger(__name__)
@@ -120,38 +124,61 @@ async def open_output(ctx: AppContext, factory: Any, sink: ev.EventSink | None) 
         return None
 
 
+async def open_session(ctx: AppContext, plan: ConversationPlan, *, session_id: int | str | None = None,
+                       tts_engine: str | None = None, voice_id: str | None = None) -> ConversationState:
+    """Resume ``session_id`` (an id, or the uid of a session begun offline) with its context, or
+    start a new session whose system prompt carries the remembered facts (issue #16: memory joins
+    NEW sessions only, unless an admin turned it off, #18). Nothing is written here: a new session
+    is created with its first message (#14), and with the database away the context comes from
+    this computer's copy of the conversation."""
+    from synthbot_desktop.pipeline.session import start_session
+
+    db = await asyncio.to_thread(ctx.reachable_db)  # None: the server is away, the conversation goes on
+    if session_id is not None:
+        return await asyncio.to_thread(_resume, ctx, db, session_id, plan)
+    system_prompt: str | None = plan.system_prompt
+    from synthbot_desktop.services import features
+
+    if db is not None and await asyncio.to_thread(features.enabled, ctx, "feature.memory"):
+        from synthbot_desktop.storage.memory import with_memory
+
+        system_prompt = await asyncio.to_thread(with_memory, db, ctx.user_id, plan.system_prompt)
+    return start_session(None, None, provider=plan.provider, model=plan.model, tts_engine=tts_engine,
+                         voice_id=voice_id, persona_id=plan.persona_id, system_prompt=system_prompt)
+
+
+def tools_for(ctx: AppContext, *, confirm: Confirm | None = None, on_timer: Callable[[str], None] | None = None,
+              mcp: Any = None) -> ToolRegistry | None:
+    """The tools this conversation offers (None = switched off); see ``services.tools``."""
+    from synthbot_desktop.services.tools import conversation_tools
+
+    return conversation_tools(ctx, confirm=confirm, on_timer=on_timer, mcp=mcp)
+
+
 async def open_conversation(ctx: AppContext, plan: ConversationPlan, *, chat: ChatProvider,
                             speech: SpeechProvider | None, output: Any, stt: Any, sink: ev.EventSink | None,
                             session_id: int | str | None = None,
-                            on_session: Callable[[int], None] | None = None) -> TurnEngine:
-    """Start (or resume) the session and wire the turn engine to the background recorder."""
-    from synthbot_desktop.pipeline.session import start_session
+                            on_session: Callable[[int], None] | None = None, confirm: Confirm | None = None,
+                            on_timer: Callable[[str], None] | None = None, mcp: Any = None,
+                            tools: bool = True) -> TurnEngine:
+    """Start (or resume) the session and wire the turn engine (with its tools) to the background
+    recorder. ``confirm`` asks the user before a side-effect tool (none: refused unless
+    ``tools.auto_confirm``); ``on_timer`` receives fired timers (none: no timer tool);
+    ``on_session`` hears the id a new session gets when its first message is written."""
     from synthbot_desktop.pipeline.settings_map import turn_config
     from synthbot_desktop.pipeline.turn import TurnEngine
     from synthbot_desktop.pricing import load_prices
 
     voice_id = turn_voice_id(plan.voice)
-    db = await asyncio.to_thread(ctx.reachable_db)  # None: the server is away, the conversation goes on
-    if session_id is not None:
-        conv = await asyncio.to_thread(_resume, ctx, db, session_id, plan)
-    else:
-        system_prompt: str | None = plan.system_prompt
-        from synthbot_desktop.services import features
-
-        if db is not None and await asyncio.to_thread(features.enabled, ctx, "feature.memory"):
-            from synthbot_desktop.storage.memory import with_memory  # issue #16: facts go to NEW sessions (#18: unless off)
-
-            system_prompt = await asyncio.to_thread(with_memory, db, ctx.user_id, plan.system_prompt)
-        # Nothing is written yet: the session is created with its first message.
-        conv = start_session(None, None, provider=plan.provider, model=plan.model,
-                             tts_engine=getattr(speech, "name", plan.voice.engine), voice_id=voice_id,
-                             persona_id=plan.persona_id, system_prompt=system_prompt)
+    conv = await open_session(ctx, plan, session_id=session_id, voice_id=voice_id,
+                              tts_engine=getattr(speech, "name", plan.voice.engine))
     prices = await asyncio.to_thread(load_prices, ctx.paths.config_dir)
     config = turn_config(ctx.settings, prices=prices, voice_id=voice_id, temperature=plan.temperature)
     writer = await asyncio.to_thread(lambda: ctx.writer)  # first use starts the writer thread
     recorder = CachingRecorder(writer, ctx.conversation_cache, conv, ctx=ctx, on_session=on_session)
+    registry = tools_for(ctx, confirm=confirm, on_timer=on_timer, mcp=mcp) if tools else None
     return TurnEngine(conversation=conv, chat=chat, stt=stt, speech=speech, output=output, recorder=recorder,
-                      sink=sink, config=config)
+                      sink=sink, config=config, tools=registry)
 
 
 def _resume(ctx: AppContext, db: Any, key: int | str, plan: ConversationPlan) -> Any:

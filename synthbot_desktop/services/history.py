@@ -126,7 +126,25 @@ def transcript(db: Any, session_id: int) -> list[tuple[str, str, bool]]:
     """(role, content, interrupted) of a past conversation, oldest first, for a front end to show
     when it resumes it (blocking: call it from the pool)."""
     with db.session() as s:
-        return [(m.role, m.content, bool(m.interrupted)) for m in repo.session_messages(s, session_id)]
+        return [(m.role, _shown(m), bool(m.interrupted)) for m in repo.session_messages(s, session_id)]
+
+
+def _shown(m: ConversationMessage) -> str:
+    """A tool row is shown collapsed to one line (name and the start of its result)."""
+    if m.role != "tool":
+        return m.content
+    info = (m.timings or {}).get("tool", {}) if isinstance(m.timings, dict) else {}
+    text = " ".join(m.content.split())
+    return f"{info.get('name') or m.model or 'tool'}: {text[:120]}{'…' if len(text) > 120 else ''}"
+
+
+def search(db: Any, user_id: int, query: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    """This user's messages matching ``query``, newest first, as plain dicts (the `search_history`
+    tool and front ends; blocking). Tool rows are left out: they hold tool output, not the talk."""
+    with db.session() as s:
+        hits = repo.search_messages(s, user_id, query, limit=limit * 2)
+    return [{"session_id": h.session_id, "session_title": h.session_title, "role": h.role, "snippet": h.snippet,
+             "when": h.created_at.isoformat(timespec="minutes")} for h in hits if h.role != "tool"][:limit]
 
 
 def message_id_for(db: Any, uid: str | None) -> int | None:
@@ -160,7 +178,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
         lines += ["_" + " · ".join(facts) + "_", ""]
     if sess.get("note"):
         lines += ["> " + sess["note"].replace("\n", "\n> "), ""]
-    names = {"user": "You", "assistant": "SynthBot", "system": "System"}
+    names = {"user": "You", "assistant": "SynthBot", "system": "System", "tool": "Tool"}
     for m in doc["messages"]:
         stamp = str(m.get("created_at") or "")[:19].replace("T", " ")
         head = f"**{names.get(m['role'], m['role'])}**" + (f" ({stamp})" if stamp else "")

@@ -15,7 +15,7 @@ from synthbot_desktop.errors import UsageError
 MAX_BYTES = 200 * 1024 * 1024
 MAX_DEPTH = 32  # an export is 4 levels deep; `timings` may nest a little
 
-_ROLES = {"user", "assistant", "system"}
+_ROLES = {"user", "assistant", "system", "tool"}  # tool: a call and its result (#16)
 _TEXT = ("full_content", "error", "stt_model", "stt_language", "provider", "model")
 _INTS = ("tokens_in", "tokens_out")
 _NUMBERS = ("audio_duration_s", "stt_confidence")

@@ -71,10 +71,16 @@ async def run_tool_loop(
     on_delta: Callable[[str], None] | None = None,
     on_event: Callable[[ToolEvent], None] | None = None,
     filler_after_s: float = 1.0,
+    on_usage: Callable[[ChatResult], None] | None = None,
+    on_message: Callable[[ChatMessage], None] | None = None,
 ) -> ToolLoopResult:
+    """``on_usage`` sees every round's result as it ends and ``on_message`` every call/result
+    message as it is made, so a turn interrupted mid-loop still stores (and bills) what happened."""
     history = list(messages)
     new: list[ChatMessage] = []
     usages: list[ChatUsage] = []
+    if registry.providers:
+        await registry.refresh()  # MCP servers start lazily, on the first turn that may use them
     specs = [t.spec() for t in registry.available()]
     rounds = 0
     while True:
@@ -82,17 +88,23 @@ async def run_tool_loop(
         result = await run_chat(provider, history, model, system=system, temperature=temperature,
                                 max_tokens=max_tokens, on_delta=on_delta, tools=offer)
         usages.append(result.usage)
+        if on_usage is not None:
+            on_usage(result)
         if not result.tool_calls or result.error is not None or offer is None:
             return ToolLoopResult(result, rounds, new, usages)
         rounds += 1
         call_msg = ChatMessage("assistant", result.text, tool_calls=tuple(result.tool_calls))
         history.append(call_msg)
         new.append(call_msg)
+        if on_message is not None:
+            on_message(call_msg)
         for call in result.tool_calls:
             res = await _run_one(registry, call, on_event, filler_after_s)
             msg = ChatMessage("tool", res.content, tool_call_id=res.call_id, name=res.name, is_error=res.is_error)
             history.append(msg)
             new.append(msg)
+            if on_message is not None:
+                on_message(msg)
 
 
 async def _run_one(registry: ToolRegistry, call: ToolCall, on_event: Callable[[ToolEvent], None] | None,

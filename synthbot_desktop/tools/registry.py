@@ -53,6 +53,8 @@ class ToolRegistry:
     tools: dict[str, Tool] = field(default_factory=dict)
     disabled: set[str] = field(default_factory=set)  # policy: these are neither offered nor run
     confirm: Confirm | None = None  # None = side effects are refused
+    providers: list[Any] = field(default_factory=list)  # ToolSources (MCP servers): their tools join lazily
+    timers: Any = None  # the builtins' Timers, kept alive as long as the conversation
 
     def add(self, tool: Tool) -> None:
         self.tools[tool.name] = tool
@@ -60,6 +62,33 @@ class ToolRegistry:
     def extend(self, tools: Iterable[Tool]) -> None:
         for t in tools:
             self.add(t)
+
+    async def refresh(self) -> None:
+        """Ask every source (an MCP manager) for its tools; a source that fails offers none.
+
+        Sources start their servers on the first call (lazily) and remember a failure, so this is
+        cheap after the first turn and never hangs a turn (each source bounds its own start-up)."""
+        for source in self.providers:
+            try:
+                tools = await source.list_tools()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("tool source %s failed: %s", type(source).__name__, redact(str(exc))[:200])
+                continue
+            for t in tools:
+                if "__" in t.name or t.name not in self.tools:  # server__tool never shadows a built-in
+                    self.tools[t.name] = t
+
+    async def aclose(self) -> None:
+        """The conversation ends: stop timers still pending and every tool source (MCP servers)."""
+        if self.timers is not None:
+            self.timers.cancel_all()
+        for source in self.providers:
+            try:
+                await source.aclose()
+            except Exception as exc:  # closing is best effort; one server must not keep others running
+                log.warning("closing tool source %s failed: %s", type(source).__name__, type(exc).__name__)
 
     def available(self) -> list[Tool]:
         return [t for n, t in sorted(self.tools.items()) if n not in self.disabled]

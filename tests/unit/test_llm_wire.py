@@ -108,3 +108,19 @@ def test_openai_reasoning_models_get_max_completion_tokens_and_no_temperature() 
     reasoning = provider.build_chat_request(msgs, "o3-mini", system="s", temperature=0.7, max_tokens=50).json
     assert reasoning["max_completion_tokens"] == 50
     assert "max_tokens" not in reasoning and "temperature" not in reasoning
+
+
+def test_gemini_tool_schema_keeps_only_what_gemini_accepts() -> None:
+    """MCP servers send full JSON schema; Gemini rejects unknown Schema fields, so they are dropped."""
+    from synthbot_desktop.llm.providers.gemini import gemini_schema
+
+    mcp_style = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+                 "additionalProperties": False, "title": "addArguments", "required": ["a"],
+                 "properties": {"a": {"type": "integer", "title": "A"},
+                                "tags": {"type": "array", "items": {"type": "string", "$comment": "x"}},
+                                "mode": {"anyOf": [{"type": "string", "enum": ["x"]}, {"type": "null"}],
+                                         "default": None}}}
+    assert gemini_schema(mcp_style) == {
+        "type": "object", "title": "addArguments", "required": ["a"],
+        "properties": {"a": {"type": "integer", "title": "A"}, "tags": {"type": "array", "items": {"type": "string"}},
+                       "mode": {"anyOf": [{"type": "string", "enum": ["x"]}, {"type": "null"}], "default": None}}}

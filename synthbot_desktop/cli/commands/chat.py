@@ -2,7 +2,10 @@
 
 The turn lands in a conversation session (a new one unless ``--session`` continues an old
 one, whose earlier turns become context), as a user message, an assistant message (marked
-incomplete with the error when the stream broke, or interrupted on Ctrl-C) and one usage row.
+incomplete with the error when the stream broke, or interrupted on Ctrl-C) and one usage row
+per LLM round. The session is opened by ``services.conversation.open_session`` and the tools by
+``services.tools`` — the builders `talk` and the window use — and the turn runs through the tool
+loop: each tool call is stored as a ``tool`` message between question and answer (issue #16).
 A failed call still stores the user's text and the usage row, then exits non-zero.
 """
 
@@ -10,17 +13,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
+from decimal import Decimal
 from typing import Any
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, session_key
+from synthbot_desktop.cli.tool_prompt import add_tool_flags
 from synthbot_desktop.config import LLM_PROVIDERS, REGISTRY
 from synthbot_desktop.errors import DatabaseError, UsageError
 from synthbot_desktop.llm.base import ChatMessage
 from synthbot_desktop.llm.context import build_context
-from synthbot_desktop.llm.registry import create_chat_provider
-from synthbot_desktop.llm.turn import ChatResult, run_chat
+from synthbot_desktop.llm.turn import ChatResult
 from synthbot_desktop.llm.usage import usage_record
 from synthbot_desktop.pricing import load_prices
 from synthbot_desktop.services import features
@@ -30,6 +35,9 @@ from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.db import is_unreachable
 from synthbot_desktop.storage.recorder import WriteUnit
 from synthbot_desktop.storage.records import MessageRecord, SessionSpec
+from synthbot_desktop.tools.loop import run_tool_loop
+from synthbot_desktop.tools.records import ToolTranscript
+from synthbot_desktop.tools.registry import ToolRegistry
 
 
 def register(subparsers: Any) -> None:
@@ -44,6 +52,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-tokens", type=int, help="longest reply in tokens (default: setting llm.max_tokens)")
     p.add_argument("--mode", choices=("normal", "enhanced"), default="normal",
                    help="enhanced: pooled quantum random numbers pick the seed and temperature (docs/enhanced-mode.md)")
+    add_tool_flags(p)
     add_json_flag(p)
 
 
@@ -98,23 +107,29 @@ def _history_offline(ctx: AppContext, key: int | str) -> tuple[list[ChatMessage]
 
 
 def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
+    from synthbot_desktop.services.conversation import chat_for, plan_conversation
+    from synthbot_desktop.services.voice import VoiceChoice
+
     text = sys.stdin.read() if args.text == "-" else args.text
     text = text.strip()
     if not text:
         raise UsageError("the message is empty", hint='give the text to send, e.g. synthbot-desktop chat "Hello"')
     settings = ctx.settings
-    provider_name = args.provider or str(settings.get("llm.provider"))
+    # chat speaks nothing: an explicit voice keeps the plan from resolving one (no keyring, no DB)
+    plan = plan_conversation(ctx, provider=args.provider, model=args.model,
+                             voice=VoiceChoice("piper", settings.get_str("tts.piper.voice") or "none"))
+    provider_name = plan.provider
     features.require(ctx, f"provider.{provider_name}", f"the {provider_name} LLM provider")  # issue #18
     if args.mode == "enhanced":
         features.require(ctx, "feature.enhanced_mode")
-    provider = create_chat_provider(provider_name, ctx)  # fails early on a missing key or bad URL
-    model = args.model or provider.default_model
+    provider: Any = chat_for(ctx, plan)  # an HttpChatProvider; fails early on a missing key or bad URL
+    model = plan.model
     if not model:
         raise UsageError(f"no model is set for {provider_name}",
                          hint=f"pass --model or run `synthbot-desktop config set providers.{provider_name}.model NAME`")
-    system = args.system if args.system is not None else str(settings.get("llm.system_prompt"))
+    system = args.system if args.system is not None else plan.system_prompt
     temperature = float(REGISTRY["llm.temperature"].coerce(  # CLI values obey the settings' bounds
-        args.temperature if args.temperature is not None else settings.get("llm.temperature")))
+        args.temperature if args.temperature is not None else plan.temperature))
     max_tokens = int(REGISTRY["llm.max_tokens"].coerce(
         args.max_tokens if args.max_tokens is not None else settings.get("llm.max_tokens")))
     key = session_key(args.session)
@@ -148,31 +163,51 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
         from synthbot_desktop.randomness.enhanced import sampling_for_turn
 
         turn = sampling_for_turn(ctx.db, user_msg.uid, provider_name, temperature)
-        provider.sampling_seed, temperature, randomness = turn.seed, turn.temperature, turn.record  # type: ignore[attr-defined]
+        provider.sampling_seed, temperature, randomness = turn.seed, turn.temperature, turn.record
         if turn.notice:
             print(turn.notice, file=sys.stderr)
     endpoint = provider.endpoint(provider.build_chat_request(
         context.messages, model, system=None, temperature=None, max_tokens=None).url)
+    said: list[str] = []  # the reply over every round (a tool round's "Let me look." included)
+    rounds: list[ChatResult] = []
+    tool_log = ToolTranscript(session_id)
 
     def echo(delta: str) -> None:
+        said.append(delta)
         if not args.json:
             sys.stdout.write(delta)
             sys.stdout.flush()
 
+    def whole(result: ChatResult) -> ChatResult:
+        return dataclasses.replace(result, text="".join(said))
+
     async def go() -> ChatResult:
+        from synthbot_desktop.cli.tool_prompt import cli_confirm, print_tool_event
+        from synthbot_desktop.services.conversation import tools_for
+        from synthbot_desktop.tools.mcp_client import open_mcp
+
+        mcp = open_mcp(ctx) if args.tools else None
+        registry = (tools_for(ctx, confirm=cli_confirm(args.yes), mcp=mcp) if args.tools else None) or ToolRegistry()
         try:
-            return await run_chat(provider, context.messages, model, system=context.system,
-                                  temperature=temperature, max_tokens=max_tokens, on_delta=echo)
+            loop = await run_tool_loop(
+                provider, context.messages, model, registry, system=context.system, temperature=temperature,
+                max_tokens=max_tokens, max_rounds=settings.get_int("tools.max_rounds"), on_delta=echo,
+                on_event=None if args.json else print_tool_event, on_usage=rounds.append, on_message=tool_log.add,
+                filler_after_s=settings.get_float("tools.filler_after_s"))
+            return whole(loop.final)
         except asyncio.CancelledError as exc:  # Ctrl-C: keep what arrived, then stop
             partial = exc.args[0] if exc.args and isinstance(exc.args[0], ChatResult) else None
             if partial is not None:
-                _store(ctx, prices, endpoint, user_msg, partial, randomness, spec)
+                _store(ctx, prices, endpoint, user_msg, whole(partial), randomness, spec, [*rounds, partial], tool_log)
             raise
         finally:
             await provider.aclose()
+            if mcp is not None:
+                await mcp.aclose()
 
     result = asyncio.run(go())
-    assistant_uid, usage, written = _store(ctx, prices, endpoint, user_msg, result, randomness, spec)
+    assistant_uid, usage, written = _store(ctx, prices, endpoint, user_msg, result, randomness, spec, rounds,
+                                           tool_log)
     if session_id is None:
         session_id = ctx.session_id_for(session_uid) if written else None
     _remember(ctx, session_uid, session_id, provider_name, model, user_msg, result.text, assistant_uid)
@@ -204,6 +239,7 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
             "assistant_message_uid": assistant_uid,
             "assistant_message_id": message_id_for(ctx.reachable_db(), assistant_uid) if written else None,  # (#17)
             **({"randomness": randomness} if randomness else {}),
+            **({"rounds": len(rounds), "tool_calls": tool_log.summary()} if tool_log.records else {}),
         })
     if result.error is not None:
         if result.text:
@@ -224,29 +260,52 @@ def _remember(ctx: AppContext, session_uid: str, session_id: int | None, provide
     cache.save(conv)
 
 
-def _store(ctx: AppContext, prices: Any, endpoint: str, user_msg: MessageRecord,
-           result: ChatResult, randomness: dict[str, Any] | None = None,
-           spec: SessionSpec | None = None) -> tuple[str | None, Any, bool]:
-    """Write the turn in one unit (spooled if the database is away).
+def _store(ctx: AppContext, prices: Any, endpoint: str, user_msg: MessageRecord, result: ChatResult,
+           randomness: dict[str, Any] | None = None, spec: SessionSpec | None = None,
+           rounds: list[ChatResult] | None = None,
+           tool_log: ToolTranscript | None = None) -> tuple[str | None, Any, bool]:
+    """Write the turn in one unit (spooled if the database is away): the question (creating a new
+    session with it), each tool call with its result, the answer and one usage row per LLM round.
 
-    Returns (assistant uid, usage, whether it reached the database rather than the spool)."""
-    unit = WriteUnit(messages=[user_msg], session=spec)
+    Returns (assistant uid, usage of the whole turn: the one row or the rounds summed, whether it
+    reached the database rather than the spool)."""
+    tools = tool_log.records if tool_log is not None else []
+    for m in tools:
+        m.created_at = user_msg.created_at
+        m.session_id, m.session_uid = user_msg.session_id, user_msg.session_uid
+    unit = WriteUnit(messages=[user_msg, *tools], session=spec)
     assistant_uid = None
+    rounds = rounds or [result]
+    tokens_in, tokens_out = _sum(r.usage.tokens_in for r in rounds), _sum(r.usage.tokens_out for r in rounds)
+    last = rounds[-1].usage
     if result.text or result.error is None:
         msg = MessageRecord(
             session_id=user_msg.session_id, session_uid=user_msg.session_uid, role="assistant", content=result.text,
             interrupted=result.cancelled or result.error is not None,
             error=result.error.one_line() if result.error is not None else None,
-            provider=result.usage.provider, model=result.usage.model,
-            tokens_in=result.usage.tokens_in, tokens_out=result.usage.tokens_out,
-            timings={"ttft_ms": result.usage.ttft_ms, "latency_ms": result.usage.latency_ms,
+            provider=last.provider, model=last.model, tokens_in=tokens_in, tokens_out=tokens_out,
+            timings={"ttft_ms": rounds[0].usage.ttft_ms, "latency_ms": _sum(r.usage.latency_ms for r in rounds),
                      **({"randomness": randomness} if randomness else {})},
         )
         unit.messages.append(msg)
         assistant_uid = msg.uid
-    usage = usage_record(result.usage, prices, endpoint=endpoint, error=result.error,
-                         session_id=user_msg.session_id, message_uid=assistant_uid or user_msg.uid)
-    usage.session_uid = user_msg.session_uid
-    unit.usage.append(usage)
-    written = ctx.writer.write_now(unit)
-    return assistant_uid, usage, bool(written)
+    for r in rounds:
+        row = usage_record(r.usage, prices, endpoint=endpoint, error=r.error,
+                           session_id=user_msg.session_id, message_uid=assistant_uid or user_msg.uid)
+        row.session_uid = user_msg.session_uid
+        unit.usage.append(row)
+    written = bool(ctx.writer.write_now(unit))
+    if len(unit.usage) == 1:
+        return assistant_uid, unit.usage[0], written
+    total = dataclasses.replace(
+        unit.usage[-1], tokens_in=tokens_in, tokens_out=tokens_out,
+        tokens_estimated=any(u.tokens_estimated for u in unit.usage), ttfb_ms=unit.usage[0].ttfb_ms,
+        latency_ms=_sum(u.latency_ms for u in unit.usage),
+        cost_usd=None if any(u.cost_usd is None for u in unit.usage)
+        else sum((u.cost_usd for u in unit.usage if u.cost_usd is not None), Decimal(0)))
+    return assistant_uid, total, written
+
+
+def _sum(values: Any) -> Any:
+    got = [v for v in values if v is not None]
+    return sum(got) if got else None

@@ -21,6 +21,7 @@ from typing import Any
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, session_key
+from synthbot_desktop.cli.tool_prompt import add_tool_flags, cli_confirm
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.pipeline.events import AssistantDone, ErrorEvent, Event, FinalTranscript, PartialTranscript
 from synthbot_desktop.pipeline.memory_output import MemoryOutput
@@ -51,6 +52,7 @@ def register(subparsers: Any) -> None:
                    help="no echo: barge-in uses the normal VAD threshold while the assistant speaks")
     p.add_argument("--no-barge-in", dest="barge_in", action="store_false", default=None,
                    help="do not interrupt the assistant when you speak")
+    add_tool_flags(p)
     add_json_flag(p)
 
 
@@ -68,7 +70,8 @@ def _result_json(r: TurnResult, ctx: AppContext | None = None) -> dict[str, Any]
             "user_message_uid": r.user_uid, "assistant_message_uid": r.assistant_uid,
             # the stored id `history rate` takes (#17); None while the turn waits in the spool
             "assistant_message_id": message_id_for(ctx.reachable_db(), r.assistant_uid) if ctx is not None else None,
-            **({"randomness": r.randomness} if r.randomness else {})}
+            **({"randomness": r.randomness} if r.randomness else {}),
+            **({"tool_calls": r.tool_calls} if r.tool_calls else {})}
 
 
 def _write_wav(path: Path, out: MemoryOutput) -> None:
@@ -114,10 +117,17 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
     speech = speech_for(ctx, plan.voice, events=_stderr_events) if output is not None else None
     whisper = WhisperEngine.from_settings(ctx.settings)
     load = asyncio.create_task(whisper.load_async())  # ~1 s: overlap with the database work below
+    from synthbot_desktop.tools.mcp_client import open_mcp
+
+    def timer_fired(label: str) -> None:  # only --mic lives long enough for a timer
+        print(f"timer: {label}", file=sys.stderr, flush=True)
+
     try:
         engine = await open_conversation(ctx, plan, chat=chat, speech=speech, output=output,
                                          stt=WhisperTranscriber(whisper), sink=_stderr_events,
-                                         session_id=session_key(args.session))
+                                         session_id=session_key(args.session), confirm=cli_confirm(args.yes),
+                                         on_timer=timer_fired if args.mic else None,
+                                         mcp=open_mcp(ctx) if args.tools else None, tools=args.tools)
     finally:
         await load
     if args.mode == "enhanced":
@@ -169,6 +179,8 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
             await engine.chat.aclose()
             if engine.speech is not None:
                 await engine.speech.aclose()
+            if engine.tools is not None:
+                await engine.tools.aclose()  # stops MCP servers and timers
             whisper.close()
         if memory is not None and args.out is not None:
             _write_wav(args.out, memory)

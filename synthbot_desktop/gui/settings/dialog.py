@@ -26,6 +26,7 @@ from synthbot_desktop.gui.settings.database_page import DatabasePage
 from synthbot_desktop.gui.settings.personas_page import PersonasPage
 from synthbot_desktop.gui.settings.providers_page import ProvidersPage
 from synthbot_desktop.gui.settings.simple_pages import GeneralPage, SpeechRecognitionPage
+from synthbot_desktop.gui.settings.tools_page import ToolsPage
 from synthbot_desktop.gui.settings.voice_page import VoicePage
 
 #: A focus ring anyone can see (issue #21, defect 13): the platform style's outline was faint (Fusion
@@ -42,7 +43,7 @@ QPushButton:disabled { color: palette(mid); }
 """
 
 PAGE_TYPES: tuple[type[SettingsPage], ...] = (
-    ProvidersPage, VoicePage, AudioPage, SpeechRecognitionPage, PersonasPage, DatabasePage, GeneralPage,
+    ProvidersPage, VoicePage, AudioPage, SpeechRecognitionPage, PersonasPage, DatabasePage, GeneralPage, ToolsPage,
 )
 
 

@@ -49,13 +49,41 @@ def _parts(m: ChatMessage) -> list[dict[str, Any]]:
     return parts
 
 
+# The OpenAPI-style Schema fields functionDeclarations accept; others ($schema, additionalProperties,
+# $defs...) make Gemini reject the whole request, and MCP servers send them.
+GEMINI_SCHEMA_KEYS = frozenset({"type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems",
+                                "properties", "required", "minProperties", "maxProperties", "minLength",
+                                "maxLength", "pattern", "example", "anyOf", "propertyOrdering", "default", "items",
+                                "minimum", "maximum"})
+
+
+def gemini_schema(schema: Any) -> Any:
+    """A JSON schema reduced to what Gemini's function declarations accept (recursively)."""
+    if isinstance(schema, list):
+        return [gemini_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key not in GEMINI_SCHEMA_KEYS:
+            continue
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: gemini_schema(v) for name, v in value.items()}
+        elif key in ("items", "anyOf"):
+            out[key] = gemini_schema(value)
+        else:
+            out[key] = value
+    return out
+
+
 class GeminiChatProvider(HttpChatProvider):
     name = "gemini"
     request_id_header = "x-request-id"  # Google sends none reliably; responseId is used instead
 
     def add_tools(self, req: PreparedRequest, tools: list[dict[str, Any]]) -> None:
         req.json["tools"] = [{"functionDeclarations": [
-            {"name": t["name"], "description": t.get("description", ""), "parameters": t.get("parameters")}
+            {"name": t["name"], "description": t.get("description", ""),
+             "parameters": gemini_schema(t.get("parameters") or {"type": "object"})}
             for t in tools]}]
 
     def auth_headers(self) -> dict[str, str]:
