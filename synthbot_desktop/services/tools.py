@@ -73,7 +73,11 @@ def builtin_tool_list(ctx: AppContext, *, on_timer: Callable[[str], None] | None
     tools = builtin_tools(timers or Timers(lambda _label: None))
     if timers is None:
         tools = [t for t in tools if t.name != "set_timer"]
-    db, user_id = ctx.db, ctx.user_id
+    tools.extend(clipboard_tools())
+    db = ctx.reachable_db()
+    if db is None:  # working offline (#14): the tools that read or write the database are not offered
+        return tools, timers
+    user_id = ctx.user_id
 
     def search_history(query: str, limit: int = 5) -> dict[str, Any]:
         return {"matches": search(db, user_id, query, limit=max(1, min(limit, 20)))}
@@ -81,7 +85,6 @@ def builtin_tool_list(ctx: AppContext, *, on_timer: Callable[[str], None] | None
     tools.append(Tool("search_history", "Search this user's earlier conversations for words; returns snippets.",
                       {"type": "object", "properties": {"query": {"type": "string"}, "limit": {"type": "integer"}},
                        "required": ["query"], "additionalProperties": False}, search_history, timeout_s=10))
-    tools.extend(clipboard_tools())
     tools.extend(memory_tools(db, user_id))
     return tools, timers
 
@@ -102,4 +105,6 @@ def conversation_tools(ctx: AppContext, *, confirm: Confirm | None = None,
     registry.timers = timers  # kept alive with the conversation
     if mcp is not None and s.get_bool("tools.mcp.enabled"):
         registry.providers.append(mcp)
-    return registry
+    from synthbot_desktop.services import features
+
+    return features.apply_to_tools(ctx, registry)  # tools an admin switched off are hidden (#18)

@@ -27,7 +27,7 @@ def test_search_history_tool(any_db_url: str) -> None:
             repo.add_message(s, MessageRecord(mine, "assistant", "Try the sourdough at Brotzeit."))
             repo.add_message(s, MessageRecord(mine, "tool", "sourdough result text", timings={"tool": {}}))
             repo.add_message(s, MessageRecord(theirs, "user", "My secret sourdough recipe"))
-        ctx = SimpleNamespace(db=db, user_id=me)
+        ctx = SimpleNamespace(db=db, user_id=me, reachable_db=lambda: db)
         tools, _ = builtin_tool_list(ctx)  # type: ignore[arg-type]
         reg = ToolRegistry()
         reg.extend(tools)

@@ -29,7 +29,8 @@ def register(subparsers: Any) -> None:
     a.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="an environment variable for a stdio server (repeatable; stored in the config file)")
     a.add_argument("--replace", action="store_true", help="replace a server of the same name")
-    a.add_argument("command", nargs="*", help="after --: the program and its arguments")
+    a.add_argument("server_command", nargs="*", metavar="command",
+                   help="after --: the program and its arguments")  # not dest "command": the top-level parser owns it
     add_json_flag(a)
     a.set_defaults(mcpfunc=_add)
     ls = sub.add_parser("list", help="list the configured servers")
@@ -49,7 +50,7 @@ def _add(ctx: AppContext, args: argparse.Namespace) -> int:
     from synthbot_desktop.tools.mcp_client import ServerConfig, check_name, load_servers, save_servers
 
     name = check_name(args.name)
-    command = list(args.command)
+    command = list(args.server_command)
     if command and command[0] == "--":
         command = command[1:]
     if bool(command) == bool(args.url):
