@@ -47,4 +47,22 @@ def loop_config(settings: Any, *, barge_in: bool | None = None, headphones: bool
         threshold_during_playback=float(settings.get("audio.vad_threshold_during_playback")),
         max_turns=max_turns,
         incomplete_hold_ms=int(settings.get("pipeline.incomplete_turn_hold_ms")),
+        wake_idle_s=float(settings.get("audio.wake_word_idle_s")),
+        wake_preroll_ms=int(settings.get("audio.wake_word_preroll_ms")),
     )
+
+
+def wake_detector(settings: Any, *, name: str | None = None, warn: Any = None) -> Any:
+    """The wake-word detector the settings (or ``--wake-word NAME``) ask for, or None.
+
+    A wake word that cannot be used is reported through ``warn`` as one line and the caller
+    goes on listening without it (push-to-talk / plain voice activity): never a deaf microphone.
+    """
+    from synthbot_desktop.audio.wake_word import WakeConfig, WakeWordError, load_detector
+
+    try:
+        return load_detector(WakeConfig.from_settings(settings, name=name))
+    except WakeWordError as exc:
+        if warn is not None:
+            warn(f"wake word off: {exc.one_line()}")
+        return None

@@ -17,6 +17,12 @@ Turn-taking (why a pause is not always the end of a turn):
   Whisper's prompt, so the last STT after the final pause stays short);
 - a turn already started whose reply has not been heard yet is withdrawn silently when the user
   goes on talking (``TurnEngine.retract``) and merged too; once reply audio plays, it is barge-in.
+
+Wake word (issue 15, optional): asleep, the loop feeds only the wake-word detector (the endpointer
+and Whisper cost nothing). The phrase wakes it (a chime; during playback it also interrupts): the
+endpointer restarts from the last ``preroll_ms`` of audio, so words run on after the phrase are
+kept, and the phrase itself is stripped from the transcript. After ``idle_s`` without speech or a
+running turn it goes back to sleep (another chime).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,6 +70,8 @@ class LoopConfig:
     max_turns: int | None = None
     incomplete_hold_ms: int = 1200  # total silence before answering an unfinished-sounding transcript
     speculative: bool = True  # transcribe at the endpointer's SpeechPause (when it sends them)
+    wake_idle_s: float = 8.0  # with a wake word: awake with nothing going on for this long -> asleep
+    wake_preroll_ms: int = 150  # with a wake word: audio before the detection given to the endpointer
 
 
 @dataclass
@@ -93,8 +103,19 @@ def merge(earlier: Heard | None, audio: np.ndarray, part: Transcription, speech_
 
 class VoiceLoop:
     def __init__(self, engine: TurnEngine, mic: Any, endpointer: Any, *, config: LoopConfig | None = None,
-                 sink: EventSink | None = None) -> None:
+                 sink: EventSink | None = None, wake: Any = None,
+                 chime: Callable[[str], None] | None = None) -> None:
         self.engine = engine
+        self.wake = wake  # a WakeWordDetector, or None: always listening
+        self.chime = chime  # plays the "wake"/"sleep" earcon
+        self.awake = wake is None
+        self.wakes: list[float] = []  # monotonic times of wake-word detections
+        self.sleeps = 0
+        self._awake_until = 0.0
+        self._recent: deque[np.ndarray] = deque()  # the last wake_preroll_ms of audio, while asleep
+        self._recent_len = 0
+        self._ep_fed = 0  # samples fed to the endpointer since its last reset
+        self._strip_until_sample = -1  # utterances starting before this endpointer sample may hold the phrase
         self.mic = mic
         self.endpointer = endpointer
         self.config = config or LoopConfig()
@@ -177,6 +198,12 @@ class VoiceLoop:
             peak = float(np.max(np.abs(samples)))
             rms = float(np.sqrt(np.mean(np.square(samples))))
             self.sink(InputLevel(20 * np.log10(max(rms, 1e-6)), 20 * np.log10(max(peak, 1e-6))))
+        if self.wake is not None:
+            gated = self._wake_step(samples)
+            if gated is None:
+                return
+            samples = gated
+        self._ep_fed += len(samples)
         for event in self.endpointer.feed(samples):
             if hasattr(event, "reason"):
                 self._on_speech_end(event, block)
@@ -184,6 +211,67 @@ class VoiceLoop:
                 self._on_pause(event)
             else:
                 self._on_speech_start()
+
+    def _wake_step(self, samples: np.ndarray) -> np.ndarray | None:
+        """Run the wake-word detector; the audio the endpointer should get now, or None (asleep)."""
+        cfg = self.config
+        now = time.monotonic()
+        detections = self.wake.feed(samples)
+        keep = int(RATE * cfg.wake_preroll_ms / 1000)
+        self._recent.append(samples)
+        self._recent_len += len(samples)
+        while self._recent and self._recent_len - len(self._recent[0]) >= keep:
+            self._recent_len -= len(self._recent.popleft())
+        if detections:
+            self._on_wake(now)
+            audio = np.concatenate(list(self._recent)) if self._recent else samples
+            audio = audio[-keep:] if keep else audio[:0]
+            self._recent.clear()
+            self._recent_len = 0
+            return audio
+        if not self.awake:
+            return None
+        busy = (self.endpointer.in_speech or self.engine.busy or self._pending is not None
+                or bool(self._background))
+        if busy:
+            self._awake_until = now + cfg.wake_idle_s
+        elif now > self._awake_until:
+            self._go_to_sleep()
+            return None
+        return samples
+
+    def _on_wake(self, now: float) -> None:
+        self.wakes.append(now)
+        log.info("wake word heard")
+        engine = self.engine
+        if engine.busy:  # the phrase during playback (or thinking) is an interruption
+            task = engine._current
+            engine.interrupt()
+            self.barge_ins.append(BargeIn(now, time.monotonic(), task))
+        self.endpointer.reset()  # a fresh utterance starts at the pre-roll
+        self._ep_fed = 0
+        self._strip_until_sample = int(RATE * (self.config.wake_preroll_ms / 1000 + 0.5))
+        self.awake = True
+        self._awake_until = now + self.config.wake_idle_s
+        if self.sink:
+            self.sink(StateChanged(TurnState.LISTENING))
+        self._play_chime("wake")
+
+    def _go_to_sleep(self) -> None:
+        self.awake = False
+        self.sleeps += 1
+        self.endpointer.reset()
+        self._ep_fed = 0
+        log.info("no speech for %.0f s: back to sleep (say the wake word)", self.config.wake_idle_s)
+        self._play_chime("sleep")
+
+    def _play_chime(self, kind: str) -> None:
+        if self.chime is None:
+            return
+        try:
+            self.chime(kind)
+        except Exception as exc:  # a chime is a courtesy: never stop listening over it
+            log.debug("earcon failed: %s", exc)
 
     def _on_speech_start(self) -> None:
         self._epoch += 1
@@ -229,7 +317,8 @@ class VoiceLoop:
 
     def _on_speech_end(self, event: Any, block: Block) -> None:
         now = time.monotonic()
-        speech_end = block.captured_at - (self._fed - event.end_sample) / RATE
+        speech_end = block.captured_at - (self._ep_fed - event.end_sample) / RATE
+        strip = self.wake is not None and event.start_sample < self._strip_until_sample
         spec, self._spec = self._spec, None
         if spec is not None and spec[0] != event.end_sample:
             self.speculative_misses += 1
@@ -237,7 +326,7 @@ class VoiceLoop:
         if self.engine.stt is None:  # nothing to transcribe with here: the engine does it (typed-only setups)
             self._submit_audio(event.audio, speech_end, now)
             return
-        self._spawn(self._complete(event.audio, speech_end, now, spec, self._epoch))
+        self._spawn(self._complete(event.audio, speech_end, now, spec, self._epoch, strip))
 
     async def _transcribe(self, audio: np.ndarray, earlier: str) -> tuple[Transcription, float]:
         engine = self.engine
@@ -249,7 +338,8 @@ class VoiceLoop:
         return result, (time.monotonic() - started) * 1000.0
 
     async def _complete(self, audio: np.ndarray, speech_end: float, endpoint: float,
-                        spec: tuple[int, str, asyncio.Task[tuple[Transcription, float]]] | None, epoch: int) -> None:
+                        spec: tuple[int, str, asyncio.Task[tuple[Transcription, float]]] | None, epoch: int,
+                        strip: bool = False) -> None:
         async with self._order:
             earlier = self._pending
             earlier_text = earlier.text if earlier is not None else ""
@@ -258,6 +348,13 @@ class VoiceLoop:
                 self.speculative_hits += 1
             else:
                 part, ms = await self._transcribe(audio, earlier_text)
+            if strip and self.wake is not None:
+                from synthbot_desktop.audio.wake_word import strip_phrase
+
+                text = strip_phrase(part.text, self.wake.name)
+                if not text:  # only the phrase (or its tail) was heard: wait for the request
+                    return
+                part = Transcription(text, part.language, part.confidence, part.audio_seconds, part.model)
             # a new piece that was only noise leaves the held words as the turn
             heard = earlier if earlier is not None and not part.text.strip() else merge(
                 earlier, audio, part, speech_end, ms)
