@@ -70,6 +70,7 @@ class LoopConfig:
     max_turns: int | None = None
     incomplete_hold_ms: int = 1200  # total silence before answering an unfinished-sounding transcript
     speculative: bool = True  # transcribe at the endpointer's SpeechPause (when it sends them)
+    echo_cancelled: bool = False  # the capture path cancels the speaker's echo: no raised threshold needed
     wake_idle_s: float = 8.0  # with a wake word: awake with nothing going on for this long -> asleep
     wake_preroll_ms: int = 150  # with a wake word: audio before the detection given to the endpointer
 
@@ -143,7 +144,7 @@ class VoiceLoop:
 
     def _set_threshold(self) -> None:
         cfg = self.config
-        raised = self.engine.speaking and not cfg.headphones
+        raised = self.engine.speaking and not cfg.headphones and not cfg.echo_cancelled
         if hasattr(self.endpointer, "set_confirm_threshold"):
             # Onset at the normal threshold (no first words lost), confirmation at the raised one (echo).
             if abs(self.endpointer.threshold - cfg.threshold) > 1e-9:

@@ -130,23 +130,18 @@ def _padded_jfk(tmp_path: Path) -> Path:
 
 @pytest.mark.audio
 @pytest.mark.parametrize("fakes", [LONG_REPLY], indirect=True)
-@pytest.mark.parametrize("headphones", [
-    True,
-    # Known defect (open, issue #15: echo cancellation): on speakers the barge-in threshold is raised
-    # above the echo, so the first words spoken over the reply ("And so my fellow Americans") are
-    # sometimes not part of the interrupting turn — seen in 3 of 4 runs under load on 2026-12-01.
-    # Kept running and reported (not strict) until the echo canceller lands; headphones stay strict.
-    pytest.param(False, marks=pytest.mark.xfail(reason="barge-in on speakers can lose its first words (#15)",
-                                                 strict=False)),
-], ids=["headphones", "speakers"])
+# Speakers: the echo canceller is on by default (issue #15), so barge-in no longer needs the raised
+# threshold that used to lose the first words over the reply; the echo path itself is exercised in
+# tests/integration/test_echo_cancellation.py.
+@pytest.mark.parametrize("headphones", [True, False], ids=["headphones", "speakers"])
 def test_barge_in_on_the_virtual_mic(app_env: dict[str, str], fakes: dict[str, str], tmp_path: Path,
                                      virtual_audio, headphones: bool) -> None:  # type: ignore[no-untyped-def]
     db_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     utt = _padded_jfk(tmp_path)
     env = _env(app_env, fakes, db_url)
     env["SYNTHBOT_SET__audio__silence_ms"] = "1000"  # jfk.flac pauses between phrases: one utterance
-    # Without --headphones the echo guard is on: the onset is found at the normal threshold and only
-    # the confirmation needs audio.vad_threshold_during_playback, so "And so" must still be captured.
+    # Without --headphones the WebRTC echo canceller runs on the capture path (audio.echo_cancellation
+    # = auto), and "And so" must still be captured.
     flags = ["--headphones"] if headphones else []
     app = subprocess.Popen(_cli("talk", "--mic", *flags, "--provider", "openai", "--engine", "elevenlabs", "--json"),
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

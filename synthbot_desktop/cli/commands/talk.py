@@ -183,6 +183,7 @@ def _chime(engine: TurnEngine, sound: bool) -> Any:
 
 async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngine) -> int:
     from synthbot_desktop.audio.capture import MicrophoneStream
+    from synthbot_desktop.audio.echo import choose_canceller
     from synthbot_desktop.audio.vad import Endpointer
     from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config, wake_detector
     from synthbot_desktop.pipeline.voice_loop import VoiceLoop
@@ -190,8 +191,20 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
     s = ctx.settings
     endpointer = Endpointer(endpointer_config(s, silence_ms=args.silence_ms))
     device = str(s.get("audio.input_device")) or None
-    mic = await asyncio.to_thread(lambda: MicrophoneStream(device).start())
     cfg = loop_config(s, barge_in=args.barge_in, headphones=True if args.headphones else None, max_turns=args.turns)
+    player = getattr(engine.output, "player", None)
+    aec = await asyncio.to_thread(choose_canceller, str(s.get("audio.echo_cancellation")),
+                                  headphones=cfg.headphones, input_device=device)
+    if aec.warning:
+        print(f"warning: {aec.warning}", file=sys.stderr, flush=True)
+    canceller = aec.canceller if player is not None else None
+    if canceller is not None and player is not None:
+        player.add_tap(canceller.reference.push)
+    cfg.echo_cancelled = aec.mode == "platform" or canceller is not None
+    print(f"echo cancellation: {aec.detail if canceller is not None or aec.mode != 'webrtc' else 'off (no speaker)'}",
+          file=sys.stderr, flush=True)
+    mic = await asyncio.to_thread(lambda: MicrophoneStream(
+        device, processor=canceller.process if canceller is not None else None).start())
 
     def announce(event: Event) -> None:
         _stderr_events(event)
@@ -222,5 +235,9 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
                     "withdrawn_turns": [r.transcript for r in loop_.retracted],
                     "wake_word": wake.name if wake is not None else None, "wakes": len(loop_.wakes),
                     "sleeps": loop_.sleeps,
+                    "echo_cancellation": {"mode": aec.mode if canceller is not None or aec.mode != "webrtc" else "off",
+                                          "erle_db": round(canceller.erle_db, 1)
+                                          if canceller is not None and canceller.erle_db is not None else None,
+                                          "error": canceller.error if canceller is not None else None},
                     "speculative_stt": {"used": loop_.speculative_hits, "dropped": loop_.speculative_misses}})
     return 0
