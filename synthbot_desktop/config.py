@@ -171,6 +171,10 @@ def _specs() -> list[SettingSpec]:
           "Audio kept from before the wake detection, so words run on after the phrase are not cut.",
           min=0, max=1500),
         s("audio.wake_word_earcons", bool, True, "A chime on wake and when it goes back to sleep."),
+        s("audio.vad_threshold_during_playback_aec", float, 0.75,
+          "With echo cancellation: the confirmation threshold while the assistant speaks (what the "
+          "canceller leaves of its voice is quieter and distorted, a person's voice is not).",
+          min=0.05, max=0.99),
         s("audio.echo_cancellation", str, "auto",
           "Cancel the assistant's own voice in the microphone: auto = on unless headphones are set.",
           choices=("auto", "on", "off")),

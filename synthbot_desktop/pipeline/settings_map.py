@@ -45,6 +45,7 @@ def loop_config(settings: Any, *, barge_in: bool | None = None, headphones: bool
         headphones=bool(settings.get("audio.headphones")) if headphones is None else headphones,
         threshold=float(settings.get("audio.vad_threshold")),
         threshold_during_playback=float(settings.get("audio.vad_threshold_during_playback")),
+        threshold_during_playback_aec=float(settings.get("audio.vad_threshold_during_playback_aec")),
         max_turns=max_turns,
         incomplete_hold_ms=int(settings.get("pipeline.incomplete_turn_hold_ms")),
         wake_idle_s=float(settings.get("audio.wake_word_idle_s")),

@@ -70,7 +70,8 @@ class LoopConfig:
     max_turns: int | None = None
     incomplete_hold_ms: int = 1200  # total silence before answering an unfinished-sounding transcript
     speculative: bool = True  # transcribe at the endpointer's SpeechPause (when it sends them)
-    echo_cancelled: bool = False  # the capture path cancels the speaker's echo: no raised threshold needed
+    echo_cancelled: bool = False  # the capture path cancels the speaker's echo: a lower raised threshold
+    threshold_during_playback_aec: float = 0.75
     wake_idle_s: float = 8.0  # with a wake word: awake with nothing going on for this long -> asleep
     wake_preroll_ms: int = 150  # with a wake word: audio before the detection given to the endpointer
 
@@ -144,16 +145,17 @@ class VoiceLoop:
 
     def _set_threshold(self) -> None:
         cfg = self.config
-        raised = self.engine.speaking and not cfg.headphones and not cfg.echo_cancelled
+        raised = self.engine.speaking and not cfg.headphones
+        during = cfg.threshold_during_playback_aec if cfg.echo_cancelled else cfg.threshold_during_playback
         if hasattr(self.endpointer, "set_confirm_threshold"):
             # Onset at the normal threshold (no first words lost), confirmation at the raised one (echo).
             if abs(self.endpointer.threshold - cfg.threshold) > 1e-9:
                 self.endpointer.set_threshold(cfg.threshold)
-            want_confirm = cfg.threshold_during_playback if raised else None
+            want_confirm = during if raised else None
             if self.endpointer.confirm_threshold != want_confirm:
                 self.endpointer.set_confirm_threshold(want_confirm)
             return
-        want = cfg.threshold_during_playback if raised else cfg.threshold
+        want = during if raised else cfg.threshold
         if abs(self.endpointer.threshold - want) > 1e-9:
             self.endpointer.set_threshold(want)
 
@@ -295,9 +297,11 @@ class VoiceLoop:
         if self.config.barge_in:
             detected = time.monotonic()
             task = engine._current
+            speaking = engine.speaking
             engine.interrupt()  # silences the speaker first, then winds the turn down
-            self.barge_ins.append(BargeIn(detected, time.monotonic(), task))
-            log.info("barge-in: the user spoke while the assistant was answering")
+            if speaking:  # a turn that is only being stored after its last word is not interrupted
+                self.barge_ins.append(BargeIn(detected, time.monotonic(), task))
+                log.info("barge-in: the user spoke while the assistant was answering")
 
     def _warm_connections(self) -> None:
         """At speech start, connect the LLM and TTS clients (at most every 20 s, one at a time):
