@@ -213,7 +213,8 @@ class VoiceLoop:
             elif hasattr(event, "audio"):
                 self._on_pause(event)
             else:
-                self._on_speech_start()
+                onset = block.captured_at - (self._ep_fed - getattr(event, "sample", self._ep_fed)) / RATE
+                self._on_speech_start(onset)
 
     def _wake_step(self, samples: np.ndarray) -> np.ndarray | None:
         """Run the wake-word detector; the audio the endpointer should get now, or None (asleep)."""
@@ -276,7 +277,7 @@ class VoiceLoop:
         except Exception as exc:  # a chime is a courtesy: never stop listening over it
             log.debug("earcon failed: %s", exc)
 
-    def _on_speech_start(self) -> None:
+    def _on_speech_start(self, onset: float | None = None) -> None:
         self._epoch += 1
         if self._hold is not None:
             self._hold.cancel()  # the user goes on: the held piece waits for the rest
@@ -288,7 +289,7 @@ class VoiceLoop:
         if not engine.busy:
             return
         sub = self._submitted
-        if sub is not None and sub[1] is engine._current and not engine.reply_heard and engine.retract():
+        if sub is not None and sub[1] is engine._current and engine.retract(onset):
             # Started, but nothing heard yet: not an interruption, the user simply was not done.
             self._pending = sub[0]
             self._submitted = None

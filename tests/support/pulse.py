@@ -102,10 +102,11 @@ class VirtualAudio:
         """Speaker-to-microphone echo: ``vsink.monitor`` looped into ``micfeed`` (so into ``vmic``).
 
         Why: a laptop's microphone hears its own speakers, ``delay_ms`` later and ``gain_db``
-        quieter. Returns the module index for :meth:`remove_module`.
+        quieter. ``adjust_time=0``: a room's echo path does not change, while module-loopback's
+        rate adjustments would make its delay wander. Returns the module index for :meth:`remove_module`.
         """
         index = int(_run(["pactl", "load-module", "module-loopback", "source=vsink.monitor", "sink=micfeed",
-                          f"latency_msec={delay_ms}", "source_dont_move=true", "sink_dont_move=true",
+                          f"latency_msec={delay_ms}", "adjust_time=0", "source_dont_move=true", "sink_dont_move=true",
                           "remix=true"], self.env).stdout.strip())
         deadline = time.monotonic() + 30
         while True:
