@@ -190,3 +190,28 @@ def test_with_cancellation_a_real_voice_over_the_reply_still_interrupts(
     print(f"interrupting sentence heard as a turn: {len(said)}/{rounds}")
     assert said, [t["transcript"] for t in turns]
     assert doc["echo_cancellation"]["error"] is None
+
+
+def test_doctor_names_the_platform_canceller_when_the_default_input_is_echo_cancelled(
+        virtual_audio: VirtualAudio, app_env: dict[str, str]) -> None:
+    import os
+    import sys
+
+    index = int(subprocess.run(["pactl", "load-module", "module-echo-cancel", "source_master=vmic",
+                                "sink_master=vsink", "source_name=ec_source", "sink_name=ec_sink", "aec_method=webrtc"],
+                               env=virtual_audio.env, check=True, capture_output=True, text=True).stdout.strip())
+    try:
+        subprocess.run(["pactl", "set-default-source", "ec_source"], env=virtual_audio.env, check=True)
+        r = subprocess.run([sys.executable, "-m", "synthbot_desktop", "doctor", "--json"],
+                           env=dict(os.environ, **app_env), capture_output=True, text=True, timeout=120)
+        by = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+        assert by["echo_cancellation"]["data"]["mode"] == "platform", by["echo_cancellation"]
+        assert "module-echo-cancel" in by["echo_cancellation"]["detail"]
+    finally:
+        subprocess.run(["pactl", "set-default-source", "vmic"], env=virtual_audio.env, check=False)
+        virtual_audio.remove_module(index)
+    r = subprocess.run([sys.executable, "-m", "synthbot_desktop", "doctor", "--json"],
+                       env=dict(os.environ, **app_env, SYNTHBOT_SET__audio__headphones="true"),
+                       capture_output=True, text=True, timeout=120)
+    by = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+    assert by["echo_cancellation"]["data"]["mode"] == "off" and "headphones" in by["echo_cancellation"]["detail"]
