@@ -198,7 +198,8 @@ def test_doctor_names_the_platform_canceller_when_the_default_input_is_echo_canc
     import sys
 
     index = int(subprocess.run(["pactl", "load-module", "module-echo-cancel", "source_master=vmic",
-                                "sink_master=vsink", "source_name=ec_source", "sink_name=ec_sink", "aec_method=webrtc"],
+                                "sink_master=vsink", "source_name=ec_source", "sink_name=ec_sink", "aec_method=webrtc",
+                                'aec_args="analog_gain_control=0 digital_gain_control=0"'],
                                env=virtual_audio.env, check=True, capture_output=True, text=True).stdout.strip())
     try:
         subprocess.run(["pactl", "set-default-source", "ec_source"], env=virtual_audio.env, check=True)
@@ -210,6 +211,10 @@ def test_doctor_names_the_platform_canceller_when_the_default_input_is_echo_canc
     finally:
         subprocess.run(["pactl", "set-default-source", "vmic"], env=virtual_audio.env, check=False)
         virtual_audio.remove_module(index)
+        # module-echo-cancel may have moved its master's volume: later tests need the mic as it was
+        for cmd in (["set-source-volume", "vmic", "100%"], ["set-source-mute", "vmic", "0"],
+                    ["set-sink-volume", "micfeed", "100%"], ["set-sink-volume", "vsink", "100%"]):
+            subprocess.run(["pactl", *cmd], env=virtual_audio.env, check=False)
     r = subprocess.run([sys.executable, "-m", "synthbot_desktop", "doctor", "--json"],
                        env=dict(os.environ, **app_env, SYNTHBOT_SET__audio__headphones="true"),
                        capture_output=True, text=True, timeout=120)
