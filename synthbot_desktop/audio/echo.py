@@ -174,6 +174,8 @@ class EchoCanceller:
         self.stats = CancellerStats()
         self.error: str | None = None
         self.enabled = True
+        self.player: Any = None  # for its underrun times (see unsettled())
+        self._resynced_at: float | None = None
 
     def process(self, samples: np.ndarray, captured_at: float) -> np.ndarray:
         if not self.enabled:
@@ -204,6 +206,8 @@ class EchoCanceller:
                 far = np.zeros(usable, dtype=np.float32)
             else:
                 if self._read_idx is None or abs(want - self._read_idx) > RESYNC_S * RATE:
+                    if self._read_idx is not None:
+                        self._resynced_at = time.monotonic()
                     self._read_idx = want
                 far = self.reference.read(self._read_idx, usable)
                 self._read_idx += usable
@@ -215,6 +219,16 @@ class EchoCanceller:
                 self.stats.near_energy += float(np.sum(near * near))
                 self.stats.out_energy += float(np.sum(out * out))
             return out
+
+    def unsettled(self, window_s: float = 1.5) -> bool:
+        """True shortly after the echo path's delay may have jumped (a speaker underrun, a resync).
+
+        Why: AEC3 needs up to about a second to find a new delay; meanwhile its residual can sound
+        like speech, so the voice loop asks for the stricter confirmation threshold.
+        """
+        now = time.monotonic()
+        last = getattr(self.player, "last_underrun_at", None)
+        return any(t is not None and now - t < window_s for t in (last, self._resynced_at))
 
     @property
     def erle_db(self) -> float | None:

@@ -105,6 +105,7 @@ class Player:
         self.choice: DeviceChoice | None = None
         self.error: AudioError | None = None
         self.underruns = 0
+        self.last_underrun_at: float | None = None
         self.last_block_at: float | None = None
         # Far-end taps (echo cancellation): called on the audio thread with every block handed to
         # the device, silence included, and the time it was handed over. They must only copy.
@@ -245,9 +246,10 @@ class Player:
     # -- threads ---------------------------------------------------------------------------
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         # PortAudio thread: copy prepared samples; everything else happens elsewhere.
+        now = time.monotonic()
         if status and getattr(status, "output_underflow", False):
             self.underruns += 1
-        now = time.monotonic()
+            self.last_underrun_at = now  # the echo path's delay may just have shifted (AEC re-converges)
         self.last_block_at = now
         filled = 0
         with self._lock:

@@ -107,6 +107,7 @@ class PipelineTalkService:
         self._output: Any = None
         self._mic: Any = None
         self._echo_mode: str | None = None  # decided once per microphone
+        self._echo_unsettled: Callable[[], bool] | None = None
         self._engine: Any = None
         self._conv: Any = None
         self._loop_task: asyncio.Task[Any] | None = None
@@ -196,7 +197,9 @@ class PipelineTalkService:
             self.sink(ev.ErrorEvent(choice.warning))
         if choice.canceller is not None:
             player.add_tap(choice.canceller.reference.push)
+            choice.canceller.player = player
             mic.processor = choice.canceller.process
+            self._echo_unsettled = choice.canceller.unsettled
         self._echo_mode = choice.mode
         log.info("echo cancellation: %s", choice.detail)
         return choice.mode != "off"
@@ -302,6 +305,7 @@ class PipelineTalkService:
         self._voice_loop = VoiceLoop(engine, mic, endpointer, config=cfg, sink=self.sink, wake=wake,
                                      chime=self._chime if wake is not None and s.get("audio.wake_word_earcons")
                                      else None)
+        self._voice_loop.echo_unsettled = self._echo_unsettled
         self._loop_task = asyncio.get_running_loop().create_task(self._voice_loop.run())
 
     async def _stop_loop(self) -> None:

@@ -109,6 +109,7 @@ class VoiceLoop:
                  chime: Callable[[str], None] | None = None) -> None:
         self.engine = engine
         self.wake = wake  # a WakeWordDetector, or None: always listening
+        self.echo_unsettled: Callable[[], bool] | None = None  # the canceller is re-converging
         self.chime = chime  # plays the "wake"/"sleep" earcon
         self.awake = wake is None
         self.wakes: list[float] = []  # monotonic times of wake-word detections
@@ -146,7 +147,8 @@ class VoiceLoop:
     def _set_threshold(self) -> None:
         cfg = self.config
         raised = self.engine.speaking and not cfg.headphones
-        during = cfg.threshold_during_playback_aec if cfg.echo_cancelled else cfg.threshold_during_playback
+        settled = cfg.echo_cancelled and not (self.echo_unsettled is not None and self.echo_unsettled())
+        during = cfg.threshold_during_playback_aec if settled else cfg.threshold_during_playback
         if hasattr(self.endpointer, "set_confirm_threshold"):
             # Onset at the normal threshold (no first words lost), confirmation at the raised one (echo).
             if abs(self.endpointer.threshold - cfg.threshold) > 1e-9:

@@ -200,6 +200,7 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
     canceller = aec.canceller if player is not None else None
     if canceller is not None and player is not None:
         player.add_tap(canceller.reference.push)
+        canceller.player = player
     cfg.echo_cancelled = aec.mode == "platform" or canceller is not None
     print(f"echo cancellation: {aec.detail if canceller is not None or aec.mode != 'webrtc' else 'off (no speaker)'}",
           file=sys.stderr, flush=True)
@@ -218,6 +219,8 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
     wake = wake_detector(s, name=args.wake_word, warn=lambda m: print(f"warning: {m}", file=sys.stderr, flush=True))
     loop_ = VoiceLoop(engine, mic, endpointer, config=cfg, sink=announce, wake=wake,
                       chime=_chime(engine, bool(s.get("audio.wake_word_earcons"))) if wake is not None else None)
+    if canceller is not None:
+        loop_.echo_unsettled = canceller.unsettled
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
