@@ -176,6 +176,37 @@ def check_models(ctx: AppContext) -> Check:
     return Check("models", OK, "bundled Whisper tiny.en and Piper voice present", data=data)
 
 
+def check_wake_word(ctx: AppContext) -> Check:
+    """Whether the bundled wake-word models load (and which one is chosen)."""
+    from synthbot_desktop.audio.wake_word import check_models as wake_models
+
+    chosen = str(ctx.settings.get("audio.wake_word"))
+    models = wake_models()
+    data: dict[str, Any] = {"setting": chosen, "models": models}
+    broken = {k: v for k, v in models.items() if v != "ok"}
+    if chosen != "none" and chosen in broken:
+        return Check("wake_word", FAIL, f"the chosen wake word {chosen} does not load: {broken[chosen]}",
+                     "push-to-talk still works; reinstall SynthBot Desktop", data)
+    if broken:
+        return Check("wake_word", WARN, f"{len(broken)} of {len(models)} wake-word models do not load: "
+                     + "; ".join(sorted(set(broken.values()))), "reinstall SynthBot Desktop", data)
+    state = f"'{chosen}' chosen" if chosen != "none" else "off (audio.wake_word = none)"
+    return Check("wake_word", OK, f"{len(models)} wake-word models load; {state}", data=data)
+
+
+def check_echo(ctx: AppContext) -> Check:
+    """Which echo canceller `talk --mic` / the window would use with these settings."""
+    from synthbot_desktop.audio.echo import choose_canceller
+
+    setting = str(ctx.settings.get("audio.echo_cancellation"))
+    choice = choose_canceller(setting, headphones=bool(ctx.settings.get("audio.headphones")),
+                              input_device=str(ctx.settings.get("audio.input_device")) or None)
+    data = {"setting": setting, "mode": choice.mode, "detail": choice.detail}
+    if choice.warning:
+        return Check("echo_cancellation", WARN, choice.warning, "use headphones, or reinstall SynthBot Desktop", data)
+    return Check("echo_cancellation", OK, choice.detail, data=data)
+
+
 def check_storage(ctx: AppContext) -> Check:
     """Database size, spool backlog and the last local backup (an admin's first questions)."""
     from synthbot_desktop.storage import backup
@@ -234,6 +265,8 @@ def run_checks(ctx: AppContext) -> list[Check]:
         _guard("providers", lambda: check_providers(ctx)),
         _guard("audio", lambda: check_audio(ctx)),
         _guard("models", lambda: check_models(ctx)),
+        _guard("wake_word", lambda: check_wake_word(ctx)),
+        _guard("echo_cancellation", lambda: check_echo(ctx)),
     ]
 
 

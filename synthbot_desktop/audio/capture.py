@@ -87,8 +87,12 @@ class MicrophoneStream:
     """The app's microphone. ``start()`` once; ``subscribe()``/``reader()`` as often as needed."""
 
     def __init__(self, device: str | int | None = None, *, block_ms: int = 20, queue_seconds: float = 5.0,
-                 samplerate: int | None = None, sd: Any = None) -> None:
+                 samplerate: int | None = None, sd: Any = None,
+                 processor: Callable[[np.ndarray, float], np.ndarray] | None = None) -> None:
         self._sd = sd
+        # Runs on the dispatcher thread on every 16 kHz block before anyone sees it (echo
+        # cancellation); it must never raise and must return audio (the raw block if it fails).
+        self.processor = processor
         self._device_spec = device
         self.block_ms = block_ms
         self._requested_rate = samplerate
@@ -215,6 +219,12 @@ class MicrophoneStream:
                 continue
             self._last_data = at
             samples = self._resampler.process(to_mono(raw))
+            if self.processor is not None and samples.size:
+                try:
+                    samples = self.processor(samples, at)
+                except Exception:
+                    log.exception("microphone processor failed; raw audio from now on")
+                    self.processor = None
             if samples.size == 0:
                 continue
             level = measure(samples)

@@ -13,6 +13,7 @@ many of its seconds were handed over, so the pipeline can tell which words were 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -104,8 +105,15 @@ class Player:
         self.choice: DeviceChoice | None = None
         self.error: AudioError | None = None
         self.underruns = 0
+        self.last_underrun_at: float | None = None
         self.last_block_at: float | None = None
+        # Far-end taps (echo cancellation): called on the audio thread with every block handed to
+        # the device, silence included, and the time it was handed over. They must only copy.
+        self._taps: list[Callable[[np.ndarray, int, float], None]] = []
 
+    def add_tap(self, fn: Callable[[np.ndarray, int, float], None]) -> None:
+        """Get every output block ``fn(samples, rate, handed_over_at)`` (the AEC reference)."""
+        self._taps.append(fn)
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Player:
         if self._stream is not None:
@@ -238,9 +246,10 @@ class Player:
     # -- threads ---------------------------------------------------------------------------
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         # PortAudio thread: copy prepared samples; everything else happens elsewhere.
+        now = time.monotonic()
         if status and getattr(status, "output_underflow", False):
             self.underruns += 1
-        now = time.monotonic()
+            self.last_underrun_at = now  # the echo path's delay may just have shifted (AEC re-converges)
         self.last_block_at = now
         filled = 0
         with self._lock:
@@ -262,6 +271,9 @@ class Player:
             outdata[filled:, 0] = 0.0
         for ch in range(1, outdata.shape[1]):
             outdata[:, ch] = outdata[:, 0]
+        for tap in self._taps:
+            with contextlib.suppress(Exception):  # a reference tap must never break playback
+                tap(outdata[:, 0], self.samplerate, now)
 
     def _finished(self) -> None:
         if self._running:

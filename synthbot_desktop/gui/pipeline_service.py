@@ -133,6 +133,8 @@ class PipelineTalkService:
         self._whisper: Any = None
         self._output: Any = None
         self._mic: Any = None
+        self._echo_mode: str | None = None  # decided once per microphone
+        self._echo_unsettled: Callable[[], bool] | None = None
         self._engine: Any = None
         self._conv: Any = None
         self._loop_task: asyncio.Task[Any] | None = None
@@ -244,6 +246,41 @@ class PipelineTalkService:
         """A new conversation's first message is stored (writer thread): the window learns the id."""
         self.session_id = session_id
         self.sink(ev.SessionChanged(session_id))
+
+    async def _ensure_echo_cancellation(self, mic: Any, headphones: bool) -> bool:
+        """Put the echo canceller on the microphone (once), with the speaker's output as reference.
+
+        Returns whether the capture path is echo-cancelled (the canceller, or the system's own
+        echo-cancelled input). A canceller that cannot start is one line in the window.
+        """
+        from synthbot_desktop.audio.echo import choose_canceller
+
+        if self._echo_mode is not None:
+            return self._echo_mode != "off"
+        player = getattr(self._output, "player", None)
+        if player is None or not hasattr(mic, "processor") or not hasattr(player, "add_tap"):
+            self._echo_mode = "off"  # no speaker (no echo), or a test double
+            return False
+        choice = await asyncio.to_thread(choose_canceller, str(self.ctx.settings.get("audio.echo_cancellation")),
+                                         headphones=headphones,
+                                         input_device=str(self.ctx.settings.get("audio.input_device")) or None)
+        if choice.warning:
+            self.sink(ev.ErrorEvent(choice.warning))
+        if choice.canceller is not None:
+            player.add_tap(choice.canceller.reference.push)
+            choice.canceller.player = player
+            mic.processor = choice.canceller.process
+            self._echo_unsettled = choice.canceller.unsettled
+        self._echo_mode = choice.mode
+        log.info("echo cancellation: %s", choice.detail)
+        return choice.mode != "off"
+
+    def _chime(self, kind: str) -> None:
+        from synthbot_desktop.audio.wake_word import earcon
+
+        player = getattr(self._output, "player", None)
+        if player is not None:
+            player.enqueue(earcon(kind), sample_rate=22050, tag="earcon")
 
     async def _ensure_mic(self) -> Any:
         if self._mic is None:
@@ -360,7 +397,7 @@ class PipelineTalkService:
 
     async def _hands_free(self) -> None:
         from synthbot_desktop.audio.vad import Endpointer
-        from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config
+        from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config, wake_detector
         from synthbot_desktop.pipeline.voice_loop import VoiceLoop
 
         if self._loop_task is not None and not self._loop_task.done():
@@ -370,7 +407,12 @@ class PipelineTalkService:
         engine = await self._ensure_engine(need_stt=True)
         endpointer = Endpointer(endpointer_config(s))
         cfg = loop_config(s)
-        self._voice_loop = VoiceLoop(engine, mic, endpointer, config=cfg, sink=self.sink)
+        cfg.echo_cancelled = await self._ensure_echo_cancellation(mic, cfg.headphones)
+        wake = wake_detector(s, warn=lambda m: self.sink(ev.ErrorEvent(m)))
+        self._voice_loop = VoiceLoop(engine, mic, endpointer, config=cfg, sink=self.sink, wake=wake,
+                                     chime=self._chime if wake is not None and s.get("audio.wake_word_earcons")
+                                     else None)
+        self._voice_loop.echo_unsettled = self._echo_unsettled
         self._loop_task = asyncio.get_running_loop().create_task(self._voice_loop.run())
 
     async def _stop_loop(self) -> None:

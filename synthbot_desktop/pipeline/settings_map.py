@@ -52,8 +52,27 @@ def loop_config(settings: Any, *, barge_in: bool | None = None, headphones: bool
         headphones=settings.get_bool("audio.headphones") if headphones is None else headphones,
         threshold=settings.get_float("audio.vad_threshold"),
         threshold_during_playback=settings.get_float("audio.vad_threshold_during_playback"),
+        threshold_during_playback_aec=settings.get_float("audio.vad_threshold_during_playback_aec"),
         max_turns=max_turns,
         incomplete_hold_ms=settings.get_int("pipeline.incomplete_turn_hold_ms"),
         speculative_turn=settings.get_bool("pipeline.speculative_turn"),
         live_captions=settings.get_bool("ui.live_captions"),
+        wake_idle_s=settings.get_float("audio.wake_word_idle_s"),
+        wake_preroll_ms=settings.get_int("audio.wake_word_preroll_ms"),
     )
+
+
+def wake_detector(settings: Any, *, name: str | None = None, warn: Any = None) -> Any:
+    """The wake-word detector the settings (or ``--wake-word NAME``) ask for, or None.
+
+    A wake word that cannot be used is reported through ``warn`` as one line and the caller
+    goes on listening without it (push-to-talk / plain voice activity): never a deaf microphone.
+    """
+    from synthbot_desktop.audio.wake_word import WakeConfig, WakeWordError, load_detector
+
+    try:
+        return load_detector(WakeConfig.from_settings(settings, name=name))
+    except WakeWordError as exc:
+        if warn is not None:
+            warn(f"wake word off: {exc.one_line()}")
+        return None

@@ -250,16 +250,23 @@ class TurnEngine:
         recent = [m.content for m in self.conversation.history[-4:]] if self.config.use_context_prompt else []
         return " ".join([*recent, earlier]).strip()[-600:] or None
 
-    def retract(self) -> bool:
+    def retract(self, onset: float | None = None) -> bool:
         """The user is still talking: withdraw the running turn if none of its reply was heard yet.
 
         Nothing is stored as a message (the words return in the merged turn that follows); usage
         really incurred (the transcription, the tokens streamed so far) is still recorded. Returns
         False when there is nothing to withdraw or the reply is already audible (that is a barge-in).
+        ``onset`` (monotonic) is when the user's speech really began: speech that began before the
+        reply's first sample is the user going on, even if confirming it took until after (the
+        raised threshold during playback delays the confirmation, not the onset).
         """
         turn = self._turn
-        if not self.busy or turn is None or self.reply_heard:
+        if not self.busy or turn is None:
             return False
+        if self.reply_heard:
+            first = self.output.first_sample_time() if self.output is not None else None
+            if onset is None or first is None or onset >= first:
+                return False
         turn.retracted = True
         self.interrupt()
         return True

@@ -28,6 +28,12 @@ Live captions: while the user is voiced, about once a second the utterance so fa
 (short, thanks to the adaptive encoder window) and sent as ``PartialTranscript``; never stored,
 never used as the final transcript. No caption decode starts once silence has begun, so the
 decode that ends the turn waits at most for one short caption decode already running.
+
+Wake word (issue 15, optional): asleep, the loop feeds only the wake-word detector (the endpointer
+and Whisper cost nothing). The phrase wakes it (a chime; during playback it also interrupts): the
+endpointer restarts from the last ``preroll_ms`` of audio, so words run on after the phrase are
+kept, and the phrase itself is stripped from the transcript. After ``idle_s`` without speech or a
+running turn it goes back to sleep (another chime).
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -76,6 +84,10 @@ class LoopConfig:
     speculative_turn: bool = True  # and start the turn then, if the words sound complete
     live_captions: bool = False  # PartialTranscript while the user speaks (front ends set it from ui.live_captions)
     caption_interval_s: float = 1.0
+    echo_cancelled: bool = False  # the capture path cancels the speaker's echo: a lower raised threshold
+    threshold_during_playback_aec: float = 0.75
+    wake_idle_s: float = 8.0  # with a wake word: awake with nothing going on for this long -> asleep
+    wake_preroll_ms: int = 150  # with a wake word: audio before the detection given to the endpointer
 
 
 @dataclass
@@ -118,8 +130,20 @@ def merge(earlier: Heard | None, audio: np.ndarray, part: Transcription, speech_
 
 class VoiceLoop:
     def __init__(self, engine: TurnEngine, mic: Any, endpointer: Any, *, config: LoopConfig | None = None,
-                 sink: EventSink | None = None) -> None:
+                 sink: EventSink | None = None, wake: Any = None,
+                 chime: Callable[[str], None] | None = None) -> None:
         self.engine = engine
+        self.wake = wake  # a WakeWordDetector, or None: always listening
+        self.echo_unsettled: Callable[[], bool] | None = None  # the canceller is re-converging
+        self.chime = chime  # plays the "wake"/"sleep" earcon
+        self.awake = wake is None
+        self.wakes: list[float] = []  # monotonic times of wake-word detections
+        self.sleeps = 0
+        self._awake_until = 0.0
+        self._recent: deque[np.ndarray] = deque()  # the last wake_preroll_ms of audio, while asleep
+        self._recent_len = 0
+        self._ep_fed = 0  # samples fed to the endpointer since its last reset
+        self._strip_until_sample = -1  # utterances starting before this endpointer sample may hold the phrase
         self.mic = mic
         self.endpointer = endpointer
         self.config = config or LoopConfig()
@@ -154,15 +178,17 @@ class VoiceLoop:
     def _set_threshold(self) -> None:
         cfg = self.config
         raised = self.engine.speaking and not cfg.headphones
+        settled = cfg.echo_cancelled and not (self.echo_unsettled is not None and self.echo_unsettled())
+        during = cfg.threshold_during_playback_aec if settled else cfg.threshold_during_playback
         if hasattr(self.endpointer, "set_confirm_threshold"):
             # Onset at the normal threshold (no first words lost), confirmation at the raised one (echo).
             if abs(self.endpointer.threshold - cfg.threshold) > 1e-9:
                 self.endpointer.set_threshold(cfg.threshold)
-            want_confirm = cfg.threshold_during_playback if raised else None
+            want_confirm = during if raised else None
             if self.endpointer.confirm_threshold != want_confirm:
                 self.endpointer.set_confirm_threshold(want_confirm)
             return
-        want = cfg.threshold_during_playback if raised else cfg.threshold
+        want = during if raised else cfg.threshold
         if abs(self.endpointer.threshold - want) > 1e-9:
             self.endpointer.set_threshold(want)
 
@@ -208,13 +234,20 @@ class VoiceLoop:
             peak = float(np.max(np.abs(samples)))
             rms = float(np.sqrt(np.mean(np.square(samples))))
             self.sink(InputLevel(20 * np.log10(max(rms, 1e-6)), 20 * np.log10(max(peak, 1e-6))))
+        if self.wake is not None:
+            gated = self._wake_step(samples)
+            if gated is None:
+                return
+            samples = gated
+        self._ep_fed += len(samples)
         for event in self.endpointer.feed(samples):
             if hasattr(event, "reason"):
                 self._on_speech_end(event, block)
             elif hasattr(event, "audio"):
                 self._on_pause(event, block)
             else:
-                self._on_speech_start()
+                onset = block.captured_at - (self._ep_fed - getattr(event, "sample", self._ep_fed)) / RATE
+                self._on_speech_start(onset)
         if self.config.live_captions:
             self._maybe_caption()
 
@@ -242,7 +275,68 @@ class VoiceLoop:
             self.captions_sent += 1
             self.sink(PartialTranscript(text))
 
-    def _on_speech_start(self) -> None:
+    def _wake_step(self, samples: np.ndarray) -> np.ndarray | None:
+        """Run the wake-word detector; the audio the endpointer should get now, or None (asleep)."""
+        cfg = self.config
+        now = time.monotonic()
+        detections = self.wake.feed(samples)
+        keep = int(RATE * cfg.wake_preroll_ms / 1000)
+        self._recent.append(samples)
+        self._recent_len += len(samples)
+        while self._recent and self._recent_len - len(self._recent[0]) >= keep:
+            self._recent_len -= len(self._recent.popleft())
+        if detections:
+            self._on_wake(now)
+            audio = np.concatenate(list(self._recent)) if self._recent else samples
+            audio = audio[-keep:] if keep else audio[:0]
+            self._recent.clear()
+            self._recent_len = 0
+            return audio
+        if not self.awake:
+            return None
+        busy = (self.endpointer.in_speech or self.engine.busy or self._pending is not None
+                or bool(self._background))
+        if busy:
+            self._awake_until = now + cfg.wake_idle_s
+        elif now > self._awake_until:
+            self._go_to_sleep()
+            return None
+        return samples
+
+    def _on_wake(self, now: float) -> None:
+        self.wakes.append(now)
+        log.info("wake word heard")
+        engine = self.engine
+        if engine.busy:  # the phrase during playback (or thinking) is an interruption
+            task = engine._current
+            engine.interrupt()
+            self.barge_ins.append(BargeIn(now, time.monotonic(), task))
+        self.endpointer.reset()  # a fresh utterance starts at the pre-roll
+        self._ep_fed = 0
+        self._strip_until_sample = int(RATE * (self.config.wake_preroll_ms / 1000 + 0.5))
+        self.awake = True
+        self._awake_until = now + self.config.wake_idle_s
+        if self.sink:
+            self.sink(StateChanged(TurnState.LISTENING))
+        self._play_chime("wake")
+
+    def _go_to_sleep(self) -> None:
+        self.awake = False
+        self.sleeps += 1
+        self.endpointer.reset()
+        self._ep_fed = 0
+        log.info("no speech for %.0f s: back to sleep (say the wake word)", self.config.wake_idle_s)
+        self._play_chime("sleep")
+
+    def _play_chime(self, kind: str) -> None:
+        if self.chime is None:
+            return
+        try:
+            self.chime(kind)
+        except Exception as exc:  # a chime is a courtesy: never stop listening over it
+            log.debug("earcon failed: %s", exc)
+
+    def _on_speech_start(self, onset: float | None = None) -> None:
         self._epoch += 1
         self._caption_at = time.monotonic() - self.config.caption_interval_s / 2  # first caption after ~0.5 s
         if self._hold is not None:
@@ -257,7 +351,7 @@ class VoiceLoop:
         if not engine.busy:
             return
         sub = self._submitted
-        if sub is not None and sub[1] is engine._current and not engine.reply_heard and engine.retract():
+        if sub is not None and sub[1] is engine._current and engine.retract(onset):
             # Started, but nothing heard yet: not an interruption, the user simply was not done.
             self._pending = sub[0]
             self._submitted = None
@@ -266,9 +360,11 @@ class VoiceLoop:
         if self.config.barge_in:
             detected = time.monotonic()
             task = engine._current
+            speaking = engine.speaking
             engine.interrupt()  # silences the speaker first, then winds the turn down
-            self.barge_ins.append(BargeIn(detected, time.monotonic(), task))
-            log.info("barge-in: the user spoke while the assistant was answering")
+            if speaking:  # a turn that is only being stored after its last word is not interrupted
+                self.barge_ins.append(BargeIn(detected, time.monotonic(), task))
+                log.info("barge-in: the user spoke while the assistant was answering")
 
     def _warm_connections(self) -> None:
         """At speech start, connect the LLM and TTS clients (at most every 20 s, one at a time):
@@ -288,7 +384,7 @@ class VoiceLoop:
         spec = (event.end_sample, earlier, self._spawn(self._transcribe(event.audio, earlier)))
         self._spec = spec
         if self.config.speculative_turn:
-            speech_end = block.captured_at - (self._fed - event.end_sample) / RATE
+            speech_end = block.captured_at - (self._ep_fed - event.end_sample) / RATE
             self._spawn(self._speculate(spec, event.audio, speech_end, self._epoch))
 
     async def _speculate(self, spec: tuple[int, str, asyncio.Task[tuple[Transcription, float]]],
@@ -332,7 +428,8 @@ class VoiceLoop:
 
     def _on_speech_end(self, event: Any, block: Block) -> None:
         now = time.monotonic()
-        speech_end = block.captured_at - (self._fed - event.end_sample) / RATE
+        speech_end = block.captured_at - (self._ep_fed - event.end_sample) / RATE
+        strip = self.wake is not None and event.start_sample < self._strip_until_sample
         spec, self._spec = self._spec, None
         st = self._spec_turn
         if st is not None and st.end_sample == event.end_sample and not st.task.done():
@@ -350,7 +447,7 @@ class VoiceLoop:
         if self.engine.stt is None:  # nothing to transcribe with here: the engine does it (typed-only setups)
             self._submit_audio(event.audio, speech_end, now)
             return
-        self._spawn(self._complete(event.audio, speech_end, now, spec, self._epoch))
+        self._spawn(self._complete(event.audio, speech_end, now, spec, self._epoch, strip))
 
     async def _transcribe(self, audio: np.ndarray, earlier: str) -> tuple[Transcription, float]:
         engine = self.engine
@@ -362,7 +459,8 @@ class VoiceLoop:
         return result, (time.monotonic() - started) * 1000.0
 
     async def _complete(self, audio: np.ndarray, speech_end: float, endpoint: float,
-                        spec: tuple[int, str, asyncio.Task[tuple[Transcription, float]]] | None, epoch: int) -> None:
+                        spec: tuple[int, str, asyncio.Task[tuple[Transcription, float]]] | None, epoch: int,
+                        strip: bool = False) -> None:
         async with self._order:
             earlier = self._pending
             earlier_text = earlier.text if earlier is not None else ""
@@ -371,6 +469,13 @@ class VoiceLoop:
                 self.speculative_hits += 1
             else:
                 part, ms = await self._transcribe(audio, earlier_text)
+            if strip and self.wake is not None:
+                from synthbot_desktop.audio.wake_word import strip_phrase
+
+                text = strip_phrase(part.text, self.wake.name)
+                if not text:  # only the phrase (or its tail) was heard: wait for the request
+                    return
+                part = Transcription(text, part.language, part.confidence, part.audio_seconds, part.model)
             # a new piece that was only noise leaves the held words as the turn
             heard = earlier if earlier is not None and not part.text.strip() else merge(
                 earlier, audio, part, speech_end, ms)

@@ -9,6 +9,7 @@ Cancelling stops the worker after the sentence in progress.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -90,6 +91,10 @@ class PiperSpeech:
         self._voice: Any = None
         self._synth_lock = threading.Lock()  # one ONNX run at a time per voice: predictable latency
         self.last_metrics: SpeechMetrics | None = None
+        # Workers still finishing a sentence after their stream was cancelled: aclose() waits for
+        # them, because a process that exits while ONNX runs in a daemon thread aborts
+        # ("terminate called without an active exception") instead of exiting cleanly.
+        self._workers: set[threading.Thread] = set()
 
     def warm_up(self) -> None:
         """Load the voice now (call it from a worker thread at startup, not on the event loop)."""
@@ -145,12 +150,16 @@ class PiperSpeech:
                 self.synthesize_blocking(text, emit, self._speed_scale(request))
                 loop.call_soon_threadsafe(queue.put_nowait, None)
             except BaseException as exc:  # handed to the consumer, raised there
-                loop.call_soon_threadsafe(queue.put_nowait, exc)
+                with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+                    loop.call_soon_threadsafe(queue.put_nowait, exc)
+            finally:
+                self._workers.discard(threading.current_thread())
 
         worker = threading.Thread(target=work, name="piper-synth", daemon=True)
         fmt: AudioFormat | None = None
         try:
             fmt = await asyncio.to_thread(lambda: self.audio_format)
+            self._workers.add(worker)
             worker.start()
             while True:
                 item = await queue.get()
@@ -172,4 +181,12 @@ class PiperSpeech:
                 self.metrics_sink(m)
 
     async def aclose(self) -> None:
-        """Nothing to close: the voice stays cached for the next provider."""
+        """Wait for cancelled workers to finish their sentence; the voice stays cached for the next provider."""
+        workers = list(self._workers)
+
+        def join() -> None:
+            for w in workers:
+                w.join(timeout=15)
+
+        if workers:
+            await asyncio.to_thread(join)

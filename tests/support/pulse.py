@@ -98,6 +98,36 @@ class VirtualAudio:
         """Start playing a file into the virtual microphone (returns the paplay process)."""
         return subprocess.Popen(["paplay", "--device=micfeed", str(wav_path)], env=self.env)
 
+    def add_echo_path(self, delay_ms: int = 50, gain_db: float = -10.0) -> int:
+        """Speaker-to-microphone echo: ``vsink.monitor`` looped into ``micfeed`` (so into ``vmic``).
+
+        Why: a laptop's microphone hears its own speakers, ``delay_ms`` later and ``gain_db``
+        quieter. ``adjust_time=0``: a room's echo path does not change, while module-loopback's
+        rate adjustments would make its delay wander. Returns the module index for :meth:`remove_module`.
+        """
+        index = int(_run(["pactl", "load-module", "module-loopback", "source=vsink.monitor", "sink=micfeed",
+                          f"latency_msec={delay_ms}", "adjust_time=0", "source_dont_move=true", "sink_dont_move=true",
+                          "remix=true"], self.env).stdout.strip())
+        deadline = time.monotonic() + 30
+        while True:
+            ids: list[str] = []
+            current = ""
+            for line in _run(["pactl", "list", "sink-inputs"], self.env, check=False).stdout.splitlines():
+                line = line.strip()
+                if line.startswith("Sink Input #"):
+                    current = line.split("#", 1)[1]
+                elif line == f"Owner Module: {index}":
+                    ids.append(current)
+            if ids:
+                _run(["pactl", "set-sink-input-volume", ids[0], f"{gain_db}dB"], self.env)
+                return index
+            if time.monotonic() > deadline:
+                raise PulseAudioError("the echo loopback did not start")
+            time.sleep(0.1)
+
+    def remove_module(self, index: int) -> None:
+        _run(["pactl", "unload-module", str(index)], self.env, check=False)
+
     def stop(self) -> None:
         _run(["pactl", "exit"], self.env, check=False)
         shutil.rmtree(self.runtime_dir, ignore_errors=True)

@@ -38,6 +38,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--silence-ms", type=int, help="silence that ends the utterance (default: audio.silence_ms)")
     parser.add_argument("--model", help="Whisper model (default: the stt.model setting)")
     parser.add_argument("--language", help="spoken language code (default: the stt.language setting)")
+    parser.add_argument("--wake-word", metavar="NAME",
+                        help="first wait for this phrase (hey_jarvis, okay_nabu, hey_mycroft, alexa, none); "
+                             "default: setting audio.wake_word")
     parser.add_argument("--save", type=Path, metavar="FILE.wav", help="also keep the whole recording as a WAV file")
     add_json_flag(parser)
 
@@ -68,6 +71,13 @@ def _listen(ctx: AppContext, args: argparse.Namespace) -> int:
     try:
         config = EndpointerConfig.from_settings(ctx.settings, silence_ms=args.silence_ms)
         endpointer = Endpointer(config)
+        from synthbot_desktop.pipeline.settings_map import wake_detector
+
+        wake = wake_detector(ctx.settings, name=args.wake_word,
+                             warn=lambda m: sys.stderr.write(f"warning: {m}\n"))
+        preroll = int(STT_RATE * int(ctx.settings.get("audio.wake_word_preroll_ms")) / 1000)
+        recent: list[np.ndarray] = []
+        woke_at: float | None = None
         device = args.device if args.device is not None else (ctx.settings.get("audio.input_device") or None)
         recording: list[np.ndarray] = []
         utterance: SpeechEnd | None = None
@@ -79,7 +89,9 @@ def _listen(ctx: AppContext, args: argparse.Namespace) -> int:
             if mic.choice.fallback_message:
                 sys.stderr.write(f"warning: {mic.choice.fallback_message}\n")
             sys.stderr.write(f"listening on '{mic.choice.device.name}'" +
-                             (f" for up to {args.seconds:g} s" if args.seconds else "") + "...\n")
+                             (f" for up to {args.seconds:g} s" if args.seconds else "") +
+                             (f"; say '{wake.phrase}'" if wake is not None else "") + "...\n")
+            sys.stderr.flush()
             deadline = time.monotonic() + args.seconds if args.seconds else float("inf")
             with mic.reader(max_seconds=60) as reader:
                 while utterance is None and time.monotonic() < deadline:
@@ -91,7 +103,18 @@ def _listen(ctx: AppContext, args: argparse.Namespace) -> int:
                     if block is None:
                         continue
                     recording.append(block.samples)
-                    for event in endpointer.feed(block.samples):
+                    samples = block.samples
+                    if wake is not None and woke_at is None:
+                        recent.append(samples)
+                        heard_wake = wake.feed(samples)
+                        if not heard_wake:
+                            recent = recent[-max(1, preroll // max(1, len(samples)) + 1):]
+                            continue
+                        woke_at = sum(len(c) for c in recording) / STT_RATE
+                        sys.stderr.write("(awake)\n")
+                        sys.stderr.flush()
+                        samples = np.concatenate(recent)[-preroll:] if preroll else samples[:0]
+                    for event in endpointer.feed(samples):
                         if isinstance(event, SpeechStart):
                             started = event
                             log.info("speech started at %.2f s", event.seconds)
@@ -107,6 +130,10 @@ def _listen(ctx: AppContext, args: argparse.Namespace) -> int:
         if utterance is None:
             if device_error is not None:
                 raise device_error
+            if wake is not None and woke_at is None:
+                heard = sum(len(c) for c in recording) / STT_RATE
+                raise AudioError(f"the wake word '{wake.phrase}' was not heard in {heard:.1f} s from '{device_name}'",
+                                 hint="say it clearly, raise audio.wake_word_sensitivity, or use --wake-word none")
             heard = sum(len(c) for c in recording) / STT_RATE
             raise AudioError(f"no speech heard in {heard:.1f} s from '{device_name}'",
                              hint="speak closer to the microphone, check it is not muted, or choose another with --device")
@@ -114,6 +141,12 @@ def _listen(ctx: AppContext, args: argparse.Namespace) -> int:
         if load_error:
             raise load_error[0]
         result = engine.transcribe(utterance.audio)
+        if wake is not None:
+            from dataclasses import replace
+
+            from synthbot_desktop.audio.wake_word import strip_phrase
+
+            result = replace(result, text=strip_phrase(result.text, wake.name))
         if device_error is not None:
             sys.stderr.write(f"warning: {device_error.one_line()} (transcribed what was heard before)\n")
             error_reports.shown("cli.listen", device_error.one_line(), kind=error_reports.kind_of(device_error))
@@ -122,7 +155,9 @@ def _listen(ctx: AppContext, args: argparse.Namespace) -> int:
                         "speech_end": round(utterance.end_seconds, 3), "end_reason": utterance.reason,
                         "device": device_name, "overflows": overflows,
                         "recorded_seconds": round(sum(len(c) for c in recording) / STT_RATE, 3),
-                        "wall_seconds": round(time.monotonic() - t_open, 3), "speech_started": started is not None})
+                        "wall_seconds": round(time.monotonic() - t_open, 3), "speech_started": started is not None,
+                        "wake_word": wake.name if wake is not None else None,
+                        "woke_at": round(woke_at, 3) if woke_at is not None else None})
         else:
             print(result.text)
         return 0 if result.text else 1

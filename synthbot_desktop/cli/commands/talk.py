@@ -50,6 +50,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--turns", type=int, help="with --mic: stop after this many turns")
     p.add_argument("--headphones", action="store_true", default=None,
                    help="no echo: barge-in uses the normal VAD threshold while the assistant speaks")
+    p.add_argument("--wake-word", metavar="NAME",
+                   help="with --mic: wait for this phrase (hey_jarvis, okay_nabu, hey_mycroft, alexa, none); "
+                        "default: setting audio.wake_word")
     p.add_argument("--no-barge-in", dest="barge_in", action="store_false", default=None,
                    help="do not interrupt the assistant when you speak")
     add_tool_flags(p)
@@ -201,17 +204,45 @@ async def _run(ctx: AppContext, args: argparse.Namespace) -> int:
             player.close()
 
 
+def _chime(engine: TurnEngine, sound: bool) -> Any:
+    """Says "(awake)"/"(asleep)" on stderr and plays the earcon on the conversation's speaker."""
+    from synthbot_desktop.audio.wake_word import earcon
+
+    player = getattr(engine.output, "player", None)
+
+    def play(kind: str) -> None:
+        if sound and player is not None:
+            player.enqueue(earcon(kind), sample_rate=22050, tag="earcon")
+        print(f"({'awake' if kind == 'wake' else 'asleep'})", file=sys.stderr, flush=True)
+
+    return play
+
+
 async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngine) -> int:
     from synthbot_desktop.audio.capture import MicrophoneStream
+    from synthbot_desktop.audio.echo import choose_canceller
     from synthbot_desktop.audio.vad import Endpointer
-    from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config
+    from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config, wake_detector
     from synthbot_desktop.pipeline.voice_loop import VoiceLoop
 
     s = ctx.settings
     endpointer = Endpointer(endpointer_config(s, silence_ms=args.silence_ms))
     device = str(s.get("audio.input_device")) or None
-    mic = await asyncio.to_thread(lambda: MicrophoneStream(device).start())
     cfg = loop_config(s, barge_in=args.barge_in, headphones=True if args.headphones else None, max_turns=args.turns)
+    player = getattr(engine.output, "player", None)
+    aec = await asyncio.to_thread(choose_canceller, str(s.get("audio.echo_cancellation")),
+                                  headphones=cfg.headphones, input_device=device)
+    if aec.warning:
+        print(f"warning: {aec.warning}", file=sys.stderr, flush=True)
+    canceller = aec.canceller if player is not None else None
+    if canceller is not None and player is not None:
+        player.add_tap(canceller.reference.push)
+        canceller.player = player
+    cfg.echo_cancelled = aec.mode == "platform" or canceller is not None
+    print(f"echo cancellation: {aec.detail if canceller is not None or aec.mode != 'webrtc' else 'off (no speaker)'}",
+          file=sys.stderr, flush=True)
+    mic = await asyncio.to_thread(lambda: MicrophoneStream(
+        device, processor=canceller.process if canceller is not None else None).start())
 
     def announce(event: Event) -> None:
         _stderr_events(event)
@@ -224,12 +255,17 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
             print(f"assistant{mark}: {event.text}", file=sys.stderr, flush=True)
 
     engine.sink = announce
-    loop_ = VoiceLoop(engine, mic, endpointer, config=cfg, sink=announce)
+    wake = wake_detector(s, name=args.wake_word, warn=lambda m: print(f"warning: {m}", file=sys.stderr, flush=True))
+    loop_ = VoiceLoop(engine, mic, endpointer, config=cfg, sink=announce, wake=wake,
+                      chime=_chime(engine, bool(s.get("audio.wake_word_earcons"))) if wake is not None else None)
+    if canceller is not None:
+        loop_.echo_unsettled = canceller.unsettled
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
             loop.add_signal_handler(sig, loop_.stop)
-    print(f"listening (session {engine.conversation.session_id}); speak, Ctrl+C to stop", file=sys.stderr, flush=True)
+    hint = f"say '{wake.phrase}'" if wake is not None else "speak"
+    print(f"listening (session {engine.conversation.session_id}); {hint}, Ctrl+C to stop", file=sys.stderr, flush=True)
     try:
         results = await loop_.run()
     finally:
@@ -239,6 +275,12 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
         print_json({**_session_json(ctx, engine), "turns": [_result_json(r, ctx) for r in results],
                     "barge_ins": [{"stop_ms": round((b.stopped_at - b.detected_at) * 1000, 2)} for b in loop_.barge_ins],
                     "withdrawn_turns": [r.transcript for r in loop_.retracted],
+                    "wake_word": wake.name if wake is not None else None, "wakes": len(loop_.wakes),
+                    "sleeps": loop_.sleeps,
+                    "echo_cancellation": {"mode": aec.mode if canceller is not None or aec.mode != "webrtc" else "off",
+                                          "erle_db": round(canceller.erle_db, 1)
+                                          if canceller is not None and canceller.erle_db is not None else None,
+                                          "error": canceller.error if canceller is not None else None},
                     "speculative_stt": {"used": loop_.speculative_hits, "dropped": loop_.speculative_misses},
                     "speculative_turns": {"used": loop_.speculative_turns_used,
                                           "withdrawn": loop_.speculative_turns_dropped}})

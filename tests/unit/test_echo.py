@@ -1,0 +1,83 @@
+"""Echo canceller: reference timeline, ERLE on a simulated echo path, and failures that keep the mic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synthbot_desktop.audio.echo import EchoCanceller, FarEndReference, choose_canceller
+from synthbot_desktop.errors import AudioError
+
+
+def _speechlike(seconds: float, seed: int = 1, f0: float = 140.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = int(16000 * seconds)
+    t = np.arange(n) / 16000
+    voiced = sum(np.sin(2 * np.pi * f0 * m * t) / k for k, m in enumerate((1, 2, 3, 6.5, 10.7), start=1))
+    env = (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)) * (rng.random(n // 1600 + 1).repeat(1600)[:n] > 0.2)
+    return (0.2 * voiced * env + 0.01 * rng.normal(size=n)).astype(np.float32)
+
+
+def test_the_reference_is_read_back_on_the_playback_timeline() -> None:
+    ref = FarEndReference()
+    x = np.arange(48000 * 1, dtype=np.float32) / 48000
+    for i in range(0, len(x), 960):  # 20 ms blocks at 48 kHz handed over at t = 100 s + i/48000
+        ref.push(x[i:i + 960], 48000, 100.0 + i / 48000)
+    start = ref.index_at(100.25)
+    assert start is not None and abs(start - 4000) <= 16  # within 1 ms (resampler start-up)
+    got = ref.read(start, 160)
+    assert got[80] == pytest.approx(0.25 + 80 / 16000, abs=0.01)
+    assert not ref.read(start + 10 * 16000, 160).any()  # the future is silence
+
+
+def test_erle_on_a_simulated_echo_path_and_near_speech_kept() -> None:
+    aec = EchoCanceller()
+    far = _speechlike(8.0)
+    delay = int(0.06 * 16000)
+    echo = np.zeros_like(far)
+    echo[delay:] = 0.3 * far[:-delay]
+    near_voice = np.zeros_like(far)
+    near_voice[16000 * 6:16000 * 7] = _speechlike(1.0, seed=7, f0=205.0)
+    out = []
+    for i in range(0, len(far), 320):  # the speaker hands over block i at t=i/16000, the mic delivers it 20 ms later
+        aec.reference.push(far[i:i + 320], 16000, 50.0 + i / 16000)
+        out.append(aec.process(echo[i:i + 320] + near_voice[i:i + 320], 50.0 + (i + 320) / 16000))
+    y = np.concatenate(out)
+    tail = slice(16000 * 3, 16000 * 6)  # converged, echo only
+    erle = 10 * np.log10(np.sum(echo[tail] ** 2) / np.sum(y[tail] ** 2))
+    assert erle > 15, erle
+    voice = slice(16000 * 6 + 800, 16000 * 7)
+    kept = 10 * np.log10(np.sum(y[voice] ** 2) / np.sum(near_voice[voice] ** 2))
+    assert kept > -6, kept  # the person's voice over the echo survives
+    assert aec.stats.latency_s <= 0.01 and aec.error is None
+
+
+def test_a_canceller_that_cannot_start_is_one_line() -> None:
+    def broken(*_: object) -> object:
+        raise RuntimeError("no SIMD")
+
+    with pytest.raises(AudioError) as err:
+        EchoCanceller(factory=broken)
+    assert "echo canceller did not start" in err.value.one_line() and "\n" not in err.value.one_line()
+
+
+def test_a_canceller_failing_while_running_hands_the_raw_audio_on() -> None:
+    class Failing:
+        def __init__(self, *_: object) -> None:
+            pass
+
+        def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
+            raise RuntimeError("boom")
+
+    aec = EchoCanceller(factory=Failing)
+    x = np.full(320, 0.1, dtype=np.float32)
+    assert np.array_equal(aec.process(x, 1.0), x)  # never a deaf microphone
+    assert aec.error and "echo cancellation stopped" in aec.error and not aec.enabled
+    assert np.array_equal(aec.process(x, 1.02), x)
+
+
+def test_choice_follows_the_setting_and_headphones() -> None:
+    assert choose_canceller("off", headphones=False).mode == "off"
+    assert choose_canceller("auto", headphones=True).mode == "off"
+    on = choose_canceller("on", headphones=True, input_device="vmic")
+    assert on.mode == "webrtc" and on.canceller is not None
