@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from synthbot_desktop.errors import UsageError
-from synthbot_desktop.storage import usage_stats as repo
+from synthbot_desktop.storage import usage_stats
 
 
 @dataclass
@@ -29,7 +29,7 @@ class UsageTotals:
     cost_usd: Decimal | None = None
     cost_unknown_calls: int = 0
 
-    def add(self, row: repo.UsageSummaryRow) -> None:
+    def add(self, row: usage_stats.UsageSummaryRow) -> None:
         self.calls += row.calls
         self.failures += row.failures
         self.cancelled += row.cancelled
@@ -44,7 +44,7 @@ class UsageTotals:
 
 @dataclass
 class UsageReport:
-    rows: list[repo.UsageSummaryRow]
+    rows: list[usage_stats.UsageSummaryRow]
     totals: UsageTotals
     by_provider: dict[str, UsageTotals] = field(default_factory=dict)
 
@@ -56,7 +56,7 @@ def usage_report(
     """Rows per (day,) provider, model plus overall and per-provider totals."""
     if since is not None and until is not None and until <= since:
         raise UsageError(f"the range is empty: --until {until.date()} is not after --since {since.date()}")
-    rows = repo.usage_summary(s, user_id, since=since, until=until, by_day=by_day)
+    rows = usage_stats.usage_summary(s, user_id, since=since, until=until, by_day=by_day)
     totals = UsageTotals()
     by_provider: dict[str, UsageTotals] = {}
     for row in rows:

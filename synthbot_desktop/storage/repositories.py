@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import cast, delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -251,72 +250,6 @@ def add_usage(s: Session, record: UsageRecord, user_id: int | None) -> ApiUsageL
     return row
 
 
-@dataclass(frozen=True)
-class UsageSummaryRow:
-    day: dt.date | None
-    provider: str
-    model: str | None
-    calls: int
-    failures: int
-    tokens_in: int
-    tokens_out: int
-    characters: int
-    audio_seconds: float
-    cost_usd: Decimal | None  # None when any call's cost is unknown and none is known
-    cost_unknown_calls: int
-
-
-def usage_summary(
-    s: Session,
-    user_id: int | None,
-    *,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-    by_day: bool = True,
-) -> list[UsageSummaryRow]:
-    """Totals per (day,) provider and model — what the usage page and `usage` show."""
-    # DATE() exists on both SQLite (returns text) and MySQL (returns a date); CAST AS DATE does not.
-    day_col = func.date(ApiUsageLog.created_at).label("day") if by_day else None
-    cols: list[Any] = [
-        ApiUsageLog.provider,
-        ApiUsageLog.model,
-        func.count(ApiUsageLog.id),
-        func.sum(func.coalesce(cast(~ApiUsageLog.success, type_=ApiUsageLog.tokens_in.type), 0)),
-        func.coalesce(func.sum(ApiUsageLog.tokens_in), 0),
-        func.coalesce(func.sum(ApiUsageLog.tokens_out), 0),
-        func.coalesce(func.sum(ApiUsageLog.characters), 0),
-        func.coalesce(func.sum(ApiUsageLog.audio_seconds), 0.0),
-        func.sum(ApiUsageLog.cost_usd),
-        func.sum(func.coalesce(cast(ApiUsageLog.cost_usd.is_(None), type_=ApiUsageLog.tokens_in.type), 0)),
-    ]
-    if day_col is not None:
-        cols.insert(0, day_col)
-    stmt = select(*cols)
-    if user_id is not None:
-        stmt = stmt.where(ApiUsageLog.user_id == user_id)
-    if since is not None:
-        stmt = stmt.where(ApiUsageLog.created_at >= since)
-    if until is not None:
-        stmt = stmt.where(ApiUsageLog.created_at < until)
-    group: list[Any] = [ApiUsageLog.provider, ApiUsageLog.model]
-    if day_col is not None:
-        group.insert(0, day_col)
-    stmt = stmt.group_by(*group).order_by(*group)
-    out: list[UsageSummaryRow] = []
-    for row in s.execute(stmt):
-        values = list(row)
-        day = values.pop(0) if by_day else None
-        if isinstance(day, str):  # SQLite returns DATE() as text
-            day = dt.date.fromisoformat(day)
-        provider, model, calls, failures, t_in, t_out, chars, audio, cost, unknown = values
-        out.append(UsageSummaryRow(
-            day, provider, model, int(calls), int(failures or 0), int(t_in), int(t_out), int(chars),
-            float(audio), Decimal(str(cost)) if cost is not None else None, int(unknown or 0),
-        ))
-    return out
-
-
-# API configurations, audit and errors -----------------------------------------------------------
 def upsert_api_configuration(
     s: Session, user_id: int, provider: str, *, key_fingerprint: str | None = None,
     base_url: str | None = None, default_model: str | None = None,

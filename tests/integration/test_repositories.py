@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from synthbot_desktop.storage import migrate
+from synthbot_desktop.storage import migrate, usage_stats
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.db import Database, make_engine
 from synthbot_desktop.storage.records import MessageRecord, UsageRecord
@@ -100,14 +100,14 @@ def test_usage_summary_money_and_unknown_cost(db: Database) -> None:
             repo.add_usage(s, r, uid)
         repo.add_usage(s, rows[0], uid)  # idempotent
     with db.session() as s:
-        summary = repo.usage_summary(s, uid)
+        summary = usage_stats.usage_summary(s, uid)
         by = {(r.day, r.provider): r for r in summary}
         o = by[(dt.date(2026, 11, 20), "openai")]
         assert (o.calls, o.failures, o.tokens_in, o.tokens_out) == (3, 1, 110, 55)
         assert o.cost_usd == Decimal("0.000049") and o.cost_unknown_calls == 1
         e = by[(dt.date(2026, 11, 21), "elevenlabs")]
         assert e.characters == 120 and e.cost_usd is None and e.cost_unknown_calls == 1
-        since = repo.usage_summary(s, uid, since=day + dt.timedelta(hours=12), by_day=False)
+        since = usage_stats.usage_summary(s, uid, since=day + dt.timedelta(hours=12), by_day=False)
         assert [r.provider for r in since] == ["elevenlabs"]
         from sqlalchemy import select
 

@@ -1,6 +1,6 @@
 """`synthbot-desktop usage [--since DATE] [--until DATE] [--total] [--json]`: what the providers cost.
 
-Totals come from ``repositories.usage_summary`` (one GROUP BY in the database); the desktop
+Totals come from ``storage.usage_stats.usage_summary`` (one GROUP BY in the database); the desktop
 usage page calls :func:`usage_report` too, so the CLI and the page can never disagree.
 Costs stay ``None`` when no call's price was known: an unknown cost is not shown as zero.
 """
