@@ -82,7 +82,10 @@ def xvfb() -> Iterator[str]:
     for tool in ("Xvfb", "xdotool"):
         assert shutil.which(tool), f"{tool} is missing: run scripts/setup.sh --test (apt packages xvfb, xdotool)"
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+    # -noreset: by default Xvfb resets when its last client leaves, and a connection opened at that
+    # moment is dropped ("Connection reset by peer", seen once in CI under load)
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "640x480x24", "-nolisten", "tcp",
+                             "-noreset"],
                             pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     with os.fdopen(read_fd) as f:

@@ -10,6 +10,7 @@ still interrupts it, captured from its first word.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import threading
@@ -128,7 +129,10 @@ def test_without_cancellation_the_assistant_interrupts_itself(virtual_audio: Vir
 # 1.5 s after an underrun/resync: 0, 0, 2 in three runs (ERLE 21, 53, 34 dB). Kept running and
 # reported (not strict). PortAudio's DAC/ADC times through the ALSA pulse plugin were tried as the
 # alignment and were worse (lags jumping 7-470 ms).
-@pytest.mark.xfail(reason="residual echo after playback-timeline jumps can still barge in (#15)", strict=False)
+# A known, open defect is not a test that passes either way (a non-strict xfail cannot fail): it is
+# measured on request and reported in issue #15 until it holds, then this becomes a strict test.
+@pytest.mark.skipif(not os.environ.get("SYNTHBOT_RUN_KNOWN_DEFECTS"),
+                    reason="known defect #15 (residual echo can still barge in); SYNTHBOT_RUN_KNOWN_DEFECTS=1 runs it")
 def test_with_cancellation_no_false_barge_in_over_several_turns(virtual_audio: VirtualAudio, app_env: dict[str, str],
                                                                 echo_path: None, tmp_path: Path) -> None:
     env, servers = _env(app_env, tmp_path, SHORT_REPLY, "auto")
