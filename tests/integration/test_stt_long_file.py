@@ -32,4 +32,7 @@ def test_long_file_shows_progress_on_stderr(tmp_path: Path, app_env: dict[str, s
     assert "of 2:1" in progress[0] and progress[-1].split("(")[1].startswith(("9", "100"))
     doc = json.loads(r.stdout)
     assert doc["audio_seconds"] > 130
-    assert doc["text"].lower().count("ask not what your country") >= 9
+    # Judged by the words, as a listener would: Whisper's punctuation varies between runs
+    # ("Ask not. What your country ..." once in CI), the words do not.
+    words = " ".join("".join(c if c.isalpha() else " " for c in doc["text"].lower()).split())
+    assert words.count("ask not what your country") >= 9, doc["text"]
