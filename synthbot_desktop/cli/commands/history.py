@@ -185,24 +185,22 @@ def _rename(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _tag(ctx: AppContext, args: argparse.Namespace) -> int:
-    with ctx.db.session() as s:
-        owned_session(s, args.session_id, ctx.user_id)
-        try:
-            tags = meta.add_tags(s, args.session_id, args.tags)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    print(f"conversation {args.session_id} tags: {', '.join(tags)}", file=sys.stderr)
-    return 0
+    return _change_tags(ctx, args, meta.add_tags, "")
 
 
 def _untag(ctx: AppContext, args: argparse.Namespace) -> int:
+    return _change_tags(ctx, args, meta.remove_tags, "(none)")
+
+
+def _change_tags(ctx: AppContext, args: argparse.Namespace, change: Any, none_left: str) -> int:
+    """`history tag` / `untag`: the same ownership check, error mapping and report; only the change differs."""
     with ctx.db.session() as s:
         owned_session(s, args.session_id, ctx.user_id)
         try:
-            tags = meta.remove_tags(s, args.session_id, args.tags)
+            tags = change(s, args.session_id, args.tags)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    print(f"conversation {args.session_id} tags: {', '.join(tags) or '(none)'}", file=sys.stderr)
+    print(f"conversation {args.session_id} tags: {', '.join(tags) or none_left}", file=sys.stderr)
     return 0
 
 
