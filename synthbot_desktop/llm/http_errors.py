@@ -134,7 +134,7 @@ def error_from_response(
     """The ProviderError for a non-2xx response (``body`` may be HTML, empty or truncated)."""
     try:
         parsed: Any = json.loads(body.decode("utf-8", errors="replace")) if body.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = None
     codes, message, delay = _codes_from(parsed)
     kind = kind_for_status(status)

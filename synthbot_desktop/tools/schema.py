@@ -29,6 +29,8 @@ def parse_arguments(text: str, schema: dict[str, Any]) -> dict[str, Any]:
         value = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
         raise ArgumentsError(f"arguments are not valid JSON ({exc.msg} at position {exc.pos})") from None
+    except RecursionError:  # a model (or a hostile MCP echo) nesting thousands of brackets deep
+        raise ArgumentsError("arguments are nested too deeply") from None
     if not isinstance(value, dict):
         raise ArgumentsError("arguments must be a JSON object")
     validate(value, schema, "arguments")

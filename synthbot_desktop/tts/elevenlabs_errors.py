@@ -56,7 +56,7 @@ def _detail(body: bytes) -> tuple[str | None, str | None, Any]:
     """(status code, message, raw detail) from an error body; tolerant of HTML and garbage."""
     try:
         data = json.loads(body.decode("utf-8", "replace"))
-    except ValueError:
+    except (ValueError, RecursionError):
         text = body.decode("utf-8", "replace").strip().splitlines()
         return None, (text[0][:200] if text else None), None
     detail = data.get("detail") if isinstance(data, dict) else None

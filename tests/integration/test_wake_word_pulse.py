@@ -81,6 +81,16 @@ def _listen(app_env: dict[str, str], *args: str) -> subprocess.Popen[str]:
                             env=dict(os.environ, **app_env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+REQUEST_WORDS = ("what", "time", "is", "it", "in", "paris")
+
+
+def _heard_request(text: str) -> bool:
+    """Most of the request's words came through (Whisper once heard Piper's "Paris" as "pairs" under load:
+    the point here is that the request was kept whole, not tiny.en's ear for place names)."""
+    words = set(text.replace("?", " ").replace(".", " ").replace(",", " ").split())
+    return "time" in words and sum(w in words for w in REQUEST_WORDS) >= 5
+
+
 def test_listen_waits_for_the_phrase_and_keeps_only_the_request(virtual_audio: VirtualAudio, app_env: dict[str, str],
                                                                tmp_path: Path) -> None:
     # speech before the phrase is ignored; the request after it is the utterance, without the phrase
@@ -100,7 +110,7 @@ def test_listen_waits_for_the_phrase_and_keeps_only_the_request(virtual_audio: V
     doc = json.loads(out)
     text = doc["text"].lower()
     assert doc["wake_word"] == "hey_jarvis" and doc["woke_at"] is not None, doc
-    assert "paris" in text and "time" in text, doc["text"]
+    assert _heard_request(text), doc["text"]
     assert "jarvis" not in text and "weather" not in text, doc["text"]
     assert "(awake)" in err
 
@@ -123,7 +133,7 @@ def test_an_unknown_wake_word_is_one_line_and_listening_goes_on(virtual_audio: V
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     doc = json.loads(out)
-    assert "paris" in doc["text"].lower() and doc["wake_word"] is None
+    assert _heard_request(doc["text"].lower()) and doc["wake_word"] is None, doc
 
 
 @pytest.mark.parametrize("fakes", [LONG_REPLY], indirect=True)

@@ -17,7 +17,7 @@ def loads_event(provider: str, text: str) -> dict[str, Any] | None:
     """
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a line nested thousands of brackets deep
         log.warning("%s: skipped a malformed stream line (%d chars)", provider, len(text))
         return None
     if not isinstance(data, dict):
@@ -42,6 +42,6 @@ def arguments_object(text: str) -> dict[str, Any]:
     the model already got an error result for it)."""
     try:
         value = json.loads(text or "{}")
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
