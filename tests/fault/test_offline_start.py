@@ -12,7 +12,6 @@ exactly once, in one session.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -29,13 +28,6 @@ TURNS = 40
 # turn -> "before": the server is gone before the command starts; "mid": it goes while the model answers.
 CUTS = {0: "before", 14: "mid", 27: "before"}
 OFFLINE_TURNS = 3  # each cut lasts this many turns (the cut turn included)
-
-
-@pytest.fixture
-def proxy() -> Iterator[TcpProxy]:
-    p = TcpProxy()
-    yield p
-    p.close()
 
 
 def _offline(n: int) -> bool:
