@@ -42,9 +42,10 @@ def test_tools_page(qtbot: Any, app_env: dict[str, str], memory_keyring: Any, tm
         qtbot.waitUntil(lambda: page.status.text() == "1 of 2 servers ready.", timeout=120_000)
         rows = {page.servers.topLevelItem(i).text(0): page.servers.topLevelItem(i)
                 for i in range(page.servers.topLevelItemCount())}
-        assert rows["calc"].text(1) == "ready" and rows["calc"].childCount() == 4
+        assert rows["calc"].text(1) == "ready" and rows["calc"].childCount() == 5
         assert rows["boom"].text(1).startswith("failed") and "missing_dependency" in rows["boom"].text(1)
-        assert set(page.tool_boxes) == {"calc__add", "calc__slow", "calc__fail", "calc__die"}
+        assert set(page.tool_boxes) == {"calc__add", "calc__slow", "calc__fail", "calc__die",
+                                    "calc__env_digest"}
 
         page.tool_boxes["calc__die"].setChecked(False)
         editors["tools.remember.enabled"].setChecked(False)
