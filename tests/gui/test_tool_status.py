@@ -73,14 +73,14 @@ def test_a_fired_timer_uses_the_tray_message_where_there_is_a_tray(qtbot: Any,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from PySide6.QtWidgets import QSystemTrayIcon
 
-    class Tray(QSystemTrayIcon):
-        shown: list[tuple[str, str]] = []
+    shown: list[tuple[str, str]] = []
 
-        def isVisible(self) -> bool:  # noqa: N802 - Qt's name
+    class Tray(QSystemTrayIcon):
+        def isVisible(self) -> bool:
             return True
 
-        def showMessage(self, title: str, body: str, *args: Any) -> None:  # type: ignore[override]  # noqa: N802
-            self.shown.append((title, body))
+        def showMessage(self, title: str, body: str, *args: Any) -> None:  # type: ignore[override]
+            shown.append((title, body))
 
     monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
     monkeypatch.setattr(QSystemTrayIcon, "supportsMessages", staticmethod(lambda: True))
@@ -90,8 +90,8 @@ def test_a_fired_timer_uses_the_tray_message_where_there_is_a_tray(qtbot: Any,
     window._tray = tray  # type: ignore[attr-defined]  # where MainWindow keeps its tray icon
     notifier = tool_status.install(window, bridge)
     _post(bridge, ev.TimerFired("stretch"))
-    qtbot.waitUntil(lambda: bool(tray.shown), timeout=3000)
-    assert tray.shown == [("SynthBot reminder", "Time is up: stretch")]
+    qtbot.waitUntil(lambda: bool(shown), timeout=3000)
+    assert shown == [("SynthBot reminder", "Time is up: stretch")]
     assert notifier.last_channel == "tray" and not notifier.banner.isVisible()
 
 

@@ -25,7 +25,7 @@ class _CommandAfterDashes(argparse.ArgumentParser):
     argparse alone binds the (empty) command when it meets NAME, so ``add NAME --env K=V -- CMD``
     would be rejected as unrecognized arguments."""
 
-    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         if "--" not in argv or not any(a.dest == "server_command" for a in self._actions):
             return super().parse_known_args(argv, namespace)
