@@ -133,3 +133,17 @@ def test_an_unanswered_question_is_a_refusal() -> None:
     tool = Tool("forget", "Forget.", {"type": "object"}, lambda id: None, side_effect=True)
     assert asyncio.run(ask(tool, {"id": 3})) is False
     assert isinstance(asked[0], ev.ToolConfirmRequest) and asked[0].name == "forget"
+
+
+def test_the_real_window_shows_a_fired_timer_under_its_error_banner(gui: Any, qtbot: Any) -> None:
+    from synthbot_desktop.gui.widgets.notice_banner import NoticeBanner
+
+    window = gui.window
+    window.show()
+    _post(gui.bridge, ev.TimerFired("call Anna"))
+    banner = window.findChild(NoticeBanner, "notice_banner")
+    qtbot.waitUntil(lambda: banner is not None and banner.isVisible(), timeout=5000)
+    assert banner.text() == "SynthBot reminder: Time is up: call Anna"
+    layout = window.banner.parentWidget().layout()
+    assert layout.indexOf(banner) == layout.indexOf(window.banner) + 1
+    assert "call Anna" in window.indicator.text()

@@ -86,6 +86,9 @@ def test_env_values_live_only_in_the_keyring(file_keyring: Path, app_env: dict[s
         assert _digests(ctx, {"calc": "API_TOKEN"}) == {"calc": _sha(SECRET)}  # the server got the value
         assert _files_holding(tmp_path, SECRET, but=file_keyring) == [] and SECRET not in caplog.text
 
+        from synthbot_desktop.services.data_rights import _keyring_names
+
+        assert "mcp:calc:API_TOKEN" in _keyring_names(ctx)  # `data delete-all` erases it too
         assert main(["mcp", "remove", "calc"]) == 0
         assert SECRET not in file_keyring.read_text()  # removing the server removes its secrets
     finally:
@@ -93,7 +96,8 @@ def test_env_values_live_only_in_the_keyring(file_keyring: Path, app_env: dict[s
 
 
 def test_plain_entries_keep_working_and_move_to_the_keyring_on_save(file_keyring: Path, app_env: dict[str, str],
-                                                                   tmp_path: Path) -> None:
+                                                                   tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     ctx = AppContext()
     path = config_path(ctx.paths.config_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +109,10 @@ def test_plain_entries_keep_working_and_move_to_the_keyring_on_save(file_keyring
         assert json.loads(path.read_text())["servers"]["old"]["env"] == {"OLD_KEY": {"keyring": "mcp:old:OLD_KEY"}}
         assert LEGACY in file_keyring.read_text() and _files_holding(tmp_path, LEGACY, but=file_keyring) == []
         assert main(["mcp", "disable", "web"]) == 0
+        capsys.readouterr()
+        assert main(["mcp", "tools", "web", "--json"]) == 0  # listed as disabled, never started
+        assert json.loads(capsys.readouterr().out)["servers"] == [
+            {"name": "web", "status": "disabled", "error": None, "tools": []}]
         old = load_servers(ctx.paths.config_dir)["old"]
         assert (old.env, ctx.keystore.get_entry(old.env_refs["OLD_KEY"])) == ({}, LEGACY)  # what a start reads
     finally:
