@@ -113,6 +113,29 @@ def test_admin_page_edits_per_user_overrides(qtbot: Any, admin_ctx: AppContext) 
     assert page.status.text() == "Choose or type a user first."
 
 
+def test_admin_page_lists_the_errors_users_were_shown(qtbot: Any, admin_ctx: AppContext) -> None:
+    from synthbot_desktop.storage import error_log
+
+    with admin_ctx.db.session() as s:
+        bob = repo.get_or_create_user(s, "bob").id
+        error_log.add(s, "cli.chat", "older one", kind="timeout", user_id=bob, created_at=DAY)
+        error_log.add(s, "gui.banner", "the key sk-proj-" + "A1" * 12 + " was refused", user_id=bob,
+                      created_at=DAY + dt.timedelta(minutes=5))
+    dialog = SettingsDialog(admin_ctx)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "admin" in dialog.pages, timeout=10000)
+    page = dialog.pages["admin"]
+    qtbot.waitUntil(lambda: page.loaded >= 1, timeout=10000)
+    table = page.errors_table
+    assert table.isVisibleTo(page) and table.rowCount() == 2
+    newest = [_cell(table, 0, c) for c in range(5)]
+    assert newest[:4] == ["2025-07-01 09:05:00", "bob", "gui.banner", "-"]
+    assert "[REDACTED]" in newest[4] and "A1A1" not in newest[4]  # stored redacted, shown as stored
+    assert [_cell(table, 1, c) for c in range(5)] == ["2025-07-01 09:00:00", "bob", "cli.chat", "timeout",
+                                                      "older one"]
+    assert "2 error(s)" in page.status.text()
+
+
 def test_a_limited_account_sees_the_flags_read_only_with_only_its_own_override(
         qtbot: Any, admin_ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
     admin_service.set_flag(admin_ctx, "tool.open", False, ["root-admin"])
@@ -136,7 +159,7 @@ def test_a_limited_account_sees_the_flags_read_only_with_only_its_own_override(
     texts = " ".join(_cell(table, r, c) for r in range(table.rowCount()) for c in range(table.columnCount()))
     assert "alice" not in texts  # other users' overrides are not shown to them
     for widget in (page.off_button, page.on_button, page.clear_button, page.user_off_button,
-                   page.override_user, page.usage_table):
+                   page.override_user, page.usage_table, page.errors_table):
         assert not widget.isVisibleTo(page)
     table.selectRow(page.flag_names.index("provider.gemini"))
     assert page._change(True) is None  # nothing can be changed from here

@@ -8,6 +8,8 @@ thread pool; a flag change is immediate (it is an admin action, not a setting wa
 and audited. Per-user overrides (`admin flags set NAME on|off --user U`) are listed for the
 selected flag and edited for a chosen user the same way.
 
+The newest errors users were shown (``error_logs``, redacted, as `admin errors`) are listed too.
+
 Everyone else gets :class:`FlagsPage`, the same flags read-only: what the admin decided for
 everyone, their own override (never other users' names) and what applies on this desktop, so a
 person can see why something is hidden; no button can change anything.
@@ -15,6 +17,7 @@ person can see why something is hidden; no button can change anything.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +41,7 @@ from synthbot_desktop.services import admin as admin_service
 
 if TYPE_CHECKING:
     from synthbot_desktop.gui.settings.dialog import SettingsDialog
+    from synthbot_desktop.storage.error_log import ErrorEntry
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,8 @@ USAGE_TAIL = ["calls", "failures", "tokens_in", "tokens_out", "characters", "cos
 FLAG_COLUMNS = ["Flag", "Everyone", "Here", "User overrides", "What"]
 OWN_FLAG_COLUMNS = ["Flag", "Everyone", "Here", "Your override", "What"]
 OVERRIDE_COLUMNS = ["User", "Override"]
+ERROR_COLUMNS = ["When (UTC)", "User", "Where", "Kind", "Message"]
+ERROR_LIMIT = 50  # the page shows the newest; `admin errors --limit N` has the rest
 
 
 def _state(value: bool | None) -> str:
@@ -133,6 +139,16 @@ class AdminPage(SettingsPage):
             for b in (self.user_off_button, self.user_on_button, self.user_clear_button):
                 user_row.addWidget(b)
             self.column.addLayout(user_row)
+        self.errors_table = QTableWidget(0, len(ERROR_COLUMNS))
+        self.errors_table.setObjectName("admin_errors_table")
+        self.errors_table.setHorizontalHeaderLabels(ERROR_COLUMNS)
+        self.errors_table.setMinimumHeight(160)
+        self.errors_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.errors_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.errors_table.horizontalHeader().setStretchLastSection(True)
+        if not self.read_only:
+            self.form(f"Errors users were shown (newest {ERROR_LIMIT}; redacted)")
+            self.column.addWidget(self.errors_table)
         note = QLabel("A lock in this machine's policy file wins over the database ('Here' says so)."
                       if not self.read_only else
                       "Your administrator turns providers, tools and features on or off for everyone or for "
@@ -177,17 +193,19 @@ class AdminPage(SettingsPage):
         ctx = self.ctx
         read_only = self.read_only
 
-        def work() -> tuple[list[dict[str, Any]], list[admin_service.FlagView], list[str]]:
+        def work() -> tuple[list[dict[str, Any]], list[admin_service.FlagView], list[str], list[ErrorEntry]]:
             if read_only:  # never reads across users
-                return [], admin_service.own_flags(ctx), []
+                return [], admin_service.own_flags(ctx), [], []
             rows = [r.as_dict(by) for r in admin_service.usage(ctx, by)]
-            return rows, admin_service.flags(ctx), admin_service.user_names(ctx)
+            return (rows, admin_service.flags(ctx), admin_service.user_names(ctx),
+                    admin_service.errors(ctx, limit=ERROR_LIMIT))
 
         self.status.setText("Loading…")
         return run_job(work, lambda result: self._show(by, *result), self._failed)
 
     def _show(self, by: list[str], rows: list[dict[str, Any]], flags: list[admin_service.FlagView],
-              users: list[str]) -> None:
+              users: list[str], errors: list[ErrorEntry]) -> None:
+        self._show_errors(errors)
         columns = [*by, *USAGE_TAIL]
         table = self.usage_table
         table.setColumnCount(len(columns))
@@ -217,7 +235,14 @@ class AdminPage(SettingsPage):
         self._show_overrides()
         self.loaded += 1
         self.status.setText(f"{len(flags)} flag(s)" if self.read_only
-                            else f"{len(rows)} usage group(s), {len(flags)} flag(s)")
+                            else f"{len(rows)} usage group(s), {len(flags)} flag(s), {len(errors)} error(s)")
+
+    def _show_errors(self, errors: list[ErrorEntry]) -> None:
+        self.errors_table.setRowCount(len(errors))
+        for r, e in enumerate(errors):
+            when = e.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+            for c, text in enumerate((when, e.username or "-", e.source, e.kind or "-", e.message)):
+                self.errors_table.setItem(r, c, QTableWidgetItem(text))
 
     def _show_overrides(self) -> None:
         """The selected flag's per-user overrides, one row per user."""
