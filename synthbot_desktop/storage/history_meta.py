@@ -26,7 +26,6 @@ from synthbot_desktop.storage.models import (
     MessageRating,
     SessionTag,
 )
-from synthbot_desktop.storage.records import new_uid
 from synthbot_desktop.storage.types import utcnow
 
 MAX_TAG = 64
@@ -258,10 +257,11 @@ def _message_rows(sessions: Sequence[tuple[int, Sequence[tuple[ImportedMessage, 
     extras = tuple(c for c in _EXTRA_COLUMNS
                    if any(c in m.extra for _, stamped in sessions for m, _ in stamped if m.extra))
     rows: list[tuple[Any, ...]] = []
+    uids = iter(bulk.new_uids(sum(1 for _, stamped in sessions for m, _ in stamped if not m.uid)))
     for session_id, stamped in sessions:
         for m, stamp in stamped:
             interrupted = m.extra.get("interrupted") if m.extra else None
-            row = (session_id, m.uid or new_uid(), m.role, m.content, bool(interrupted), m.provider, m.model,
+            row = (session_id, m.uid or next(uids), m.role, m.content, bool(interrupted), m.provider, m.model,
                    m.source_id[:100], stamp)
             if extras:
                 row += tuple(m.extra.get(c) for c in extras)

@@ -4,6 +4,7 @@ as row-by-row writes through the ORM would leave them, on SQLite and MariaDB, al
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -106,3 +107,12 @@ def test_a_failing_row_leaves_the_trigger_and_a_whole_index(tmp_path) -> None:  
             assert len(repo.search_messages(s, uid, "orca", limit=1000)) == 150
     finally:
         db.dispose()
+
+
+def test_new_uids_are_distinct_version_4_uuids() -> None:
+    uids = bulk.new_uids(2000)
+    assert len(set(uids)) == 2000
+    for u in uids:
+        parsed = uuid.UUID(u)
+        assert (str(parsed), parsed.version, parsed.variant) == (u, 4, uuid.RFC_4122)
+    assert bulk.new_uids(0) == []
