@@ -77,7 +77,9 @@ def shown_messages(db: Any, session_id: int) -> list[ShownMessage]:
             timings = m.timings if isinstance(m.timings, dict) else {}
             rated = ratings.get(m.id)
             tool = timings.get("tool", {}) if m.role == "tool" else {}
-            out.append(ShownMessage(m.id, m.uid, m.role, m.content, bool(m.interrupted), m.created_at,
+            # A complete reply is shown as the model wrote it (Markdown); ``content`` is its spoken form.
+            text = m.full_content if m.role == "assistant" and m.full_content and not m.interrupted else m.content
+            out.append(ShownMessage(m.id, m.uid, m.role, text, bool(m.interrupted), m.created_at,
                                     timings, rated.rating if rated else 0,
                                     dict(tool) if isinstance(tool, dict) else {}))
         return out

@@ -388,6 +388,8 @@ class ConversationView(QScrollArea):
     def finish_assistant(self, turn_id: str, text: str, *, interrupted: bool = False,
                          full_text: str | None = None, error: str | None = None) -> Bubble:
         bubble = self._open.pop(turn_id, None) or self.add_message("assistant", "")
+        if full_text and not interrupted and not error:
+            text = full_text  # the model's Markdown; ``text`` is what was spoken (its speech form, plain)
         if text or not bubble.text():
             bubble.set_text(text)
         if interrupted:
