@@ -65,8 +65,9 @@ def test_good_and_bad_from_the_talk_window_use_historys_rating_storage(qtbot: An
     reply = w.conversation.bubbles()[-1]
     qtbot.waitUntil(reply.good_button.isVisible, timeout=3000)
     reply.good_button.click()  # rated seconds after the turn: the recorder may still be writing
-    qtbot.waitUntil(lambda: list(_ratings(gui).values()) == [1], timeout=10000)
-    assert reply.message_id is not None and reply.good_button.isChecked()
+    # Stored, and the job's answer is back on the GUI thread (the bubble learns its message id).
+    qtbot.waitUntil(lambda: list(_ratings(gui).values()) == [1] and reply.message_id is not None, timeout=10000)
+    assert reply.good_button.isChecked()
     reply.bad_button.click()
     qtbot.waitUntil(lambda: _ratings(gui) == {reply.message_id: -1}, timeout=10000)
     assert reply.bad_button.isChecked() and not reply.good_button.isChecked()

@@ -120,7 +120,7 @@ def test_links_open_in_the_browser_only_when_clicked(qtbot: Any) -> None:
     assert bubble.reply is not None
     reply = bubble.reply
     reply.open_url = lambda url: opened.append(url.toString())
-    qtbot.waitUntil(lambda: reply.isVisible() and reply.width() > 100, timeout=3000)
+    qtbot.waitUntil(lambda: reply.isVisible() and reply.width() > 100 and reply.rendered(), timeout=3000)
     assert opened == []  # showing a link opens nothing
 
     def click(word: str) -> None:
@@ -225,3 +225,17 @@ def test_tool_calls_show_as_collapsed_rows_above_the_reply(qtbot: Any, window: A
     assert w.conversation.tool_rows()[1].title() == "Tool failed: open_url"
     w.new_session()
     assert w.conversation.tool_rows() == []
+
+
+def test_a_rating_that_cannot_be_stored_is_undone_and_said(qtbot: Any, window: Any) -> None:
+    w, _talk, bridge = window
+    bridge.sink(ev.FinalTranscript("hello", "t1"))
+    bridge.sink(ev.AssistantDone("Hi.", "t1"))  # no stored message (no recorder): nothing to rate
+    qtbot.waitUntil(lambda: w.conversation.bubble_for_turn("t1") is not None, timeout=3000)
+    reply = w.conversation.bubble_for_turn("t1")
+    assert reply is not None
+    qtbot.waitUntil(reply.good_button.isVisible, timeout=3000)
+    reply.good_button.click()
+    qtbot.waitUntil(lambda: not w.banner.isHidden(), timeout=5000)
+    assert w.banner.text().startswith("could not rate the reply: this reply was not stored")
+    assert not reply.good_button.isChecked() and reply.rating == 0  # what is shown is what is stored

@@ -147,7 +147,10 @@ class Bubble(QFrame):
         return self.reply.markdown() if self.reply is not None else self.label.text()
 
     def append(self, text: str) -> None:
-        self.set_text(self.text() + text)
+        if self.reply is not None:
+            self.reply.stream_markdown(self.reply.markdown() + text)  # rendered at most every 50 ms
+        else:
+            self.label.setText(self.label.text() + text)
 
     def set_text(self, text: str) -> None:
         if self.reply is not None:
