@@ -44,7 +44,7 @@ def install(window: Any, bridge: Any) -> None:
     def on_rating(bubble: Bubble, rating: int) -> None:
         from synthbot_desktop.services.reply_feedback import rate_reply
 
-        before = bubble.rating
+        before = bubble.previous_rating  # bubble.rating already shows the new choice
         uid, message_id = bubble.message_uid, bubble.message_id
 
         def stored(found_id: int) -> None:

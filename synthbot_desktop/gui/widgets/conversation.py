@@ -82,6 +82,7 @@ class Bubble(QFrame):
         self.message_uid: str | None = None  # the stored message (set when the turn is done)
         self.message_id: int | None = None  # known for a conversation read back from History
         self.rating = 0
+        self.previous_rating = 0
         self.when = when or dt.datetime.now().astimezone()
         self.latency: str | None = None
         layout = QVBoxLayout(self)
@@ -187,6 +188,7 @@ class Bubble(QFrame):
         self.copied.emit(self.text())
 
     def _rate(self, rating: int) -> None:
+        self.previous_rating = self.rating  # shown again if storing the new one fails
         self.show_rating(rating)
         self.rated.emit(rating)
 
