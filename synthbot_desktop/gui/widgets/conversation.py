@@ -117,6 +117,8 @@ class Bubble(QFrame):
         self.meta = QLabel()
         self.meta.setObjectName("bubble_meta")
         self.meta.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Smaller than the message (size only: colours stay the theme's, light or dark).
+        self.meta.setStyleSheet("QLabel#bubble_meta { font-size: 11px; }")
         row.addWidget(self.meta, 1)
         self.copy_button = self._action("Copy", "Copy this reply's text", "copy")
         self.regenerate_button = self._action("Regenerate", "Answer the last message again", "regenerate")
