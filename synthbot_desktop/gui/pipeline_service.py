@@ -342,6 +342,21 @@ class PipelineTalkService:
 
         self._submit(go())
 
+    def regenerate(self, text: str) -> None:
+        """The last reply again: same turn as a typed message, without the old exchange in context."""
+        from synthbot_desktop.pipeline.session import drop_last_exchange
+        from synthbot_desktop.pipeline.turn import UserInput
+
+        async def go() -> None:
+            await self._settled()
+            engine = await self._ensure_engine(need_stt=False)
+            for task in list(self._turns):  # the reply being redone is finished and in the context
+                await asyncio.gather(task, return_exceptions=True)
+            drop_last_exchange(engine.conversation, text)
+            self._track(engine.start_turn(UserInput(text=text, speech_end=time.monotonic())))
+
+        self._submit(go())
+
     def start_listening(self, hands_free: bool) -> None:
         self._submit(self._hands_free() if hands_free else self._ptt_start())
 
