@@ -147,6 +147,11 @@ class PipelineTalkService:
         self._config_lock = asyncio.Lock()  # switches apply in order with the turns (see _configuring)
         self._mcp: Any = None  # MCP servers: one manager for the app, started lazily, stopped at shutdown
         self._mcp_opened = False
+        from synthbot_desktop.pipeline.cues import CuePolicy
+
+        self._cues = CuePolicy()  # fed from sink(); sink runs on the engine loop (and the writer thread)
+        self._error_voice: Any = None  # Piper, loaded on the first spoken error
+        self.spoken_errors: list[str] = []  # what was said aloud (tests, diagnostics)
 
     # Plumbing ------------------------------------------------------------------------------------
     async def _configuring(self, coro: Coroutine[Any, Any, Any]) -> Any:
@@ -172,6 +177,69 @@ class PipelineTalkService:
         if isinstance(event, ev.StateChanged) and event.state == ev.TurnState.IDLE and self._listening():
             event = ev.StateChanged(ev.TurnState.LISTENING, event.turn_id)
         self._window_sink(event)
+        if isinstance(event, ev.StateChanged | ev.ErrorEvent):
+            self._sound_for(event)
+
+    # Sound cues and spoken errors (pipeline.cues decides; this plays on the conversation's speaker)
+    def _sound_for(self, event: ev.Event) -> None:
+        from synthbot_desktop.pipeline.cues import PlayCue, SayError
+
+        s = self.ctx.settings
+        actions = self._cues.observe(event, cues=bool(s.get("ui.sound_cues")),
+                                     spoken_errors=bool(s.get("ui.spoken_errors")))
+        for action in actions:
+            if isinstance(action, PlayCue):
+                self._play_cue(action.kind)
+            elif isinstance(action, SayError):
+                self.thread.submit(self._say_error(action.text))
+
+    def _play_cue(self, kind: str) -> None:
+        from synthbot_desktop.pipeline.cues import CUE_RATE, cue_tone
+
+        player = getattr(self._output, "player", None)
+        if player is None:  # no speaker (yet): the first listening of a session opens it, cues follow
+            return
+        try:
+            player.enqueue(cue_tone(kind), sample_rate=CUE_RATE, tag="cue")
+        except Exception as exc:  # a cue is a courtesy: never disturb the turn over it
+            log.debug("cue %s not played: %s", kind, exc)
+
+    async def _say_error(self, text: str) -> None:
+        """Say ``text`` with the offline Piper voice (works when the network or ElevenLabs is what
+        failed). The microphone hears silence meanwhile, so the app never answers its own sentence."""
+        from synthbot_desktop.tts.piper_engine import PiperSpeech
+        from synthbot_desktop.tts.registry import piper_options
+
+        player = getattr(self._output, "player", None)
+        if player is None:
+            return
+        try:
+            if self._error_voice is None:
+                self._error_voice = PiperSpeech(piper_options(self.ctx))
+            voice = self._error_voice
+            pieces: list[bytes] = []
+
+            def keep(pcm: bytes) -> bool:
+                pieces.append(pcm)
+                return True
+
+            await asyncio.to_thread(voice.synthesize_blocking, text, keep)
+            pcm = b"".join(pieces)
+            fmt = voice.audio_format
+            mic = self._mic
+            if mic is not None:
+                mic.muted = True
+            player.enqueue(pcm, fmt, tag="spoken_error")
+            self.spoken_errors.append(text)
+
+            def unmute() -> None:
+                if self._mic is not None:
+                    self._mic.muted = self.muted  # the mute button's state, whatever it is now
+
+            seconds = len(pcm) / (fmt.sample_rate * fmt.channels * fmt.sample_width)
+            asyncio.get_running_loop().call_later(seconds + 0.3, unmute)
+        except Exception as exc:  # the banner already says it: a missing voice must not add a second error
+            log.info("could not say the error aloud: %s", exc)
 
     def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
         async def guarded() -> Any:
@@ -558,7 +626,7 @@ class PipelineTalkService:
             await self._drop_engine()
             for task in list(self._turns):
                 await asyncio.gather(task, return_exceptions=True)
-            for closer in (self._chat, self._speech, self._mcp):
+            for closer in (self._chat, self._speech, self._mcp, self._error_voice):
                 if closer is not None:
                     await closer.aclose()
             for dev in (self._mic,):
