@@ -151,6 +151,7 @@ class PipelineTalkService:
 
         self._cues = CuePolicy()  # fed from sink(); sink runs on the engine loop (and the writer thread)
         self._error_voice: Any = None  # Piper, loaded on the first spoken error
+        self._mic_hold_until = 0.0  # engine-loop time until which the app's own sound is playing
         self.spoken_errors: list[str] = []  # what was said aloud (tests, diagnostics)
 
     # Plumbing ------------------------------------------------------------------------------------
@@ -199,10 +200,29 @@ class PipelineTalkService:
         player = getattr(self._output, "player", None)
         if player is None:  # no speaker (yet): the first listening of a session opens it, cues follow
             return
+        tone = cue_tone(kind)
         try:
-            player.enqueue(cue_tone(kind), sample_rate=CUE_RATE, tag="cue")
+            player.enqueue(tone, sample_rate=CUE_RATE, tag="cue")
         except Exception as exc:  # a cue is a courtesy: never disturb the turn over it
             log.debug("cue %s not played: %s", kind, exc)
+            return
+        self.thread.call_soon(self._hold_mic, len(tone) / CUE_RATE)
+
+    def _hold_mic(self, seconds: float) -> None:
+        """The microphone hears silence while the app's own sound plays (+ a short tail for the
+        room), so a cue or a spoken error can never start a turn when there is no echo canceller.
+        Runs on the engine loop; overlapping holds extend each other."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds + 0.3
+        self._mic_hold_until = max(self._mic_hold_until, until)
+        if self._mic is not None:
+            self._mic.muted = True
+
+        def release() -> None:
+            if loop.time() >= self._mic_hold_until - 1e-3 and self._mic is not None:
+                self._mic.muted = self.muted  # the mute button's state, whatever it is now
+
+        loop.call_at(until, release)
 
     async def _say_error(self, text: str) -> None:
         """Say ``text`` with the offline Piper voice (works when the network or ElevenLabs is what
@@ -226,18 +246,9 @@ class PipelineTalkService:
             await asyncio.to_thread(voice.synthesize_blocking, text, keep)
             pcm = b"".join(pieces)
             fmt = voice.audio_format
-            mic = self._mic
-            if mic is not None:
-                mic.muted = True
             player.enqueue(pcm, fmt, tag="spoken_error")
             self.spoken_errors.append(text)
-
-            def unmute() -> None:
-                if self._mic is not None:
-                    self._mic.muted = self.muted  # the mute button's state, whatever it is now
-
-            seconds = len(pcm) / (fmt.sample_rate * fmt.channels * fmt.sample_width)
-            asyncio.get_running_loop().call_later(seconds + 0.3, unmute)
+            self._hold_mic(len(pcm) / (fmt.sample_rate * fmt.channels * fmt.sample_width))
         except Exception as exc:  # the banner already says it: a missing voice must not add a second error
             log.info("could not say the error aloud: %s", exc)
 
@@ -361,8 +372,9 @@ class PipelineTalkService:
         """The mute button: the microphone delivers silence until unmuted (nothing is heard)."""
         def apply() -> None:
             self.muted = muted
-            if self._mic is not None:
-                self._mic.muted = muted
+            if self._mic is not None:  # unmuting during the app's own sound: heard again when it ends
+                held = asyncio.get_running_loop().time() < self._mic_hold_until
+                self._mic.muted = muted or held
 
         self.thread.call_soon(apply)
 
