@@ -114,6 +114,9 @@ def colours(palette: QPalette) -> dict[str, QColor]:
         "talk_speaking": QColor("#b84d1c" if dark else "#c0531f"),
         "talk_thinking": QColor("#8c6a12" if dark else "#8f6a0c"),
         "talk_hearing": QColor("#23804a" if dark else "#257f49"),
+        "button": palette.color(QPalette.ColorRole.Button),
+        "button_fg": palette.color(QPalette.ColorRole.ButtonText),
+        "button_border": palette.color(QPalette.ColorRole.Mid),
         "muted_bg": QColor(ERROR_RED).darker(115 if dark else 100),
         "muted_fg": QColor("#ffffff"),
         "lock_note": QColor("#e0b64a" if dark else "#8a6d1e"),
@@ -143,8 +146,11 @@ QPushButton#talk_button[state="speaking"] {{ background: {c['talk_speaking']}; }
 QPushButton#talk_button[state="thinking"], QPushButton#talk_button[state="transcribing"] {{
     background: {c['talk_thinking']}; }}
 QPushButton#talk_button[state="hearing"] {{ background: {c['talk_hearing']}; }}
-QPushButton#mute:checked {{ background: {c['muted_bg']}; color: {c['muted_fg']}; font-weight: 600;
-    border-radius: 4px; padding: 6px 12px; }}
+QPushButton#mute {{ background: {c['button']}; color: {c['button_fg']}; border: 1px solid {c['button_border']};
+    border-radius: 3px; padding: 5px 12px; }}
+QPushButton#mute:hover {{ border-color: {c['talk_bg']}; }}
+QPushButton#mute:focus {{ border: 1px solid {c['talk_bg']}; }}
+QPushButton#mute:checked {{ background: {c['muted_bg']}; color: {c['muted_fg']}; border-color: {c['muted_bg']}; }}
 QPushButton#stop {{ padding: 8px 16px; }}
 QLabel#lock_note {{ color: {c['lock_note']}; }}
 QLabel#usage_totals {{ font-size: 14px; padding: 6px 0; }}

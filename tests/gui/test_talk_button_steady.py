@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QApplication
 
 from synthbot_desktop.gui.application import ensure_qapp
 from synthbot_desktop.gui.bridge import EventBridge
@@ -58,3 +59,29 @@ def test_talk_button_and_its_neighbours_keep_their_place_in_every_state(qtbot: A
     first = next(iter(seen.values()))
     moved = {k: g for k, g in seen.items() if g != first}
     assert not moved, (first, moved)
+
+
+def test_mute_is_clearly_shown_and_moves_nothing(qtbot: Any, window: MainWindow) -> None:
+    from PySide6.QtGui import QPalette
+
+    from synthbot_desktop.gui.theme import colours
+
+    w = window
+    before = _geometries(w)
+    button = w.mute_button
+
+    def centre_colour() -> str:
+        image = button.grab().toImage()
+        return image.pixelColor(4, image.height() // 2).name()
+
+    plain = centre_colour()
+    button.click()
+    w.talk_page.layout().activate()
+    qtbot.wait(1)
+    assert button.isChecked() and button.text() == "Unmute" and "muted" in w.indicator.text()
+    muted_bg = colours(QApplication.instance().palette())["muted_bg"].name()
+    assert centre_colour() == muted_bg != plain  # the muted button is coloured, not just relabelled
+    assert button.palette().color(QPalette.ColorRole.Window).isValid()
+    assert _geometries(w) == before  # "Unmute" is wider than "Mute": nothing moved
+    button.click()
+    assert centre_colour() == plain and _geometries(w) == before
