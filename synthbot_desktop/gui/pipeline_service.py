@@ -206,14 +206,20 @@ class PipelineTalkService:
         except Exception as exc:  # a cue is a courtesy: never disturb the turn over it
             log.debug("cue %s not played: %s", kind, exc)
             return
-        self.thread.call_soon(self._hold_mic, len(tone) / CUE_RATE)
+        self.thread.call_soon(self._hold_mic, len(tone) / CUE_RATE, self._output_latency(player))
 
-    def _hold_mic(self, seconds: float) -> None:
-        """The microphone hears silence while the app's own sound plays (+ a short tail for the
-        room), so a cue or a spoken error can never start a turn when there is no echo canceller.
-        Runs on the engine loop; overlapping holds extend each other."""
+    @staticmethod
+    def _output_latency(player: Any) -> float:
+        latency = getattr(player, "output_latency", 0.0)
+        return float(latency) if isinstance(latency, int | float) else 0.0
+
+    def _hold_mic(self, seconds: float, latency: float = 0.0, tail: float = 0.1) -> None:
+        """The microphone hears silence while the app's own sound plays (from when it reaches the
+        speaker, plus a short tail for the room), so a cue or a spoken error can never start a turn
+        without an echo canceller. Kept short for cues: push-to-talk speech right after the
+        "listening" tone must not be cut. Runs on the engine loop; overlapping holds extend each other."""
         loop = asyncio.get_running_loop()
-        until = loop.time() + seconds + 0.3
+        until = loop.time() + latency + seconds + tail
         self._mic_hold_until = max(self._mic_hold_until, until)
         if self._mic is not None:
             self._mic.muted = True
@@ -248,7 +254,8 @@ class PipelineTalkService:
             fmt = voice.audio_format
             player.enqueue(pcm, fmt, tag="spoken_error")
             self.spoken_errors.append(text)
-            self._hold_mic(len(pcm) / (fmt.sample_rate * fmt.channels * fmt.sample_width))
+            self._hold_mic(len(pcm) / (fmt.sample_rate * fmt.channels * fmt.sample_width),
+                           self._output_latency(player), tail=0.3)
         except Exception as exc:  # the banner already says it: a missing voice must not add a second error
             log.info("could not say the error aloud: %s", exc)
 

@@ -121,3 +121,47 @@ def test_failed_spoken_turn_chimes_and_says_why(qtbot: Any, app: Any, fake_llm: 
     qtbot.waitUntil(lambda: bool(errors), timeout=60000)
     qtbot.wait(300)
     assert len(player.queued) == before
+
+
+def test_a_cue_silences_the_microphone_only_while_it_plays_and_mute_wins(ctx: Any) -> None:
+    """No echo canceller: the app must not hear its own tone (a phantom turn), yet listen right after;
+    the mute button pressed meanwhile keeps the microphone muted when the cue ends."""
+    import time
+
+    from synthbot_desktop.gui.bridge import EngineThread
+    from synthbot_desktop.gui.pipeline_service import MutableMic, PipelineTalkService
+
+    engine = EngineThread().start()
+    try:
+        svc = PipelineTalkService(ctx, engine, lambda _e: None, output_factory=lambda _c: SpeakerOutput())
+        svc._output = SpeakerOutput()
+        svc._mic = MutableMic(object())
+        ctx.settings.set("ui.sound_cues", True)
+
+        def wait(cond: Any) -> None:
+            deadline = time.monotonic() + 10
+            while not cond():
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+
+        from synthbot_desktop.pipeline.events import StateChanged, TurnState
+
+        engine.call_soon(svc.sink, StateChanged(TurnState.LISTENING))  # from rest: the "listening" cue
+        wait(lambda: svc._mic.muted)
+        assert _cues(svc._output.player) == ["listening"]
+        wait(lambda: not svc._mic.muted)  # heard again once the tone has played
+
+        engine.call_soon(svc.sink, StateChanged(TurnState.IDLE))
+        engine.call_soon(svc.sink, StateChanged(TurnState.LISTENING))
+        wait(lambda: svc._mic.muted)
+        svc.set_muted(True)
+        svc.set_muted(False)  # unmuted during the tone: still silent until it ends
+        wait(lambda: len(svc._output.player.queued) == 2 and not svc._mic.muted)
+        engine.call_soon(svc.sink, StateChanged(TurnState.IDLE))
+        engine.call_soon(svc.sink, StateChanged(TurnState.LISTENING))
+        wait(lambda: svc._mic.muted)
+        svc.set_muted(True)  # muted during the tone: stays muted after it
+        time.sleep(0.5)
+        assert svc._mic.muted and svc.muted
+    finally:
+        engine.stop()
