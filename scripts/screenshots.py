@@ -104,11 +104,13 @@ def main() -> int:
     w.bridge.sink(ev.StateChanged(ev.TurnState.LISTENING))
     w.bridge.sink(ev.InputLevel(-24.0, -12.0))
     w.show_error(ev.ErrorEvent("ElevenLabs is not reachable", hint="speaking with the offline voice"))
+    w.mute_button.setChecked(True)  # the muted state, as people see it
     for scheme in ("light", "dark"):
         ctx.settings.set("ui.theme", scheme)
         pump(app, 0.6)
         w.grab().save(str(OUT / f"main-window-{scheme}.png"))
     ctx.settings.set("ui.theme", "light")
+    w.mute_button.setChecked(False)
     w.banner.hide()
     w.bridge.sink(ev.StateChanged(ev.TurnState.IDLE))
     pump(app, 0.3)
