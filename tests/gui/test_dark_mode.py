@@ -124,3 +124,21 @@ def test_switching_the_desktop_scheme_recolours_the_window(qtbot: Any, themed: A
     qtbot.waitUntil(lambda: current_scheme() == "dark", timeout=3000)
     w.ctx.settings.set("ui.theme", "system")
     qtbot.waitUntil(lambda: current_scheme() == "light", timeout=3000)  # the desktop said light last
+
+
+def test_usage_chart_follows_the_scheme(qtbot: Any, ctx: Any) -> None:
+    from synthbot_desktop.gui.usage_page import UsagePage
+
+    app = ensure_qapp()
+    page = UsagePage(ctx)
+    qtbot.addWidget(page)
+    try:
+        light = page.chart.backgroundBrush().color().name()
+        apply_scheme(app, "dark")
+        qtbot.waitUntil(lambda: page.chart.backgroundBrush().color().name() != light, timeout=3000)
+        dark = theme_palette("dark")
+        assert page.chart.backgroundBrush().color().name() == dark.color(QPalette.ColorRole.Base).name()
+        assert page.chart.titleBrush().color().name() == dark.color(QPalette.ColorRole.Text).name()
+    finally:
+        apply_scheme(app, "light")
+        QThreadPool.globalInstance().waitForDone(10000)
