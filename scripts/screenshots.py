@@ -127,6 +127,11 @@ def main() -> int:
     w.tabs.setCurrentWidget(gui.usage)
     pump(app, 2.0)
     w.grab().save(str(OUT / "usage.png"))
+    ctx.settings.set("ui.theme", "dark")
+    pump(app, 0.8)
+    w.grab().save(str(OUT / "usage-dark.png"))
+    ctx.settings.set("ui.theme", "light")
+    pump(app, 0.5)
     w.tabs.setCurrentWidget(gui.history)
     pump(app, 1.5)
     gui.history.table.selectRow(0)  # the preview pane shows the conversation
