@@ -63,7 +63,12 @@ _SPOKEN: dict[str, str] = {
     "audio": "Sorry, there is a problem with the audio device.",
     "database": "Sorry, I could not save the conversation.",
     "policy": "Sorry, that is turned off by the administrator.",
+    "tts": "Sorry, my voice failed. The answer is on the screen.",
 }
+# Errors that are notices, not failures: the turn goes on (another voice, normal sampling, text
+# for a language the offline voice cannot speak). They are shown in the banner and make no sound.
+NOTICE_KINDS = frozenset({"engine_fallback", "voice_fallback", "randomness", "tts_language", "cancelled", ""})
+
 DEFAULT_SPOKEN = "Sorry, something went wrong. The details are on the screen."
 
 
@@ -94,7 +99,8 @@ class CuePolicy:
       utterance (a withdrawn speculative start is not a second one); typed messages get none
       (the person pressed Enter and sees it);
     - "error" once per failed turn; and, when the failed turn was spoken, the sentence.
-    Errors outside a turn (a warning at start, a preview) make no sound.
+    Errors outside a turn (a warning at start, a preview) and notices within one (a fallback
+    voice, see :data:`NOTICE_KINDS`) make no sound.
     """
 
     def __init__(self) -> None:
@@ -134,7 +140,7 @@ class CuePolicy:
 
     def _error(self, event: ev.ErrorEvent, cues: bool, spoken_errors: bool) -> list[Action]:
         in_turn = self.state in WORK_STATES or (self.state == ev.TurnState.HEARING and self.spoken_turn)
-        if not in_turn or self._failed or str(event.kind or "") == "cancelled":
+        if not in_turn or self._failed or str(event.kind or "") in NOTICE_KINDS:
             return []
         self._failed = True
         actions: list[Action] = []

@@ -92,6 +92,12 @@ def test_errors_outside_a_turn_and_cancellations_are_silent() -> None:
     assert run(p, [ev.ErrorEvent("wake word model missing")]) == []  # listening, no turn yet
     run(p, states(S.HEARING, S.THINKING))
     assert run(p, [ev.ErrorEvent("stopped", kind="cancelled")]) == []
+    # Notices while the turn goes on: another voice speaks, sampling falls back, a kindless warning.
+    run(p, states(S.SPEAKING))
+    for kind in ("engine_fallback", "voice_fallback", "randomness", "tts_language", None):
+        assert run(p, [ev.ErrorEvent("ElevenLabs failed; speaking with Piper", kind=kind)]) == [], kind
+    assert run(p, [ev.ErrorEvent("speech output failed, the reply is shown as text", kind="tts")]) == [
+        PlayCue("error"), SayError("Sorry, my voice failed. The answer is on the screen.")]
 
 
 def test_settings_switch_each_part_off() -> None:
