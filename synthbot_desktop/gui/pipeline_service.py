@@ -206,7 +206,10 @@ class PipelineTalkService:
         except Exception as exc:  # a cue is a courtesy: never disturb the turn over it
             log.debug("cue %s not played: %s", kind, exc)
             return
-        self.thread.call_soon(self._hold_mic, len(tone) / CUE_RATE, self._output_latency(player))
+        if kind != "sent":
+            # Not for "sent": in hands-free it can come at a speculative pause the person then talks
+            # on after (pipeline.cues), and silencing the microphone there would cut their words.
+            self.thread.call_soon(self._hold_mic, len(tone) / CUE_RATE, self._output_latency(player))
 
     @staticmethod
     def _output_latency(player: Any) -> float:
