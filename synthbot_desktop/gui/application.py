@@ -25,7 +25,7 @@ from synthbot_desktop.gui.main_window import MainWindow
 from synthbot_desktop.gui.pipeline_service import PipelineTalkService
 from synthbot_desktop.gui.settings.dialog import SettingsDialog
 from synthbot_desktop.gui.talk_service import TalkService
-from synthbot_desktop.gui.theme import STYLE
+from synthbot_desktop.gui.theme import SCHEME_PROPERTY, ThemeController, apply_scheme
 from synthbot_desktop.gui.usage_page import UsagePage
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class GuiApp:
     history: HistoryPage
     usage: UsagePage
     shortcut: GlobalShortcut
+    theme: ThemeController | None = None
 
     def register_global_shortcut(self) -> bool:
         """Grab ``ui.global_shortcut`` system-wide where the platform allows (status in ``shortcut.status``)."""
@@ -64,6 +65,8 @@ class GuiApp:
 
         self.history.commit_delete()  # a delete waiting for "undo" happens now
         self.shortcut.unregister()
+        if self.theme is not None:
+            self.theme.close()
         self.talk.shutdown()
         QThreadPool.globalInstance().waitForDone(10000)  # pool jobs still use the database
         self.engine.stop()
@@ -77,14 +80,16 @@ def ensure_qapp(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("SynthBot")
     app.setApplicationVersion(__version__)
-    app.setStyleSheet(STYLE)
+    if not app.property(SCHEME_PROPERTY):
+        apply_scheme(app, "light")  # until a ThemeController reads ui.theme and the desktop's choice
     return app
 
 
 def build(ctx: AppContext | None = None, talk: TalkService | None = None, **service_kw: Any) -> GuiApp:
     """Everything but the event loop. ``talk`` replaces the pipeline service (tests)."""
-    ensure_qapp()
+    app = ensure_qapp()
     ctx = ctx or AppContext()
+    theme = ThemeController(app, ctx.settings)  # light/dark: ui.theme, else the desktop's (live)
     context = ctx
     open_gate_after(lambda: (context.db, context.user_id, context.recorder))
     from synthbot_desktop.services import error_reports
@@ -102,7 +107,7 @@ def build(ctx: AppContext | None = None, talk: TalkService | None = None, **serv
     window.add_page(usage, "Usage")
     shortcut = GlobalShortcut(window)
     shortcut.activated.connect(window.toggle_talk)
-    gui = GuiApp(ctx, engine, bridge, service, window, history, usage, shortcut)
+    gui = GuiApp(ctx, engine, bridge, service, window, history, usage, shortcut, theme)
     window.settingsRequested.connect(gui.open_settings)
     history.resumeRequested.connect(window.resume_session)
 

@@ -71,6 +71,18 @@ def app_icon() -> QIcon:
     return QIcon(str(path)) if path.exists() else QIcon()
 
 
+def steady_width(button: QPushButton, texts: tuple[str, ...]) -> None:
+    """Give ``button`` the width of its widest text, so changing the text never moves its
+    neighbours (issue #21, defect 14: "Mute" → "Unmute" shifted the talk button)."""
+    shown = button.text()
+    widths = []
+    for text in texts:
+        button.setText(text)
+        widths.append(button.sizeHint().width())
+    button.setText(shown)
+    button.setMinimumWidth(max(widths))
+
+
 def _labelled(text: str, widget: QWidget) -> QWidget:
     """A caption and its control as one piece, so a wrapping bar never separates them."""
     holder = QWidget()
@@ -244,6 +256,7 @@ class MainWindow(QMainWindow):
         self.mute_button.setCheckable(True)
         self.mute_button.setToolTip("Mute the microphone: nothing you say is heard until you unmute (Ctrl+M)")
         self.mute_button.setAccessibleName("Mute microphone")
+        steady_width(self.mute_button, ("Mute", "Unmute"))
         left = QVBoxLayout()
         left.addWidget(self.indicator)
         left.addWidget(self.meter)
