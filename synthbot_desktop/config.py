@@ -248,6 +248,10 @@ def _specs() -> list[SettingSpec]:
         s("pipeline.incomplete_turn_hold_ms", int, 1200,
           "Total silence to wait before answering a transcript that sounds unfinished (0 = answer at once).",
           min=0, max=10000),
+        s("pipeline.maybe_turn_hold_ms", int, 500,
+          "Total silence to wait after a transcript that only may go on: a word or two, or a phrase with "
+          "no verb (\"Ten of clubs\"). The reply is prepared meanwhile (0 = answer at once).",
+          min=0, max=10000),
         s("pipeline.speculative_pause_ms", int, 180,
           "Start transcribing after this much silence, before the utterance is confirmed (0 = off); "
           "never more than half the end-of-speech silence.",

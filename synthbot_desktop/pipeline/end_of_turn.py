@@ -16,14 +16,19 @@ the cheap version, applied to what Whisper heard:
   Americans") and a short noun phrase with no verb ("the weather in Paris").
   Punctuation can only add a hold (a trailing comma), never remove one the words call for.
 
+Pieces that only *may* go on (a word or two, a verbless noun phrase, no final mark) get the shorter
+``pipeline.maybe_turn_hold_ms``; pieces that certainly go on (a dangling "and"/"the", a trailing comma,
+an opener, an address) get ``pipeline.incomplete_turn_hold_ms``.
+
 Only the newest piece is judged (the earlier pieces already were). It is deliberately
-conservative: a wrong "unfinished" costs the hold time (``pipeline.incomplete_turn_hold_ms``),
+conservative: a wrong "unfinished" costs the hold time,
 a wrong "finished" is repaired by withdrawing the turn if the user speaks again before hearing
 the reply.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 
 TERMINAL = ".?!…。？！"
@@ -65,35 +70,64 @@ _NOUN_PHRASE_MAX_WORDS = 6
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 
 
-def looks_complete(text: str) -> bool:
-    """True when ``text`` (the newest transcribed piece of a turn) sounds like a finished turn."""
+class Finish(enum.Enum):
+    """How sure the words are that the turn is over; each grade has its own end-of-turn hold.
+
+    Why grades: a short verbless answer ("Ten of clubs.", "the red one") is usually the whole turn when it
+    answers a question, yet "the weather in Paris" may go on. Holding both as long as "and the ..."
+    (which certainly goes on) made every short answer wait 1.2 s of silence. ``MAYBE`` waits a shorter
+    hold, and the loop prepares the reply during it (a speculative turn released when it ends). One or
+    two words stay UNFINISHED: in jfk.flac "Ask!" and "Not." are pauses inside one sentence."""
+
+    COMPLETE = "complete"
+    MAYBE = "maybe"  # a phrase with no verb, or no final mark: probably over, wait a little
+    UNFINISHED = "unfinished"  # ends on "and"/"the", a comma, an opener or an address: more is coming
+
+
+def judge(text: str) -> Finish:
+    """The grade for ``text``, the newest transcribed piece of a turn."""
     t = text.strip().rstrip(_CLOSERS).strip()
     if not t:
-        return True  # nothing to wait for
-    if not words_sound_complete(t):
-        return False
-    return not (t.endswith(_TRAILING_OPEN) or t[-1] not in TERMINAL)
+        return Finish.COMPLETE  # nothing to wait for
+    words_grade = judge_words(t)
+    if words_grade is Finish.UNFINISHED or t.endswith(_TRAILING_OPEN):
+        return Finish.UNFINISHED
+    if words_grade is Finish.MAYBE or t[-1] not in TERMINAL:
+        return Finish.MAYBE
+    return Finish.COMPLETE
+
+
+def looks_complete(text: str) -> bool:
+    """True when ``text`` (the newest transcribed piece of a turn) sounds like a finished turn."""
+    return judge(text) is Finish.COMPLETE
 
 
 def words_sound_complete(text: str) -> bool:
     """The word-only part of the judgement: the same answer whatever punctuation Whisper wrote."""
+    return judge_words(text) is Finish.COMPLETE
+
+
+def judge_words(text: str) -> Finish:
+    """The grade from the words alone (Whisper's punctuation varies; see the module docstring)."""
     words = [w.lower().strip("'") for w in _WORD.findall(text)]
     words = [w for w in words if w]
     if not words or _is_cjk(text):
-        return True
+        return Finish.COMPLETE
     if words[-1] in _DANGLING:
-        return False
+        return Finish.UNFINISHED
     phrase = " ".join(words)
     if phrase in _STANDALONE:
-        return True
+        return Finish.COMPLETE
     if len(words) <= 2:
-        return False
+        return Finish.UNFINISHED  # "Ask!" ... "not": mid-speech fragments far more often than answers
     if words[0] in _OPENERS and len(words) <= _OPENER_MAX_WORDS:
-        return False
+        return Finish.UNFINISHED
     rest = _strip_vocative(words)
     if rest is not None and " ".join(rest) not in _STANDALONE:
-        return False  # "... my fellow Americans" — the address, the point comes next
-    return not (len(words) <= _NOUN_PHRASE_MAX_WORDS and not any(_is_verbish(w) for w in words))
+        return Finish.UNFINISHED  # "... my fellow Americans" — the address, the point comes next
+    if len(words) <= _NOUN_PHRASE_MAX_WORDS and not any(_is_verbish(w) for w in words):
+        return Finish.MAYBE
+    return Finish.COMPLETE
 
 
 def _strip_vocative(words: list[str]) -> list[str] | None:

@@ -55,6 +55,7 @@ def loop_config(settings: Any, *, barge_in: bool | None = None, headphones: bool
         threshold_during_playback_aec=settings.get_float("audio.vad_threshold_during_playback_aec"),
         max_turns=max_turns,
         incomplete_hold_ms=settings.get_int("pipeline.incomplete_turn_hold_ms"),
+        maybe_hold_ms=settings.get_int("pipeline.maybe_turn_hold_ms"),
         speculative_turn=settings.get_bool("pipeline.speculative_turn"),
         live_captions=settings.get_bool("ui.live_captions"),
         wake_idle_s=settings.get_float("audio.wake_word_idle_s"),

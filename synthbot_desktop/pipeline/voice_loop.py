@@ -11,8 +11,10 @@ Turn-taking (why a pause is not always the end of a turn):
 - speculative transcription: at a short pause (``SpeechPause``) Whisper starts at once; if the
   utterance ends at that same sample the result is used, so at the default 600 ms silence STT
   is hidden inside the silence wait; if speech resumed, the result is dropped;
-- semantic end of turn: a transcript that sounds unfinished (``end_of_turn.looks_complete``)
-  is held until ``incomplete_hold_ms`` of total silence; speech that resumes is merged into the
+- semantic end of turn: a transcript that sounds unfinished (``end_of_turn.judge``)
+  is held until ``incomplete_hold_ms`` of total silence (``maybe_hold_ms`` when it only may go on:
+  "Ten of clubs"; a speculative turn prepares that reply during the hold and is released when it
+  ends, withdrawn if the user speaks first); speech that resumes is merged into the
   same user turn (audio and text; only the new piece is transcribed, with the earlier words as
   Whisper's prompt, so the last STT after the final pause stays short);
 - a turn already started whose reply has not been heard yet is withdrawn silently when the user
@@ -49,7 +51,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from synthbot_desktop.pipeline.end_of_turn import looks_complete
+from synthbot_desktop.pipeline.end_of_turn import Finish, judge
 from synthbot_desktop.pipeline.events import EventSink, InputLevel, PartialTranscript, StateChanged, TurnState
 from synthbot_desktop.pipeline.ports import Transcription
 from synthbot_desktop.pipeline.prompt_echo import is_prompt_echo
@@ -81,6 +83,7 @@ class LoopConfig:
     threshold_during_playback: float = 0.85
     max_turns: int | None = None
     incomplete_hold_ms: int = 1200  # total silence before answering an unfinished-sounding transcript
+    maybe_hold_ms: int = 500  # ... and one that only may go on ("Ten of clubs", "Paris"): end_of_turn.Finish
     speculative: bool = True  # transcribe at the endpointer's SpeechPause (when it sends them)
     speculative_turn: bool = True  # and start the turn then, if the words sound complete
     live_captions: bool = False  # PartialTranscript while the user speaks (front ends set it from ui.live_captions)
@@ -100,6 +103,9 @@ class _SpeculativeTurn:
     user: UserInput
     gate: asyncio.Event
     task: asyncio.Task[TurnResult]
+    heard: Heard | None = None  # everything it answers (the held words and this utterance)
+    release_at: float = 0.0  # monotonic: not played before (a MAYBE piece's hold), 0 = at the end
+    confirmed: bool = False  # the utterance ended; waiting for release_at
 
 
 @dataclass
@@ -396,8 +402,11 @@ class VoiceLoop:
                 or self._spec_turn is not None):
             return  # the utterance ended meanwhile (the normal path has it), or the user went on
         text = part.text.strip()
-        if not text or not looks_complete(text):
-            return  # nothing heard, or it sounds unfinished: the end-of-turn hold decides later
+        finish = judge(text) if text else Finish.UNFINISHED
+        if finish is Finish.UNFINISHED:
+            return  # nothing heard, or more is surely coming: the end-of-turn hold decides later
+        # a piece that only may go on is prepared now and released after its (shorter) hold
+        release_at = speech_end + self.config.maybe_hold_ms / 1000.0 if finish is Finish.MAYBE else 0.0
         before = self._pending
         heard = merge(before, audio, part, speech_end, ms)
         gate = asyncio.Event()
@@ -406,9 +415,20 @@ class VoiceLoop:
         task = self.engine.start_turn(user)
         self._pending = None
         self._submitted = (heard, task)
-        self._spec_turn = _SpeculativeTurn(spec[0], before, user, gate, task)
+        self._spec_turn = _SpeculativeTurn(spec[0], before, user, gate, task, heard, release_at)
         task.add_done_callback(self._collect)
         self._tasks.append(task)
+
+    def _release(self, st: _SpeculativeTurn) -> None:
+        if self._spec_turn is st:
+            self._spec_turn = None
+        self.speculative_turns_used += 1
+        st.gate.set()
+
+    async def _release_later(self, st: _SpeculativeTurn) -> None:
+        await asyncio.sleep(max(0.0, st.release_at - time.monotonic()))
+        if self._spec_turn is st and not st.task.done():
+            self._release(st)
 
     def _drop_speculative_turn(self) -> bool:
         """The user went on talking: withdraw the turn started at the pause, unheard.
@@ -422,7 +442,9 @@ class VoiceLoop:
             self._submitted = None
         if st.task is self.engine._current and self.engine.retract():
             self.speculative_turns_dropped += 1
-            self._pending = st.pending_before
+            # before its utterance ended, the next end transcribes that utterance whole again; after
+            # it (waiting out a MAYBE hold) those words are only in the withdrawn turn: keep them
+            self._pending = st.heard if st.confirmed else st.pending_before
             log.info("speculative turn withdrawn: the user went on talking")
             return True
         return False
@@ -434,11 +456,13 @@ class VoiceLoop:
         spec, self._spec = self._spec, None
         st = self._spec_turn
         if st is not None and st.end_sample == event.end_sample and not st.task.done():
-            self._spec_turn = None  # confirmed by the silence: let it play and be stored
             st.user.endpoint_detected = now
-            st.gate.set()
             self.speculative_hits += 1
-            self.speculative_turns_used += 1
+            if now >= st.release_at:
+                self._release(st)  # confirmed by the silence: let it play and be stored
+            else:
+                st.confirmed = True  # a MAYBE piece: more silence first (speech now withdraws it)
+                self._spawn(self._release_later(st))
             return
         if st is not None:
             self._drop_speculative_turn()
@@ -487,8 +511,9 @@ class VoiceLoop:
             if self._epoch != epoch:  # the user already started again: wait for the rest
                 self._pending = heard
                 return
-            hold = self.config.incomplete_hold_ms
-            if hold > 0 and part.text.strip() and not looks_complete(part.text):
+            finish = judge(part.text)
+            hold = self.config.incomplete_hold_ms if finish is Finish.UNFINISHED else self.config.maybe_hold_ms
+            if hold > 0 and part.text.strip() and finish is not Finish.COMPLETE:
                 self._pending = heard
                 self._hold = self._spawn(self._hold_then_answer(heard.speech_end + hold / 1000.0, epoch))
                 return

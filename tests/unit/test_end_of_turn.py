@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from synthbot_desktop.pipeline.end_of_turn import looks_complete, words_sound_complete
+from synthbot_desktop.pipeline.end_of_turn import Finish, judge, looks_complete, words_sound_complete
 
 MARKS = ["", ".", ",", "!", "?", "...", " -", ":", "…"]
 
@@ -74,3 +74,18 @@ def test_word_judgement_ignores_every_punctuation_variant(words: str, inner: lis
 def test_empty_and_cjk() -> None:
     assert looks_complete("") is True
     assert looks_complete("今天天气怎么样？") is True
+
+
+@pytest.mark.parametrize(("text", "grade"), [
+    ("What time is it?", Finish.COMPLETE),
+    ("Ten of clubs.", Finish.MAYBE),  # a short verbless answer: probably the whole turn
+    ("Paris", Finish.UNFINISHED),  # one or two words: jfk.flac's "Ask!" ... "Not." are mid-sentence
+    ("What time is it", Finish.MAYBE),  # no final mark only
+    ("Tell me about the", Finish.UNFINISHED),  # dangling article
+    ("Hello,", Finish.UNFINISHED),  # trailing comma
+    ("And so, my fellow Americans", Finish.UNFINISHED),
+    ("", Finish.COMPLETE),
+])
+def test_grades_give_sure_endings_the_long_hold_and_likely_ones_the_short(text: str, grade: Finish) -> None:
+    assert judge(text) is grade
+    assert looks_complete(text) is (grade is Finish.COMPLETE)

@@ -89,3 +89,65 @@ def test_setting_off_means_no_request_before_the_end() -> None:
         await task
         assert len(chat.calls) == 1 and loop.speculative_hits == 1
     asyncio.run(go())
+
+
+class SequenceSTT:
+    """Returns the given transcripts in order (the last one again after that)."""
+
+    def __init__(self, *texts: str) -> None:
+        self.texts, self.calls = list(texts), 0
+
+    def transcribe(self, audio: Any, *, language: str | None = None, prompt: str | None = None) -> Any:
+        from synthbot_desktop.pipeline.ports import Transcription
+
+        text = self.texts[min(self.calls, len(self.texts) - 1)]
+        self.calls += 1
+        return Transcription(text, "en", 0.9, len(audio) / 16000, "tiny.en")
+
+
+def _maybe_setup(script: dict[int, list[str]], stt: Any, hold_ms: int) -> tuple[Any, ...]:
+    chat = FakeChat(reply="The ten of clubs it is.", first_delay=0.01)
+    engine, out, rec, events = make(chat=chat, stt=stt)
+    mic = PushMic()
+    cfg = LoopConfig(headphones=True, maybe_hold_ms=hold_ms, incomplete_hold_ms=5000)
+    loop = VoiceLoop(engine, mic, ScriptedEndpointer(script), config=cfg, sink=events.append)
+    return loop, chat, out, rec, mic
+
+
+def test_a_maybe_finished_answer_is_prepared_at_the_pause_and_played_after_the_short_hold() -> None:
+    """'Ten of clubs' (a verbless phrase) waits the short hold, not the 5 s one, and the model was
+    already asked at the pause, so the reply is ready when the hold ends."""
+    async def go() -> None:
+        loop, chat, out, rec, mic = _maybe_setup({1: ["start"], 3: ["pause:960"], 6: ["end:960"]},
+                                                 SequenceSTT("Ten of clubs."), hold_ms=400)
+        task = asyncio.create_task(loop.run())
+        await feed(loop, mic, 6, until=lambda: bool(chat.calls))
+        assert len(chat.calls) == 1 and out.pcm() == b""  # asked already; the utterance ended; still held
+        spec = loop._spec_turn
+        assert spec is not None and spec.confirmed
+        await feed(loop, mic, 1, until=lambda: bool(loop.results))
+        loop.stop()
+        await task
+        result = loop.results[0]
+        assert result.transcript == "Ten of clubs." and out.pcm() != b"" and len(chat.calls) == 1
+        assert result.timings["first_sample_played"] >= 399.0  # ms after the last word: never before the hold
+        assert (loop.speculative_turns_used, loop.speculative_turns_dropped) == (1, 0)
+        assert [m.role for m in rec.units[0].messages] == ["user", "assistant"]
+    asyncio.run(go())
+
+
+def test_speaking_again_during_the_short_hold_withdraws_it_and_keeps_the_first_words() -> None:
+    async def go() -> None:
+        script = {1: ["start"], 3: ["pause:960"], 6: ["end:960"], 12: ["start"], 15: ["pause:4800"],
+                  22: ["end:4800"]}
+        stt = SequenceSTT("Ten of clubs", "Actually, make it the queen of hearts.")
+        loop, _chat, _out, rec, mic = _maybe_setup(script, stt, hold_ms=3000)
+        task = asyncio.create_task(loop.run())
+        await feed(loop, mic, 22, until=lambda: bool(loop.results))
+        loop.stop()
+        await task
+        assert loop.speculative_turns_dropped == 1
+        assert [r.transcript for r in loop.results] == ["Ten of clubs Actually, make it the queen of hearts."]
+        users = [m.content for u in rec.units for m in u.messages if m.role == "user"]
+        assert users == ["Ten of clubs Actually, make it the queen of hearts."]
+    asyncio.run(go())
