@@ -18,7 +18,7 @@ from synthbot_desktop import APP_NAME, __version__
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import SynthbotError
 from synthbot_desktop.gui import tool_status
-from synthbot_desktop.gui.bridge import EngineThread, EventBridge, open_gate_after
+from synthbot_desktop.gui.bridge import EngineThread, EventBridge
 from synthbot_desktop.gui.global_shortcut import GlobalShortcut
 from synthbot_desktop.gui.history_page import HistoryPage
 from synthbot_desktop.gui.main_window import MainWindow
@@ -27,6 +27,7 @@ from synthbot_desktop.gui.settings.dialog import SettingsDialog
 from synthbot_desktop.gui.talk_service import TalkService
 from synthbot_desktop.gui.theme import STYLE
 from synthbot_desktop.gui.usage_page import UsagePage
+from synthbot_desktop.services.startup import Startup
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class GuiApp:
     history: HistoryPage
     usage: UsagePage
     shortcut: GlobalShortcut
+    startup: Startup
 
     def register_global_shortcut(self) -> bool:
         """Grab ``ui.global_shortcut`` system-wide where the platform allows (status in ``shortcut.status``)."""
@@ -67,6 +69,7 @@ class GuiApp:
         self.talk.shutdown()
         QThreadPool.globalInstance().waitForDone(10000)  # pool jobs still use the database
         self.engine.stop()
+        self.startup.finish()  # queued error rows and a running backup, before the database closes
         self.ctx.close()
 
 
@@ -85,11 +88,9 @@ def build(ctx: AppContext | None = None, talk: TalkService | None = None, **serv
     """Everything but the event loop. ``talk`` replaces the pipeline service (tests)."""
     ensure_qapp()
     ctx = ctx or AppContext()
-    context = ctx
-    open_gate_after(lambda: (context.db, context.user_id, context.recorder))
-    from synthbot_desktop.services import error_reports
-
-    error_reports.bind(ctx)  # banners are filed in error_logs (issue #18)
+    # Banners are filed in error_logs (issue #18); storage opens in the background, and a job that
+    # needs it before it is open just waits for AppContext's lock (services/startup.py).
+    startup = Startup(ctx).begin(open_storage=True)
     engine = EngineThread().start()
     bridge = EventBridge()
     service = talk or PipelineTalkService(ctx, engine, bridge.sink, **service_kw)
@@ -101,7 +102,7 @@ def build(ctx: AppContext | None = None, talk: TalkService | None = None, **serv
     window.add_page(usage, "Usage")
     shortcut = GlobalShortcut(window)
     shortcut.activated.connect(window.toggle_talk)
-    gui = GuiApp(ctx, engine, bridge, service, window, history, usage, shortcut)
+    gui = GuiApp(ctx, engine, bridge, service, window, history, usage, shortcut, startup)
     window.settingsRequested.connect(gui.open_settings)
     history.resumeRequested.connect(window.resume_session)
 
@@ -126,9 +127,7 @@ def run() -> int:
         QMessageBox.critical(None, "SynthBot cannot start", exc.one_line())
         return 2
     gui = build(ctx)
-    from synthbot_desktop.services import backups
-
-    backups.start_if_due(ctx)  # scheduled backup, on its own thread (issue #18)
+    gui.startup.start_backup()  # scheduled backup, on its own thread (issue #18)
     gui.window.show()
     gui.register_global_shortcut()
     warm = getattr(gui.talk, "warm_up", None)

@@ -25,7 +25,7 @@ import numpy as np
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import SynthbotError, describe, error_kind, settings_action
-from synthbot_desktop.gui.bridge import STARTUP_GATE, EngineThread
+from synthbot_desktop.gui.bridge import EngineThread
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.services.conversation import (
     ConversationPlan,
@@ -198,8 +198,6 @@ class PipelineTalkService:
         from synthbot_desktop.pipeline.adapters import WhisperTranscriber
 
         ctx = self.ctx
-        if not STARTUP_GATE.is_set():
-            await asyncio.to_thread(STARTUP_GATE.wait, 60)
         if self._plan is None:
             self._plan = await asyncio.to_thread(plan_conversation, ctx, provider=self.provider,
                                                  model=self.model if self._model_chosen else None,

@@ -36,7 +36,7 @@ def kind_of(exc: BaseException) -> str:
 def _database(ctx: AppContext, connect: bool) -> Any:
     from synthbot_desktop.storage.db import is_sqlite
 
-    opened = getattr(ctx, "_db", None)
+    opened = ctx.opened_db
     if opened is not None:
         return opened
     return ctx.db if connect or is_sqlite(ctx.database_url()) else None
