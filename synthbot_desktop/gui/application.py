@@ -28,6 +28,7 @@ from synthbot_desktop.gui.talk_service import TalkService
 from synthbot_desktop.gui.theme import STYLE
 from synthbot_desktop.gui.usage_page import UsagePage
 from synthbot_desktop.services.startup import Startup
+from synthbot_desktop.setting_keys import UI_GLOBAL_SHORTCUT
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class GuiApp:
 
     def register_global_shortcut(self) -> bool:
         """Grab ``ui.global_shortcut`` system-wide where the platform allows (status in ``shortcut.status``)."""
-        ok = self.shortcut.register(str(self.ctx.settings.get("ui.global_shortcut") or ""))
+        ok = self.shortcut.register(self.ctx.settings.value(UI_GLOBAL_SHORTCUT))
         if not ok:
             log.info("global shortcut: %s", self.shortcut.status)
         return ok

@@ -17,6 +17,7 @@ from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.redaction import redact
+from synthbot_desktop.setting_keys import TOOLS_MCP_START_TIMEOUT_S, TOOLS_MCP_TIMEOUT_S
 
 
 def register(subparsers: Any) -> None:
@@ -106,8 +107,8 @@ def _tools(ctx: AppContext, args: argparse.Namespace) -> int:
             raise UsageError(f"there is no MCP server named {args.name!r}", hint="see `synthbot-desktop mcp list`")
         servers = {args.name: servers[args.name]}
     s = ctx.settings
-    manager = McpManager(servers, start_timeout_s=s.get_float("tools.mcp.start_timeout_s"),
-                         call_timeout_s=s.get_float("tools.mcp.timeout_s"))
+    manager = McpManager(servers, start_timeout_s=s.value(TOOLS_MCP_START_TIMEOUT_S),
+                         call_timeout_s=s.value(TOOLS_MCP_TIMEOUT_S))
 
     async def go() -> list[dict[str, Any]]:
         try:

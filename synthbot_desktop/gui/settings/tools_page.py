@@ -17,6 +17,7 @@ from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import BUILTIN_TOOLS
 from synthbot_desktop.gui.bridge import run_coro
 from synthbot_desktop.gui.settings.base import LOCK_NOTE, SettingsPage
+from synthbot_desktop.setting_keys import TOOLS_DISABLED, TOOLS_MCP_START_TIMEOUT_S, TOOLS_MCP_TIMEOUT_S
 
 LABELS = {"get_current_time": "Date and time", "set_timer": "Timers and reminders", "open": "Open URLs and files",
           "clipboard_read": "Read the clipboard", "clipboard_write": "Write the clipboard",
@@ -111,8 +112,8 @@ class ToolsPage(SettingsPage):
             self.status.setText("No MCP servers are configured.")
             return
         s = self.ctx.settings
-        manager = McpManager(configs, start_timeout_s=s.get_float("tools.mcp.start_timeout_s"),
-                             call_timeout_s=s.get_float("tools.mcp.timeout_s"))
+        manager = McpManager(configs, start_timeout_s=s.value(TOOLS_MCP_START_TIMEOUT_S),
+                             call_timeout_s=s.value(TOOLS_MCP_TIMEOUT_S))
 
         async def check() -> dict[str, Any]:
             try:
@@ -144,9 +145,9 @@ class ToolsPage(SettingsPage):
         super().save()
         if self.disabled_locked or not self.tool_boxes:
             return
-        current = [n.strip() for n in self.ctx.settings.get_str("tools.disabled").split(",") if n.strip()]
+        current = [n.strip() for n in self.ctx.settings.value(TOOLS_DISABLED).split(",") if n.strip()]
         keep = [n for n in current if n not in self.tool_boxes]  # names this page does not show
         off = keep + [n for n, box in self.tool_boxes.items() if not box.isChecked()]
         value = ",".join(off)
-        if value != self.ctx.settings.get_str("tools.disabled"):
+        if value != self.ctx.settings.value(TOOLS_DISABLED):
             self.ctx.settings.update({"tools.disabled": value})
