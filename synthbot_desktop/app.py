@@ -17,6 +17,7 @@ from synthbot_desktop.config import Settings
 from synthbot_desktop.errors import DatabaseError
 from synthbot_desktop.keystore import KeyStore
 from synthbot_desktop.platform_paths import AppPaths
+from synthbot_desktop.setting_keys import DATABASE_URL
 
 # SQLAlchemy and Alembic cost ~0.7 s to import: loaded on first database use, so `--version` and
 # `--help` stay instant (issue #12, test_cold_start.py).
@@ -56,7 +57,7 @@ class AppContext:
         )
 
     def database_url(self, override: str | None = None) -> str:
-        url = override or str(self.settings.get("database.url") or "")
+        url = override or self.settings.value(DATABASE_URL)
         from synthbot_desktop.storage.db import default_sqlite_url
 
         return url or default_sqlite_url(self.paths.default_database_file)

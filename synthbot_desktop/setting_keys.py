@@ -61,3 +61,12 @@ TOOLS_MAX_ROUNDS = Key("tools.max_rounds", int)
 TOOLS_FILLER_AFTER_S = Key("tools.filler_after_s", float)
 TOOLS_MCP_START_TIMEOUT_S = Key("tools.mcp.start_timeout_s", float)
 TOOLS_MCP_TIMEOUT_S = Key("tools.mcp.timeout_s", float)
+
+# Read by the core and the application layer
+DATABASE_URL = Key("database.url", str)
+DATABASE_BACKUP_EVERY_HOURS = Key("database.backup.every_hours", int)
+DATABASE_BACKUP_KEEP = Key("database.backup.keep", int)
+HISTORY_KEEP_DAYS = Key("history.keep_days", int)
+STT_LANGUAGE = Key("stt.language", str)
+STT_MODEL = Key("stt.model", str)
+TTS_FALLBACK_TO_PIPER = Key("tts.fallback_to_piper", bool)
