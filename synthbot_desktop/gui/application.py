@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from synthbot_desktop import APP_NAME, __version__
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import SynthbotError, describe
 from synthbot_desktop.gui import tool_status
 from synthbot_desktop.gui.bridge import EngineThread, EventBridge
 from synthbot_desktop.gui.global_shortcut import GlobalShortcut
@@ -125,7 +125,7 @@ def run() -> int:
     except SynthbotError as exc:
         from PySide6.QtWidgets import QMessageBox
 
-        QMessageBox.critical(None, "SynthBot cannot start", exc.one_line())
+        QMessageBox.critical(None, "SynthBot cannot start", describe(exc))
         return 2
     gui = build(ctx)
     gui.startup.start_backup()  # scheduled backup, on its own thread (issue #18)

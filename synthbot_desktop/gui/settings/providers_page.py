@@ -173,7 +173,7 @@ class ProvidersPage(SettingsPage):
                     info = self.ctx.keystore.info(p)
                     out[p] = (info.fingerprint, info.source)
                 except SynthbotError as exc:
-                    out[p] = (None, exc.one_line())
+                    out[p] = (None, describe(exc))
             return out
 
         def show(infos: dict[str, tuple[str | None, str]]) -> None:

@@ -69,13 +69,13 @@ class ToolsPage(SettingsPage):
         self._fill(None)
 
     def _configs(self) -> dict[str, Any]:
-        from synthbot_desktop.errors import ConfigError
+        from synthbot_desktop.errors import ConfigError, describe
         from synthbot_desktop.tools.mcp_client import load_servers
 
         try:
             return load_servers(self.ctx.paths.config_dir)
         except ConfigError as exc:
-            self.status.setText(exc.one_line())
+            self.status.setText(describe(exc))
             return {}
 
     def _fill(self, report: dict[str, Any] | None) -> None:
