@@ -29,7 +29,6 @@ from synthbot_desktop.storage.sessions import (
     create_session,
     delete_session,
     get_session,
-    list_sessions,
     rename_session,
     session_messages,
 )
@@ -37,7 +36,7 @@ from synthbot_desktop.storage.users import get_or_create_user
 
 __all__ = [
     "RECENT_SEARCH_WINDOW", "SearchHit", "add_audit", "add_error", "add_message", "add_usage", "create_session",
-    "delete_session", "get_or_create_user", "get_session", "list_sessions", "rename_session", "search_messages",
+    "delete_session", "get_or_create_user", "get_session", "rename_session", "search_messages",
     "session_messages", "upsert_api_configuration", "upsert_values",
 ]
 

@@ -42,18 +42,6 @@ def get_session(s: Session, session_id: int, user_id: int | None = None) -> Conv
     return s.scalar(stmt)
 
 
-def list_sessions(s: Session, user_id: int, *, limit: int = 50, offset: int = 0) -> list[ConversationSession]:
-    """Newest activity first; uses the (user_id, last_message_at) index."""
-    stmt = (
-        select(ConversationSession)
-        .where(ConversationSession.user_id == user_id)
-        .order_by(ConversationSession.last_message_at.desc(), ConversationSession.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(s.scalars(stmt))
-
-
 def rename_session(s: Session, session_id: int, title: str) -> None:
     s.execute(update(ConversationSession).where(ConversationSession.id == session_id).values(title=title[:300]))
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from synthbot_desktop.storage import migrate, usage_stats
+from synthbot_desktop.storage import history_meta, migrate, usage_stats
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.db import Database, make_engine
 from synthbot_desktop.storage.records import MessageRecord, UsageRecord
@@ -47,7 +47,7 @@ def test_sessions_messages_round_trip(db: Database) -> None:
         assert msgs[1].interrupted and msgs[1].full_content.endswith("Unspoken rest.")  # type: ignore[union-attr]
         assert msgs[0].created_at.tzinfo is dt.UTC
         assert [m.role for m in repo.session_messages(s, session_id, last=1)] == ["assistant"]
-        assert [x.id for x in repo.list_sessions(s, user_id)] == [session_id]
+        assert [x.id for x in history_meta.list_sessions(s, user_id)] == [session_id]
         repo.rename_session(s, session_id, "Renamed ✓")
     with db.session() as s:
         assert repo.get_session(s, session_id).title == "Renamed ✓"  # type: ignore[union-attr]
