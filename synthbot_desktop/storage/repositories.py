@@ -25,6 +25,7 @@ from synthbot_desktop.storage.models import ApiConfiguration, ApiUsageLog, Conve
 from synthbot_desktop.storage.records import UsageRecord
 from synthbot_desktop.storage.search import RECENT_SEARCH_WINDOW, SearchHit, search_messages
 from synthbot_desktop.storage.sessions import (
+    StoredMessage,
     add_message,
     create_session,
     delete_session,
@@ -35,9 +36,22 @@ from synthbot_desktop.storage.sessions import (
 from synthbot_desktop.storage.users import get_or_create_user
 
 __all__ = [
-    "RECENT_SEARCH_WINDOW", "SearchHit", "add_audit", "add_error", "add_message", "add_usage", "create_session",
-    "delete_session", "get_or_create_user", "get_session", "rename_session", "search_messages",
-    "session_messages", "upsert_api_configuration", "upsert_values",
+    "RECENT_SEARCH_WINDOW",
+    "SearchHit",
+    "StoredMessage",
+    "add_audit",
+    "add_error",
+    "add_message",
+    "add_usage",
+    "create_session",
+    "delete_session",
+    "get_or_create_user",
+    "get_session",
+    "rename_session",
+    "search_messages",
+    "session_messages",
+    "upsert_api_configuration",
+    "upsert_values",
 ]
 
 

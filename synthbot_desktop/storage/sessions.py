@@ -2,10 +2,15 @@
 message insert the recorder and the spool replay use (a message's uid makes a replay a no-op).
 
 Functions take a SQLAlchemy ``Session`` so a caller can group several into one unit of work
-(a whole turn is written at once or not at all). They still return ORM rows: callers read
-relationships and columns the history layer maps to its own dataclasses (``history_meta``)."""
+(a whole turn is written at once or not at all). Reads return dataclasses
+(:class:`StoredMessage`); the writes and ``get_session`` still return ORM rows, which their callers
+change in the same unit of work."""
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -53,12 +58,47 @@ def delete_session(s: Session, session_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def session_messages(s: Session, session_id: int, *, last: int | None = None) -> list[ConversationMessage]:
+@dataclass(frozen=True)
+class StoredMessage:
+    """One stored message as read back: a plain value that outlives the database session (the
+    turn context, exports and transcripts read it after the session closed)."""
+
+    id: int
+    session_id: int
+    uid: str
+    role: str
+    content: str
+    full_content: str | None
+    interrupted: bool
+    error: str | None
+    audio_duration_s: float | None
+    stt_model: str | None
+    stt_language: str | None
+    stt_confidence: float | None
+    provider: str | None
+    model: str | None
+    tokens_in: int | None
+    tokens_out: int | None
+    timings: dict[str, Any] | None
+    rating: int | None
+    source_id: str | None
+    created_at: dt.datetime
+
+
+_MESSAGE_FIELDS = tuple(f.name for f in fields(StoredMessage))
+
+
+def stored_message(row: ConversationMessage) -> StoredMessage:
+    return StoredMessage(**{name: getattr(row, name) for name in _MESSAGE_FIELDS})
+
+
+def session_messages(s: Session, session_id: int, *, last: int | None = None) -> list[StoredMessage]:
+    """A session's messages in order (``last``: only the newest that many, still in order)."""
     stmt = select(ConversationMessage).where(ConversationMessage.session_id == session_id)
     if last is not None:
         stmt = stmt.order_by(ConversationMessage.id.desc()).limit(last)
-        return list(reversed(list(s.scalars(stmt))))
-    return list(s.scalars(stmt.order_by(ConversationMessage.id)))
+        return [stored_message(m) for m in reversed(list(s.scalars(stmt)))]
+    return [stored_message(m) for m in s.scalars(stmt.order_by(ConversationMessage.id))]
 
 
 def add_message(s: Session, record: MessageRecord) -> ConversationMessage:

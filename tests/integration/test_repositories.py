@@ -41,6 +41,7 @@ def test_sessions_messages_round_trip(db: Database) -> None:
         assert sess is not None and sess.message_count == 2
         assert sess.title and sess.title.startswith("Hello 👋🏽")
         msgs = repo.session_messages(s, session_id)
+        assert all(isinstance(m, repo.StoredMessage) for m in msgs)  # plain values, not ORM rows (#13)
         assert [m.role for m in msgs] == ["user", "assistant"]
         assert msgs[0].content == EMOJI_CJK
         assert msgs[0].timings == {"speech_end": 0.0, "transcript_ready": 0.61}
