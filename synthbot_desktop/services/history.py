@@ -20,7 +20,7 @@ from synthbot_desktop.errors import UsageError
 from synthbot_desktop.storage import history_meta as meta
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.models import ApiUsageLog, ConversationMessage, ConversationSession
-from synthbot_desktop.storage.sessions import StoredMessage
+from synthbot_desktop.storage.sessions import StoredMessage, StoredSession
 from synthbot_desktop.storage.types import utcnow
 
 EXPORT_FORMAT = "synthbot-desktop.session"
@@ -50,7 +50,7 @@ def message_dict(m: StoredMessage) -> dict[str, Any]:
     }
 
 
-def owned_session(s: Session, session_id: int, user_id: int) -> ConversationSession:
+def owned_session(s: Session, session_id: int, user_id: int) -> StoredSession:
     """The session if it exists and belongs to this user, else a UsageError saying what to do."""
     row = repo.get_session(s, session_id, user_id)
     if row is None:

@@ -26,6 +26,7 @@ from synthbot_desktop.storage.records import UsageRecord
 from synthbot_desktop.storage.search import RECENT_SEARCH_WINDOW, SearchHit, search_messages
 from synthbot_desktop.storage.sessions import (
     StoredMessage,
+    StoredSession,
     add_message,
     create_session,
     delete_session,
@@ -39,6 +40,7 @@ __all__ = [
     "RECENT_SEARCH_WINDOW",
     "SearchHit",
     "StoredMessage",
+    "StoredSession",
     "add_audit",
     "add_error",
     "add_message",

@@ -3,8 +3,8 @@ message insert the recorder and the spool replay use (a message's uid makes a re
 
 Functions take a SQLAlchemy ``Session`` so a caller can group several into one unit of work
 (a whole turn is written at once or not at all). Reads return dataclasses
-(:class:`StoredMessage`); the writes and ``get_session`` still return ORM rows, which their callers
-change in the same unit of work."""
+(:class:`StoredSession`, :class:`StoredMessage`); the writes still return ORM rows, which their
+callers change in the same unit of work."""
 
 from __future__ import annotations
 
@@ -40,11 +40,40 @@ def create_session(
     return session
 
 
-def get_session(s: Session, session_id: int, user_id: int | None = None) -> ConversationSession | None:
+@dataclass(frozen=True)
+class StoredSession:
+    """One conversation session as read back (its columns; the messages come from
+    :func:`session_messages`)."""
+
+    id: int
+    user_id: int
+    title: str | None
+    persona_id: int | None
+    provider: str | None
+    model: str | None
+    tts_engine: str | None
+    voice_id: str | None
+    message_count: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    last_message_at: dt.datetime | None
+    source: str | None
+    source_id: str | None
+    note: str | None
+
+
+_SESSION_FIELDS = tuple(f.name for f in fields(StoredSession))
+
+
+def get_session(s: Session, session_id: int, user_id: int | None = None) -> StoredSession | None:
+    """The session (only if it is ``user_id``'s, when given), or None."""
     stmt = select(ConversationSession).where(ConversationSession.id == session_id)
     if user_id is not None:
         stmt = stmt.where(ConversationSession.user_id == user_id)
-    return s.scalar(stmt)
+    row = s.scalar(stmt)
+    if row is None:
+        return None
+    return StoredSession(**{name: getattr(row, name) for name in _SESSION_FIELDS})
 
 
 def rename_session(s: Session, session_id: int, title: str) -> None:

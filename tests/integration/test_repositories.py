@@ -38,7 +38,7 @@ def test_sessions_messages_round_trip(db: Database) -> None:
         user_id, session_id = user.id, sess.id
     with db.session() as s:
         sess = repo.get_session(s, session_id, user_id)
-        assert sess is not None and sess.message_count == 2
+        assert isinstance(sess, repo.StoredSession) and sess.message_count == 2  # a value, not an ORM row
         assert sess.title and sess.title.startswith("Hello 👋🏽")
         msgs = repo.session_messages(s, session_id)
         assert all(isinstance(m, repo.StoredMessage) for m in msgs)  # plain values, not ORM rows (#13)
