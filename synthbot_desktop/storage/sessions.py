@@ -108,8 +108,7 @@ class StoredMessage:
     model: str | None
     tokens_in: int | None
     tokens_out: int | None
-    timings: dict[str, Any] | None
-    rating: int | None
+    timings: dict[str, Any] | None  # ratings live in message_ratings (history_meta), not here
     source_id: str | None
     created_at: dt.datetime
 
