@@ -2,15 +2,22 @@
 SQLite (and MariaDB), messages/s end to end (parse + write), peak memory against the file size.
 
     python -m benchmarks.bench_import [--conversations 5000] [--turns 10] [--no-mysql]
+    python -m benchmarks.bench_import --against /work/main [--repeat 2]   # before/after in one run
 
 Goal: >= 10,000 messages/s into SQLite; memory bounded by the largest conversation, not the file.
+With ``--against CHECKOUT`` every measurement runs in a fresh process, alternately with that
+checkout's code ("before") and this one's ("after"), on the same file and in the same minutes, so
+the other jobs of a shared machine weigh on both alike (ABBA order over ``--repeat`` rounds).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -50,42 +57,78 @@ def run_backend(name: str, url: str, export: Path) -> dict[str, Any]:
             "peak_rss_growth_mb": round(_rss_mb() - rss_before, 1)}
 
 
+# Runs one measurement with the code of ``checkout`` (run_backend exists there too).
+_CHILD = ("import json, sys; from pathlib import Path; from benchmarks.bench_import import run_backend; "
+          "print(json.dumps(run_backend(sys.argv[1], sys.argv[2], Path(sys.argv[3]))))")
+
+
+def run_in(checkout: Path, name: str, url: str, export: Path) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    done = subprocess.run([sys.executable, "-c", _CHILD, name, url, str(export)], cwd=checkout, env=env,
+                          capture_output=True, text=True, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _measure(name: str, tmp: Path, export: Path, run: Any) -> dict[str, Any]:
+    """One measurement on a new empty database of that backend."""
+    if name == "sqlite":
+        db_file = Path(tempfile.mkdtemp(dir=tmp)) / "bench.sqlite3"
+        return dict(run(name, f"sqlite:///{db_file}", export))
+    from tests.support import mariadb
+
+    mariadb.ensure_server()
+    db_name = mariadb.create_database("synthbot_bench")
+    try:
+        return dict(run(name, mariadb.server_url(db_name), export))
+    finally:
+        mariadb.drop_database(db_name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=5000)
     parser.add_argument("--turns", type=int, default=10, help="user+assistant pairs per conversation")
     parser.add_argument("--no-mysql", action="store_true")
+    parser.add_argument("--against", type=Path, help="a checkout of the code to compare with (before)")
+    parser.add_argument("--repeat", type=int, default=1, help="with --against: rounds per backend")
     args = parser.parse_args()
+    backends = ["sqlite"] if args.no_mysql else ["sqlite", "mariadb"]
+    here = Path(__file__).resolve().parent.parent
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        export = Path(tmp) / "conversations.json"
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        export = tmp / "conversations.json"
         size = write_stream(export, big_chatgpt(args.conversations, args.turns))
-        results.append(run_backend("sqlite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", export))
-        if not args.no_mysql:
-            from tests.support import mariadb
-
-            mariadb.ensure_server()
-            name = mariadb.create_database("synthbot_bench")
-            try:
-                results.append(run_backend("mariadb", mariadb.server_url(name), export))
-            finally:
-                mariadb.drop_database(name)
-    table: list[tuple[str, ...]] = [("backend", "file MB", "messages", "import s", "messages/s",
+        for name in backends:
+            if args.against is None:
+                results.append({"code": "this", **_measure(name, tmp, export, run_backend)})
+                continue
+            for k in range(args.repeat):
+                order = [("before", args.against), ("after", here)]
+                for label, checkout in (order if k % 2 == 0 else order[::-1]):
+                    r = _measure(name, tmp, export, lambda n, u, e, c=checkout: run_in(c, n, u, e))
+                    results.append({"code": label, **r})
+    table: list[tuple[str, ...]] = [("backend", "code", "file MB", "messages", "import s", "messages/s",
                                      "msgs per CPU-s", "load avg", "re-import s", "re-import msgs/s",
                                      "peak RSS growth MB")]
     for r in results:
-        table.append((r["backend"], f"{size / 1e6:.0f}", f"{r['messages']:,}", f"{r['seconds']:.1f}",
+        table.append((r["backend"], r["code"], f"{size / 1e6:.0f}", f"{r['messages']:,}", f"{r['seconds']:.1f}",
                       f"{r['messages_per_s']:,.0f}", f"{r['messages_per_cpu_s']:,.0f}",
                       f"{r['load_average']:.1f}", f"{r['reimport_s']:.1f}",
                       f"{r['reimport_messages_per_s']:,.0f}", f"{r['peak_rss_growth_mb']:.0f}"))
-    md = write_report("history_import", {"file_bytes": size, "results": results}, table,
+    against = f" `before` = {args.against}, `after` = {here}, each run a fresh process, ABBA order." \
+        if args.against else ""
+    md = write_report("history_import", {"file_bytes": size, "against": str(args.against or ""),
+                                         "results": results}, table,
                       "ChatGPT conversations.json generated by tests/support/exports.py (mapping trees, "
                       f"{args.turns} turns each), read by the streaming importer (1 MiB chunks) and written "
-                      "in transactions of ~5,000 messages with one executemany per conversation. Goal: "
+                      "in transactions of ~5,000 messages (new sessions and new messages one executemany "
+                      "each, FTS5 filled in one statement per batch). Goal: "
                       ">= 10,000 messages/s into SQLite. RSS growth is the process's peak resident size "
                       "after minus before (ru_maxrss), i.e. an upper bound of what the import held. Messages per "
                       "CPU-second counts this process only (SQLite runs in it; MariaDB's server does not): "
-                      "on the shared 2-core CI machine wall time mostly measures other jobs (load avg column).")
+                      "on the shared 2-core CI machine wall time mostly measures other jobs (load avg column)."
+                      + against)
     print(md.read_text())
 
 

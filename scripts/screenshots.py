@@ -62,12 +62,10 @@ def main() -> int:
     ctx = gui.ctx
     import asyncio
 
-    from synthbot_desktop.gui.settings.voice_page import CATALOG_SIGNALS
-
-    # The fake's voice catalog, for the voice page; announced as the settings page's refresh does.
+    # The fake's voice catalog, for the voice page; a refresh tells every listener (the window's relay).
     from synthbot_desktop.services.voice_catalog import voice_catalog
 
-    CATALOG_SIGNALS.changed.emit(asyncio.run(voice_catalog(ctx).refresh()))
+    asyncio.run(voice_catalog(ctx).refresh())
     now = dt.datetime.now(dt.UTC)
     with ctx.db.session() as s:
         for day in range(7):
@@ -102,6 +100,20 @@ def main() -> int:
     w.grab().save(str(OUT / "main-window-700x500.png"))
     w.resize(1100, 720)
     pump(app, 0.3)
+    # Both appearances (ui.theme; "system" follows the desktop): listening, with an error banner.
+    w.bridge.sink(ev.StateChanged(ev.TurnState.LISTENING))
+    w.bridge.sink(ev.InputLevel(-24.0, -12.0))
+    w.show_error(ev.ErrorEvent("ElevenLabs is not reachable", hint="speaking with the offline voice"))
+    w.mute_button.setChecked(True)  # the muted state, as people see it
+    for scheme in ("light", "dark"):
+        ctx.settings.set("ui.theme", scheme)
+        pump(app, 0.6)
+        w.grab().save(str(OUT / f"main-window-{scheme}.png"))
+    ctx.settings.set("ui.theme", "light")
+    w.mute_button.setChecked(False)
+    w.banner.hide()
+    w.bridge.sink(ev.StateChanged(ev.TurnState.IDLE))
+    pump(app, 0.3)
 
     dialog = gui.open_settings("voice")
     dialog.resize(900, 700)
@@ -115,6 +127,11 @@ def main() -> int:
     w.tabs.setCurrentWidget(gui.usage)
     pump(app, 2.0)
     w.grab().save(str(OUT / "usage.png"))
+    ctx.settings.set("ui.theme", "dark")
+    pump(app, 0.8)
+    w.grab().save(str(OUT / "usage-dark.png"))
+    ctx.settings.set("ui.theme", "light")
+    pump(app, 0.5)
     w.tabs.setCurrentWidget(gui.history)
     pump(app, 1.5)
     gui.history.table.selectRow(0)  # the preview pane shows the conversation

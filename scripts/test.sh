@@ -17,4 +17,11 @@ echo "[test] mypy" >&2
 .venv/bin/mypy
 echo "[test] pytest" >&2
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
-exec .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist): most of the suite waits on MariaDB, subprocesses, sockets and real-time
+# audio, so two run side by side in about half the time; real-time audio tests stay on one worker
+# (tests/conftest.py). SYNTHBOT_TEST_WORKERS=0 runs everything in this one process.
+workers="${SYNTHBOT_TEST_WORKERS:-2}"
+if [[ "$workers" == "0" ]]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+exec .venv/bin/python -m pytest -n "$workers" --dist loadgroup "$@"

@@ -238,6 +238,18 @@ class KeyStore:
             return False
         return True
 
+    def get_entry(self, name: str) -> str | None:
+        """This app's keyring entry ``name`` (no environment override), registered for redaction.
+        Raises SecretStoreError when the keyring cannot be read: the caller says what is missing."""
+        value = self._call("read the entry", lambda b: b.get_password(SERVICE, name))
+        register_secret(value)
+        return value or None
+
+    def set_entry(self, name: str, value: str) -> None:
+        """Store ``value`` as this app's keyring entry ``name`` (e.g. an MCP server's env value)."""
+        register_secret(value)
+        self._call("store the entry", lambda b: b.set_password(SERVICE, name, value))
+
     def info(self, provider: str) -> KeyInfo:
         self._check_provider(provider)
         value = self._env.get(env_key_name(provider))

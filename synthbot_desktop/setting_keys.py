@@ -33,6 +33,7 @@ def provider_model(provider: str) -> Key[str]:
 UI_PUSH_TO_TALK_KEY = Key("ui.push_to_talk_key", str)
 UI_SHOW_TIMINGS = Key("ui.show_timings", bool)
 UI_GLOBAL_SHORTCUT = Key("ui.global_shortcut", str)
+UI_THEME = Key("ui.theme", str)
 
 # Audio
 AUDIO_MODE = Key("audio.mode", str)

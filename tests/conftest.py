@@ -29,16 +29,33 @@ _AUDIO: VirtualAudio | None = None
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    """With ``-n N`` the controller only hands tests to workers; each worker is its own process with its
+    own PulseAudio daemon (private XDG_RUNTIME_DIR), so the controller needs none."""
+    return bool(getattr(config.option, "numprocesses", None)) and "PYTEST_XDIST_WORKER" not in os.environ
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Start the virtual audio devices before anything imports sounddevice (PortAudio
     enumerates devices once, at initialisation)."""
     global _AUDIO
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if _is_xdist_controller(config):
+        return
     if shutil.which("pulseaudio") and not os.environ.get("SYNTHBOT_TEST_NO_PULSE"):
         _AUDIO = VirtualAudio().start()
         _AUDIO.export()
     elif IN_CI:
         raise pytest.UsageError("pulseaudio is required in CI: run scripts/setup.sh first")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Real-time audio tests share one worker (``--dist loadgroup``): two of them at once on two cores
+    would starve each other's Whisper and playback and time out; the rest of the suite, which mostly
+    waits on databases, subprocesses and sockets, runs beside them on the other worker."""
+    for item in items:
+        if item.get_closest_marker("audio") is not None or "virtual_audio" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("realtime_audio"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -116,6 +133,14 @@ def mysql_url(mariadb_server: None) -> Iterator[str]:
     name = mariadb.create_database()
     yield mariadb.server_url(name)
     mariadb.drop_database(name)
+
+
+@pytest.fixture
+def proxy() -> Iterator[mariadb.TcpProxy]:
+    """A TCP proxy in front of MariaDB that the test may cut and restore (the shared server never stops)."""
+    p = mariadb.TcpProxy()
+    yield p
+    p.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])

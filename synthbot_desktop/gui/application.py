@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 from synthbot_desktop import APP_NAME, __version__
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import SynthbotError, describe
-from synthbot_desktop.gui import tool_status
+from synthbot_desktop.gui import conversation_actions, tool_status
 from synthbot_desktop.gui.bridge import EngineThread, EventBridge
 from synthbot_desktop.gui.global_shortcut import GlobalShortcut
 from synthbot_desktop.gui.history_page import HistoryPage
@@ -25,7 +25,7 @@ from synthbot_desktop.gui.main_window import MainWindow
 from synthbot_desktop.gui.pipeline_service import PipelineTalkService
 from synthbot_desktop.gui.settings.dialog import SettingsDialog
 from synthbot_desktop.gui.talk_service import TalkService
-from synthbot_desktop.gui.theme import STYLE
+from synthbot_desktop.gui.theme import SCHEME_PROPERTY, ThemeController, apply_scheme
 from synthbot_desktop.gui.usage_page import UsagePage
 from synthbot_desktop.services.startup import Startup
 from synthbot_desktop.setting_keys import UI_GLOBAL_SHORTCUT
@@ -44,6 +44,7 @@ class GuiApp:
     usage: UsagePage
     shortcut: GlobalShortcut
     startup: Startup
+    theme: ThemeController | None = None
 
     def register_global_shortcut(self) -> bool:
         """Grab ``ui.global_shortcut`` system-wide where the platform allows (status in ``shortcut.status``)."""
@@ -67,6 +68,8 @@ class GuiApp:
 
         self.history.commit_delete()  # a delete waiting for "undo" happens now
         self.shortcut.unregister()
+        if self.theme is not None:
+            self.theme.close()
         self.talk.shutdown()
         QThreadPool.globalInstance().waitForDone(10000)  # pool jobs still use the database
         self.engine.stop()
@@ -81,14 +84,16 @@ def ensure_qapp(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("SynthBot")
     app.setApplicationVersion(__version__)
-    app.setStyleSheet(STYLE)
+    if not app.property(SCHEME_PROPERTY):
+        apply_scheme(app, "light")  # until a ThemeController reads ui.theme and the desktop's choice
     return app
 
 
 def build(ctx: AppContext | None = None, talk: TalkService | None = None, **service_kw: Any) -> GuiApp:
     """Everything but the event loop. ``talk`` replaces the pipeline service (tests)."""
-    ensure_qapp()
+    app = ensure_qapp()
     ctx = ctx or AppContext()
+    theme = ThemeController(app, ctx.settings)  # light/dark: ui.theme, else the desktop's (live)
     # Banners are filed in error_logs (issue #18); storage opens in the background, and a job that
     # needs it before it is open just waits for AppContext's lock (services/startup.py).
     startup = Startup(ctx).begin(open_storage=True)
@@ -97,13 +102,14 @@ def build(ctx: AppContext | None = None, talk: TalkService | None = None, **serv
     service = talk or PipelineTalkService(ctx, engine, bridge.sink, **service_kw)
     window = MainWindow(ctx, service, bridge)
     tool_status.install(window, bridge)  # "running <tool>" and timer alerts (#16)
+    conversation_actions.install(window, bridge)  # tool rows, latency, copy/regenerate/rate (#16, #17, #21)
     history = HistoryPage(ctx)
     usage = UsagePage(ctx)
     window.add_page(history, "History")
     window.add_page(usage, "Usage")
     shortcut = GlobalShortcut(window)
     shortcut.activated.connect(window.toggle_talk)
-    gui = GuiApp(ctx, engine, bridge, service, window, history, usage, shortcut, startup)
+    gui = GuiApp(ctx, engine, bridge, service, window, history, usage, shortcut, startup, theme)
     window.settingsRequested.connect(gui.open_settings)
     history.resumeRequested.connect(window.resume_session)
 

@@ -81,6 +81,18 @@ def app_icon() -> QIcon:
     return QIcon(str(path)) if path.exists() else QIcon()
 
 
+def steady_width(button: QPushButton, texts: tuple[str, ...]) -> None:
+    """Give ``button`` the width of its widest text, so changing the text never moves its
+    neighbours (issue #21, defect 14: "Mute" → "Unmute" shifted the talk button)."""
+    shown = button.text()
+    widths = []
+    for text in texts:
+        button.setText(text)
+        widths.append(button.sizeHint().width())
+    button.setText(shown)
+    button.setMinimumWidth(max(widths))
+
+
 def _labelled(text: str, widget: QWidget) -> QWidget:
     """A caption and its control as one piece, so a wrapping bar never separates them."""
     holder = QWidget()
@@ -254,6 +266,7 @@ class MainWindow(QMainWindow):
         self.mute_button.setCheckable(True)
         self.mute_button.setToolTip("Mute the microphone: nothing you say is heard until you unmute (Ctrl+M)")
         self.mute_button.setAccessibleName("Mute microphone")
+        steady_width(self.mute_button, ("Mute", "Unmute"))
         left = QVBoxLayout()
         left.addWidget(self.indicator)
         left.addWidget(self.meter)
@@ -587,6 +600,22 @@ class MainWindow(QMainWindow):
             self.input.setText(self._last_said)
             self.send_typed()
 
+    def regenerate_last(self, bubble: Any = None) -> bool:
+        """Regenerate on the last reply: it leaves the screen and the same question is answered
+        again through the service's turn path (``TalkService.regenerate``). Only the last reply,
+        and never while a turn runs (its answer would race the new one)."""
+        last = self.conversation.last_reply()
+        if last is None or (bubble is not None and bubble is not last) or self.state in BUSY_STATES:
+            return False
+        question = self.conversation.question_before(last)
+        if not question:
+            return False
+        self.conversation.remove_reply(last)
+        self._typed.append(question)  # the engine echoes it as the turn's transcript: shown once already
+        self._last_said = question
+        self.talk.regenerate(question)
+        return True
+
     def new_session(self) -> None:
         self._last_said = None
         self.conversation.clear()
@@ -600,17 +629,15 @@ class MainWindow(QMainWindow):
         self.session_id = session_id
         self.talk.resume_session(session_id)
 
-        def load() -> list[tuple[str, str, bool]]:
-            from synthbot_desktop.services.history import transcript
+        def load() -> list[Any]:
+            from synthbot_desktop.services.reply_feedback import shown_messages
 
-            return transcript(self.ctx.db, session_id)
+            return shown_messages(self.ctx.db, session_id)
 
-        def show(messages: list[tuple[str, str, bool]]) -> None:
-            self.conversation.clear()
-            for role, content, interrupted in messages:
-                bubble = self.conversation.add_message(role, content)
-                if interrupted:
-                    bubble.set_note("interrupted")
+        def show(messages: list[Any]) -> None:
+            from synthbot_desktop.gui.conversation_actions import show_past_messages
+
+            show_past_messages(self, messages)
 
         run_job(load, show, lambda e: self.show_error(ev.ErrorEvent(f"could not open the conversation: {e}")))
 

@@ -156,6 +156,12 @@ class PipelineTalkService:
         self._config_lock = asyncio.Lock()  # switches apply in order with the turns (see _configuring)
         self._mcp: Any = None  # MCP servers: one manager for the app, started lazily, stopped at shutdown
         self._mcp_opened = False
+        from synthbot_desktop.pipeline.cues import CuePolicy
+
+        self._cues = CuePolicy()  # fed from sink(); sink runs on the engine loop (and the writer thread)
+        self._error_voice: Any = None  # Piper, loaded on the first spoken error
+        self._mic_hold_until = 0.0  # engine-loop time until which the app's own sound is playing
+        self.spoken_errors: list[str] = []  # what was said aloud (tests, diagnostics)
 
     # Plumbing ------------------------------------------------------------------------------------
     async def _configuring(self, coro: Coroutine[Any, Any, Any]) -> Any:
@@ -181,6 +187,89 @@ class PipelineTalkService:
         if isinstance(event, ev.StateChanged) and event.state == ev.TurnState.IDLE and self._listening():
             event = ev.StateChanged(ev.TurnState.LISTENING, event.turn_id)
         self._window_sink(event)
+        if isinstance(event, ev.StateChanged | ev.ErrorEvent):
+            self._sound_for(event)
+
+    # Sound cues and spoken errors (pipeline.cues decides; this plays on the conversation's speaker)
+    def _sound_for(self, event: ev.Event) -> None:
+        from synthbot_desktop.pipeline.cues import PlayCue, SayError
+
+        s = self.ctx.settings
+        actions = self._cues.observe(event, cues=bool(s.get("ui.sound_cues")),
+                                     spoken_errors=bool(s.get("ui.spoken_errors")))
+        for action in actions:
+            if isinstance(action, PlayCue):
+                self._play_cue(action.kind)
+            elif isinstance(action, SayError):
+                self.thread.submit(self._say_error(action.text))
+
+    def _play_cue(self, kind: str) -> None:
+        from synthbot_desktop.pipeline.cues import CUE_RATE, cue_tone
+
+        player = getattr(self._output, "player", None)
+        if player is None:  # no speaker (yet): the first listening of a session opens it, cues follow
+            return
+        tone = cue_tone(kind)
+        try:
+            player.enqueue(tone, sample_rate=CUE_RATE, tag="cue")
+        except Exception as exc:  # a cue is a courtesy: never disturb the turn over it
+            log.debug("cue %s not played: %s", kind, exc)
+            return
+        if kind != "sent":
+            # Not for "sent": in hands-free it can come at a speculative pause the person then talks
+            # on after (pipeline.cues), and silencing the microphone there would cut their words.
+            self.thread.call_soon(self._hold_mic, len(tone) / CUE_RATE, self._output_latency(player))
+
+    @staticmethod
+    def _output_latency(player: Any) -> float:
+        latency = getattr(player, "output_latency", 0.0)
+        return float(latency) if isinstance(latency, int | float) else 0.0
+
+    def _hold_mic(self, seconds: float, latency: float = 0.0, tail: float = 0.1) -> None:
+        """The microphone hears silence while the app's own sound plays (from when it reaches the
+        speaker, plus a short tail for the room), so a cue or a spoken error can never start a turn
+        without an echo canceller. Kept short for cues: push-to-talk speech right after the
+        "listening" tone must not be cut. Runs on the engine loop; overlapping holds extend each other."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + latency + seconds + tail
+        self._mic_hold_until = max(self._mic_hold_until, until)
+        if self._mic is not None:
+            self._mic.muted = True
+
+        def release() -> None:
+            if loop.time() >= self._mic_hold_until - 1e-3 and self._mic is not None:
+                self._mic.muted = self.muted  # the mute button's state, whatever it is now
+
+        loop.call_at(until, release)
+
+    async def _say_error(self, text: str) -> None:
+        """Say ``text`` with the offline Piper voice (works when the network or ElevenLabs is what
+        failed). The microphone hears silence meanwhile, so the app never answers its own sentence."""
+        from synthbot_desktop.tts.piper_engine import PiperSpeech
+        from synthbot_desktop.tts.registry import piper_options
+
+        player = getattr(self._output, "player", None)
+        if player is None:
+            return
+        try:
+            if self._error_voice is None:
+                self._error_voice = PiperSpeech(piper_options(self.ctx))
+            voice = self._error_voice
+            pieces: list[bytes] = []
+
+            def keep(pcm: bytes) -> bool:
+                pieces.append(pcm)
+                return True
+
+            await asyncio.to_thread(voice.synthesize_blocking, text, keep)
+            pcm = b"".join(pieces)
+            fmt = voice.audio_format
+            player.enqueue(pcm, fmt, tag="spoken_error")
+            self.spoken_errors.append(text)
+            self._hold_mic(len(pcm) / (fmt.sample_rate * fmt.channels * fmt.sample_width),
+                           self._output_latency(player), tail=0.3)
+        except Exception as exc:  # the banner already says it: a missing voice must not add a second error
+            log.info("could not say the error aloud: %s", exc)
 
     def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
         async def guarded() -> Any:
@@ -300,8 +389,9 @@ class PipelineTalkService:
         """The mute button: the microphone delivers silence until unmuted (nothing is heard)."""
         def apply() -> None:
             self.muted = muted
-            if self._mic is not None:
-                self._mic.muted = muted
+            if self._mic is not None:  # unmuting during the app's own sound: heard again when it ends
+                held = asyncio.get_running_loop().time() < self._mic_hold_until
+                self._mic.muted = muted or held
 
         self.thread.call_soon(apply)
 
@@ -345,6 +435,21 @@ class PipelineTalkService:
         async def go() -> None:
             await self._settled()
             engine = await self._ensure_engine(need_stt=False)
+            self._track(engine.start_turn(UserInput(text=text, speech_end=time.monotonic())))
+
+        self._submit(go())
+
+    def regenerate(self, text: str) -> None:
+        """The last reply again: same turn as a typed message, without the old exchange in context."""
+        from synthbot_desktop.pipeline.session import drop_last_exchange
+        from synthbot_desktop.pipeline.turn import UserInput
+
+        async def go() -> None:
+            await self._settled()
+            engine = await self._ensure_engine(need_stt=False)
+            for task in list(self._turns):  # the reply being redone is finished and in the context
+                await asyncio.gather(task, return_exceptions=True)
+            drop_last_exchange(engine.conversation, text)
             self._track(engine.start_turn(UserInput(text=text, speech_end=time.monotonic())))
 
         self._submit(go())
@@ -565,7 +670,7 @@ class PipelineTalkService:
             await self._drop_engine()
             for task in list(self._turns):
                 await asyncio.gather(task, return_exceptions=True)
-            for closer in (self._chat, self._speech, self._mcp):
+            for closer in (self._chat, self._speech, self._mcp, self._error_voice):
                 if closer is not None:
                     await closer.aclose()
             for dev in (self._mic,):

@@ -28,6 +28,10 @@ class TalkService(Protocol):
     def send_text(self, text: str) -> None:
         """A typed message: same turn as speech, minus the transcription."""
 
+    def regenerate(self, text: str) -> None:
+        """Answer the last message (``text``) again through the same turn path as a typed message;
+        the earlier answer leaves the model's context (``pipeline.session.drop_last_exchange``)."""
+
     def interrupt(self) -> None:
         """Stop the assistant now (LLM, TTS and playback) and keep what was said."""
 
@@ -73,6 +77,9 @@ class UnavailableTalkService:
         pass
 
     def send_text(self, text: str) -> None:
+        self._explain()
+
+    def regenerate(self, text: str) -> None:
         self._explain()
 
     def interrupt(self) -> None:

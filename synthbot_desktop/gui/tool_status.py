@@ -3,21 +3,26 @@ bridge in one line.
 
 Kept out of ``main_window.py`` on purpose (its layout is changed elsewhere): :func:`install` listens
 to the bridge's ``anyEvent`` and writes into the window's state indicator, so a slow tool shows
-"running get_weather…" instead of a silent "Thinking", and a fired timer is shown and alerted.
+"running get_weather…" instead of a silent "Thinking", and a fired timer is shown in the indicator
+and as a desktop notification (the tray's message, or a banner in the window: ``gui/notifier.py``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
+from synthbot_desktop.gui.notifier import Notifier
 from synthbot_desktop.pipeline import events as ev
+from synthbot_desktop.services.notifications import clean_label, timer_notice
 
 
-def install(window: Any, bridge: Any) -> None:
-    """Connect the tool events to ``window.indicator`` (a StateIndicator)."""
+def install(window: Any, bridge: Any) -> Notifier:
+    """Connect the tool events to ``window.indicator`` (a StateIndicator) and the notifier
+    (returned: it shows timers through the window's tray icon, ``window._tray``, or its banner)."""
     indicator = window.indicator
+    notifier = Notifier(window, getattr(window, "_tray", None))
 
     def on_event(event: Any) -> None:
         if isinstance(event, ev.ToolRunning):
@@ -28,9 +33,10 @@ def install(window: Any, bridge: Any) -> None:
         elif isinstance(event, ev.ToolConfirmRequest):
             ask(event)
         elif isinstance(event, ev.TimerFired):
-            indicator.setText(f"⏰ {event.label}")
-            indicator.setAccessibleName(f"Timer: {event.label}")
-            QApplication.alert(window)
+            label = clean_label(event.label)
+            indicator.setText(f"⏰ {label}")
+            indicator.setAccessibleName(f"Timer: {label}")
+            notifier.notify(timer_notice(event.label))
 
     def ask(event: ev.ToolConfirmRequest) -> None:
         """Non-modal question: the window keeps painting; closing it without Allow is a no."""
@@ -44,3 +50,4 @@ def install(window: Any, bridge: Any) -> None:
         box.open()
 
     bridge.anyEvent.connect(on_event)
+    return notifier

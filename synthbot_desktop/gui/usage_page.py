@@ -18,8 +18,8 @@ import zlib
 from typing import Any
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
-from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QDate, QEvent, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -134,6 +134,7 @@ class UsagePage(QWidget):
         self.chart_view.setObjectName("usage_chart")
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.chart_view.setMinimumHeight(210)  # below this the axis labels collide and Qt elides them
+        self._colour_chart()
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("usage_table")
@@ -238,6 +239,26 @@ class UsagePage(QWidget):
         series.attachAxis(x)
         series.attachAxis(y)
         self.chart.setTitle(f"{self.metric_box.currentText()} per day")
+        self._colour_chart()
+
+    def _colour_chart(self) -> None:
+        """Chart background, title, legend and axis labels from the palette (a white chart on a
+        dark window, or black labels on it, in dark mode otherwise; the bars keep their colours)."""
+        pal = self.palette()
+        base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
+        self.chart.setBackgroundBrush(base)
+        self.chart.setTitleBrush(text)
+        self.chart.legend().setLabelColor(text)
+        self.chart_view.setBackgroundBrush(pal.color(QPalette.ColorRole.Window))
+        for axis in self.chart.axes():
+            axis.setLabelsColor(text)
+            axis.setGridLineColor(pal.color(QPalette.ColorRole.Midlight))
+            axis.setLinePenColor(pal.color(QPalette.ColorRole.Mid))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._colour_chart()
+        super().changeEvent(event)
 
     def _ask_quota(self) -> None:
         def fetch() -> Any:

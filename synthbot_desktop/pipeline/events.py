@@ -65,6 +65,7 @@ class AssistantDone:
     interrupted: bool = False
     full_text: str | None = None  # what the model generated
     error: str | None = None
+    message_uid: str | None = None  # the stored assistant message (rating it from the window, #17)
 
 
 @dataclass(frozen=True)
@@ -120,13 +121,27 @@ class ToolRunning:
 
 
 @dataclass(frozen=True)
+class ToolCalled:
+    """The model called a tool and it starts now (the conversation shows a collapsed row, #16).
+    ``arguments``: the JSON text as the model wrote it, redacted and capped (``tools.records``)."""
+
+    name: str
+    turn_id: str
+    call_id: str = ""
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
 class ToolDone:
-    """A tool call finished (clears the "running <name>" state; ``is_error``: it failed or was refused)."""
+    """A tool call finished (clears the "running <name>" state; ``is_error``: it failed or was refused).
+    ``arguments`` and ``result`` are redacted and capped, as stored with the turn."""
 
     name: str
     turn_id: str
     call_id: str = ""
     is_error: bool = False
+    arguments: str = ""
+    result: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,6 +162,6 @@ class TimerFired:
 
 
 Event = (StateChanged | InputLevel | PartialTranscript | FinalTranscript | AssistantDelta | AssistantDone
-         | PlaybackProgress | TurnTimings | ErrorEvent | SessionChanged | TurnRetracted | ToolRunning | ToolDone
+         | PlaybackProgress | TurnTimings | ErrorEvent | SessionChanged | TurnRetracted | ToolCalled | ToolRunning | ToolDone
          | ToolConfirmRequest | TimerFired)
 EventSink = Callable[[Event], None]

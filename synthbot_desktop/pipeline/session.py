@@ -100,3 +100,19 @@ def resume_cached(cache: ConversationCache, spool_file: Path, key: int | str, *,
     return ConversationState(conv.session_id, provider or conv.provider or "", model or conv.model or "",
                              system_prompt=system_prompt, history=history, resumed=True,
                              session_uid=conv.session_uid)
+
+
+def drop_last_exchange(conv: ConversationState, text: str) -> bool:
+    """Before a reply is regenerated: take the last question and its answer out of the model's
+    context, so the new answer is not written with the old one in view (and the question is not
+    sent twice). Only when the last question is ``text``; otherwise the context is left alone and
+    False is returned. The stored messages stay: History keeps both answers, like a branch."""
+    history = conv.history
+    end = len(history)
+    if end and history[-1].role == "assistant":
+        end -= 1
+    if not end or history[end - 1].role != "user" or history[end - 1].content.strip() != text.strip():
+        return False
+    del history[end - 1:]
+    del conv.history_uids[len(history):]  # the uids name the first messages of the history
+    return True

@@ -38,6 +38,7 @@ from synthbot_desktop.pipeline.events import (
     FinalTranscript,
     PlaybackProgress,
     StateChanged,
+    ToolCalled,
     ToolDone,
     ToolRunning,
     TurnRetracted,
@@ -49,7 +50,7 @@ from synthbot_desktop.pipeline.session import ConversationState
 from synthbot_desktop.pipeline.spoken import SpokenTimeline
 from synthbot_desktop.storage.recorder import WriteUnit
 from synthbot_desktop.storage.records import MessageRecord, SessionSpec, UsageRecord
-from synthbot_desktop.tools.loop import FILLER_TEXT, ToolEvent, ToolFiller, ToolFinished, run_tool_loop
+from synthbot_desktop.tools.loop import FILLER_TEXT, ToolEvent, ToolFiller, ToolFinished, ToolStarted, run_tool_loop
 from synthbot_desktop.tools.records import ToolTranscript
 from synthbot_desktop.tools.registry import ToolRegistry
 from synthbot_desktop.tts.base import AudioChunk, SpeechProvider, SpeechRequest, VoiceSettings
@@ -493,16 +494,28 @@ class _Turn:
                     self._queue_chunk(chunk, chunk_q)
 
         def on_tool(event: ToolEvent) -> None:
-            if isinstance(event, ToolFiller):
+            if isinstance(event, ToolStarted):
+                e._emit(ToolCalled(event.name, self.turn_id, event.call_id, self.tool_log.arguments_of(event.call_id)))
+            elif isinstance(event, ToolFiller):
                 e._emit(ToolRunning(event.name, self.turn_id))
                 if e.speech is not None:
                     chunk_q.put_nowait(SpeechChunk(event.text or FILLER_TEXT, "", FILLER_INDEX))
             elif isinstance(event, ToolFinished):
-                e._emit(ToolDone(event.name, self.turn_id, event.call_id, event.is_error))
                 self._tools_pending -= 1
                 if self._tools_pending <= 0:
                     self._round_open = True  # the next LLM round starts now
                     self.round_started = e.clock()
+
+        def on_message(message: ChatMessage) -> None:
+            """Kept for storage; a tool's result also tells the window (ToolDone, with what is
+            stored: redacted arguments and result), right after the tool finished."""
+            self.tool_log.add(message)
+            if message.role == "tool" and self.tool_log.records:
+                stored = self.tool_log.records[-1]
+                info = (stored.timings or {}).get("tool", {})
+                e._emit(ToolDone(str(info.get("name") or message.name or "?"), self.turn_id,
+                                 message.tool_call_id or "", message.is_error,
+                                 str(info.get("arguments") or ""), stored.content))
 
         system = (e.conversation.system_prompt if lang.is_english(self.language)
                   else lang.with_language(e.conversation.system_prompt, self.language))
@@ -511,7 +524,7 @@ class _Turn:
                 e.chat, messages, e.conversation.model, e.tools or ToolRegistry(), system=system,
                 temperature=temperature, max_tokens=cfg.max_tokens, max_rounds=cfg.max_tool_rounds,
                 on_delta=on_delta, on_event=on_tool, filler_after_s=cfg.filler_after_s,
-                on_usage=on_round, on_message=self.tool_log.add)
+                on_usage=on_round, on_message=on_message)
             self.llm_finished = True
             if result.final.error is not None:  # the stream broke mid-reply: keep and speak what came
                 raise result.final.error
@@ -730,7 +743,8 @@ class _Turn:
         conv.history.append(ChatMessage("user", text))
         if spoken or self.full_reply:
             conv.history.append(ChatMessage("assistant", spoken or self.full_reply))
-        e._emit(AssistantDone(spoken, self.turn_id, self.interrupted, self.full_reply, error_text))
+        e._emit(AssistantDone(spoken, self.turn_id, self.interrupted, self.full_reply, error_text,
+                              self.assistant_uid if e.recorder is not None else None))
         e._emit(TurnTimings(self.turn_id, timings))
         e._emit(StateChanged(TurnState.IDLE, self.turn_id))
         return TurnResult(self.turn_id, text, spoken, self.full_reply, self.interrupted, error_text,

@@ -52,6 +52,7 @@ import numpy as np
 from synthbot_desktop.pipeline.end_of_turn import looks_complete
 from synthbot_desktop.pipeline.events import EventSink, InputLevel, PartialTranscript, StateChanged, TurnState
 from synthbot_desktop.pipeline.ports import Transcription
+from synthbot_desktop.pipeline.prompt_echo import is_prompt_echo
 from synthbot_desktop.pipeline.turn import TurnEngine, TurnResult, UserInput
 
 log = logging.getLogger(__name__)
@@ -454,8 +455,11 @@ class VoiceLoop:
         stt = engine.stt
         assert stt is not None
         started = time.monotonic()
-        result = await asyncio.to_thread(stt.transcribe, audio, language=engine.config.language,
-                                         prompt=engine.stt_prompt(earlier))
+        prompt = engine.stt_prompt(earlier)
+        result = await asyncio.to_thread(stt.transcribe, audio, language=engine.config.language, prompt=prompt)
+        if is_prompt_echo(result.text, prompt):  # Whisper wrote its prompt again: nothing was said
+            log.info("dropped a piece that only repeated Whisper's prompt (%d chars)", len(result.text))
+            result = Transcription("", result.language, result.confidence, result.audio_seconds, result.model)
         return result, (time.monotonic() - started) * 1000.0
 
     async def _complete(self, audio: np.ndarray, speech_end: float, endpoint: float,

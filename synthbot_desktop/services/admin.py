@@ -100,6 +100,22 @@ def flags(ctx: AppContext, url: str | None = None) -> list[FlagView]:
     return out
 
 
+def own_flags(ctx: AppContext) -> list[FlagView]:
+    """The flags as a desktop user (not an admin) may see them, read-only: the decision for
+    everyone and only their own override, never other users' names."""
+    me = ctx.settings.user_name
+    return [FlagView(f.name, f.description, f.everyone, {me: f.users[me]} if me in f.users else {}, f.here,
+                     f.locked_here) for f in flags(ctx)]
+
+
+def user_names(ctx: AppContext) -> list[str]:
+    """Every user on the database, for the admin page's per-user override picker."""
+    from synthbot_desktop.storage import feature_flags as store
+
+    with ctx.db.session() as s:
+        return store.user_names(s)
+
+
 def set_flag(ctx: AppContext, name: str, on: bool, users: Sequence[str] = (), url: str | None = None) -> None:
     """Turn ``name`` on/off for everyone, or only for ``users``."""
     from synthbot_desktop.storage import feature_flags as store

@@ -52,6 +52,9 @@ def _keyring_names(ctx: AppContext) -> list[str]:
     url = parse_url(ctx.database_url())
     if url.get_backend_name() != "sqlite" and url.username:
         names.append(db_secret_name(url.username, url.host or "localhost", url.port))
+    from synthbot_desktop.services.mcp_servers import keyring_entries
+
+    names.extend(keyring_entries(ctx))  # MCP servers' env values (their server then fails to start: said so)
     return names
 
 

@@ -2,10 +2,12 @@
 
 One function for both front ends: the CLI calls :func:`report` where it prints an error line,
 the GUI calls it from a pool job when it shows a banner (never on the GUI thread: it may write to
-a remote server). Best effort by design: the error was already shown; a missing row must not
-turn into a second error. A remote database is only written when this process already opened it
-(an unreachable server must not add a connect timeout to the error path); a local SQLite file
-is opened for it.
+a remote server). Best effort by design: the error was already shown; a failure to file it must
+not turn into a second error. But nothing is lost to an outage: a row the database cannot take
+goes to the same durable spool as the recorder's messages and usage, and is replayed with them.
+A remote database is only connected to when this process already opened it or from the
+background writer (an unreachable server must not add a connect timeout to the error path); a
+local SQLite file is opened for it.
 """
 
 from __future__ import annotations
@@ -33,35 +35,48 @@ def kind_of(exc: BaseException) -> str:
     return type(exc).__name__ if isinstance(exc, SynthbotError) else "unexpected"
 
 
-def _database(ctx: AppContext, connect: bool) -> Any:
+def _may_open(ctx: AppContext, connect: bool) -> bool:
+    """Whether the row may go to the database now: one this process opened, a local SQLite file,
+    or (``connect``) a remote server not opened yet. Otherwise it waits in the spool."""
     from synthbot_desktop.storage.db import is_sqlite
 
-    opened = ctx.opened_db
-    if opened is not None:
-        return opened
-    return ctx.db if connect or is_sqlite(ctx.database_url()) else None
+    return ctx.opened_db is not None or connect or is_sqlite(ctx.database_url())
+
+
+def _spool(ctx: AppContext, unit: Any) -> None:
+    from synthbot_desktop.storage.offline import OfflineSpool
+
+    OfflineSpool(ctx.paths.spool_dir).write_now(unit)
 
 
 def report(ctx: AppContext | None, source: str, message: str, *, kind: str | None = None,
            details: dict[str, Any] | None = None, connect: bool = False) -> bool:
-    """Write one row (blocking, best effort); True when it was written. ``connect`` lets it open a
-    remote database this process has not opened yet (the background writer does; the CLI's exit
-    path does not)."""
+    """File one row (blocking, best effort); True when it reached the database.
+
+    When the database cannot take it now (unreachable, not opened by this process, or refusing
+    this client until an upgrade) the row goes to the recorder's durable spool, in order with the
+    turns spooled meanwhile, and is replayed once with them (its uid makes replays idempotent).
+    ``connect`` lets it open a remote database this process has not opened yet (the background
+    writer does; the CLI's exit path does not: an unreachable server must not delay the exit)."""
     if ctx is None:
         return False
-    try:
-        from synthbot_desktop.storage import error_log
-        from synthbot_desktop.storage import repositories as repo
+    from synthbot_desktop.storage.recorder import WriteUnit
+    from synthbot_desktop.storage.records import ErrorRecord
 
-        db = _database(ctx, connect)
-        if db is None:
-            return False
-        with db.session() as s:  # the user's row may not exist yet (refused before their first turn)
-            user_id = repo.get_or_create_user(s, ctx.settings.user_name).id
-            error_log.add(s, source, redact(message), kind=kind, user_id=user_id, details=details)
-        return True
+    unit = WriteUnit(errors=[ErrorRecord(source, redact(message), kind, details)])
+    try:
+        if _may_open(ctx, connect):
+            try:
+                writer = ctx.writer  # the recorder (replays older spooled writes first) or the spool
+            except Exception:  # refused for another reason (password, schema): keep it for later
+                log.debug("database refused the error row for now; spooling it", exc_info=True)
+                _spool(ctx, unit)
+                return False
+            return bool(writer.write_now(unit))
+        _spool(ctx, unit)
+        return False
     except Exception:  # the error line was already shown; the row is a bonus
-        log.debug("could not write the error row", exc_info=True)
+        log.debug("could not write or spool the error row", exc_info=True)
         return False
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from synthbot_desktop.redaction import redact, redact_value
 from synthbot_desktop.storage.models import ErrorLog, User
+from synthbot_desktop.storage.records import ErrorRecord
 from synthbot_desktop.storage.types import utcnow
 
 MESSAGE_LIMIT = 2000
@@ -37,6 +38,22 @@ def add(s: Session, source: str, message: str, *, kind: str | None = None, user_
     s.add(ErrorLog(user_id=user_id, source=source[:100], kind=(kind or None) and kind[:60],
                    message=redact(message)[:MESSAGE_LIMIT],
                    details=redact_value(details) if details else None, created_at=created_at or utcnow()))
+
+
+def add_once(s: Session, record: ErrorRecord, user_id: int | None) -> bool:
+    """Write ``record`` unless a replay already did (True when a row was added).
+
+    The record's uid lives in ``details["uid"]``; candidates are the rows with the same
+    ``created_at`` (the index, microseconds on both engines), so the check is one indexed lookup.
+    """
+    same_time = s.scalars(select(ErrorLog.details).where(ErrorLog.created_at == record.created_at,
+                                                         ErrorLog.source == record.source[:100]))
+    if any(isinstance(d, dict) and d.get("uid") == record.uid for d in same_time):
+        return False
+    add(s, record.source, record.message, kind=record.kind, user_id=user_id,
+        details={**(record.details or {}), "uid": record.uid}, created_at=record.created_at)
+    s.flush()
+    return True
 
 
 def list_errors(s: Session, *, since: dt.datetime | None = None, username: str | None = None,

@@ -41,6 +41,11 @@ def list_flags(s: Session) -> list[FlagState]:
             for f in s.scalars(select(FeatureFlag).order_by(FeatureFlag.name))]
 
 
+def user_names(s: Session) -> list[str]:
+    """Every user's name, sorted (whom an admin may give an override)."""
+    return list(s.scalars(select(User.username).order_by(User.username)))
+
+
 def _flag(s: Session, name: str, *, create_enabled: bool | None = None) -> FeatureFlag | None:
     flag = s.scalars(select(FeatureFlag).where(FeatureFlag.name == name)).first()
     if flag is None and create_enabled is not None:

@@ -1,23 +1,24 @@
 """Conversation metadata (issue #17): imported conversations, tags, notes, ratings, filters, retention.
 
 Everything returns plain dataclasses, never ORM rows, so front ends cannot lazy-load outside a
-transaction. Imports write messages with one executemany per conversation (not one ORM flush per
-message): that is what makes 10k+ messages/s into SQLite possible. Idempotency comes from the
-unique indexes (user, source, source_id) on sessions and (session, source_id) on messages.
+transaction. Imports write each batch's new sessions and new messages with one executemany each
+(``storage.history_bulk``), not one ORM flush per row: that is what makes 10k+ messages/s into
+SQLite possible. Idempotency comes from the unique indexes (user, source, source_id) on sessions
+and (session, source_id) on messages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, exists, func, insert, select, update
+from sqlalchemy import Table, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from synthbot_desktop.storage import history_bulk as bulk
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.models import (
     ConversationMessage,
@@ -25,7 +26,6 @@ from synthbot_desktop.storage.models import (
     MessageRating,
     SessionTag,
 )
-from synthbot_desktop.storage.records import new_uid
 from synthbot_desktop.storage.sessions import StoredSession
 from synthbot_desktop.storage.types import utcnow
 
@@ -144,9 +144,10 @@ def store_conversations(s: Session, user_id: int, batch: Sequence[ImportedConver
     (conversations sharing a source id within the batch are merged and reported once).
 
     Re-importing the same export therefore adds nothing; an export taken later (the conversation
-    grew) adds just the new messages to the same session. Sessions are looked up with one query
-    per batch and all new messages go in one executemany: per-statement overhead, not SQLite,
-    was what limited throughput.
+    grew) adds just the new messages to the same session. What is already stored is looked up with
+    a few queries per batch, and the new sessions and new messages go in one executemany each
+    (``storage.history_bulk``): per-statement and per-row overhead, not the database, was what
+    limited throughput.
     """
     convs = _merge_same_key(batch)
     sessions = cast(Table, ConversationSession.__table__)
@@ -162,16 +163,21 @@ def store_conversations(s: Session, user_id: int, batch: Sequence[ImportedConver
     taken: set[str] = set()
     for i in range(0, len(uids), 500):  # our own exports carry uids: such a message is already here
         taken.update(s.scalars(select(messages_t.c.uid).where(messages_t.c.uid.in_(uids[i:i + 500]))))
-    results: list[StoredConversation] = []
-    all_rows: list[dict[str, Any]] = []
-    followups: list[tuple[int, ImportedConversation, list[ImportedMessage]]] = []
+    known_by_session: dict[int, set[str]] = {}
+    ids_here = sorted(set(existing.values()))
+    for i in range(0, len(ids_here), 500):
+        for sid, source_id in s.execute(select(messages_t.c.session_id, messages_t.c.source_id).where(
+                messages_t.c.session_id.in_(ids_here[i:i + 500]))):
+            known_by_session.setdefault(int(sid), set()).add(str(source_id))
     now = utcnow()
+    # Per conversation with something new: (key, existing id, fresh messages with their stamps).
+    todo: list[tuple[tuple[str, str], int | None, list[tuple[ImportedMessage, dt.datetime]]]] = []
+    results: list[StoredConversation | None] = []
+    new_sessions: list[dict[str, Any]] = []
     for conv in convs:
-        existing_id = existing.get((conv.source, conv.source_id[:100]))
-        known: set[str] = set()
-        if existing_id is not None:
-            known = {str(k) for k in s.scalars(select(messages_t.c.source_id).where(
-                messages_t.c.session_id == existing_id))}
+        conv_key = (conv.source, conv.source_id[:100])
+        existing_id = existing.get(conv_key)
+        known = known_by_session.get(existing_id, set()) if existing_id is not None else set()
         fresh: list[ImportedMessage] = []
         for m in conv.messages:
             key = m.source_id[:100]
@@ -185,48 +191,44 @@ def store_conversations(s: Session, user_id: int, batch: Sequence[ImportedConver
             continue
         started = _aware(conv.created_at) or min(
             (t for t in (_aware(m.created_at) for m in fresh) if t is not None), default=None) or now
-        rows: list[dict[str, Any]] = []
+        stamped: list[tuple[ImportedMessage, dt.datetime]] = []
         last = started
         for m in fresh:
             stamp = _aware(m.created_at) or last  # a message without a time sorts after its predecessor
             last = max(last, stamp)
-            values: dict[str, Any] = {
-                "uid": m.uid or new_uid(), "role": m.role, "content": m.content,
-                "interrupted": False, "provider": m.provider, "model": m.model, "source_id": m.source_id[:100],
-                "created_at": stamp,
-            }
-            if m.extra:
-                values.update({k: v for k, v in m.extra.items() if k in _EXTRA_COLUMNS})
-            rows.append(values)
+            stamped.append((m, stamp))
         if existing_id is None:
-            title = conv.title or _title_from(rows)
-            result = cast(Any, s.execute(insert(sessions), {
+            title = conv.title or _title_from(fresh)
+            new_sessions.append({
                 "user_id": user_id, "title": title[:300] if title else None, "provider": conv.provider,
                 "model": conv.model, "source": conv.source, "source_id": conv.source_id[:100], "note": conv.note,
-                "message_count": len(rows), "created_at": started, "updated_at": now, "last_message_at": last,
-                "persona_id": None, "tts_engine": None, "voice_id": None}))
-            session_id = int(result.inserted_primary_key[0])
-            existing[(conv.source, conv.source_id[:100])] = session_id
+                "message_count": len(fresh), "created_at": started, "updated_at": now, "last_message_at": last,
+                "persona_id": None, "tts_engine": None, "voice_id": None})
         else:
-            session_id = existing_id
             row = s.execute(select(sessions.c.message_count, sessions.c.last_message_at, sessions.c.title)
-                            .where(sessions.c.id == session_id)).one()
+                            .where(sessions.c.id == existing_id)).one()
             newest = last if row.last_message_at is None or last > row.last_message_at else row.last_message_at
-            s.execute(update(sessions).where(sessions.c.id == session_id).values(
-                message_count=(row.message_count or 0) + len(rows), last_message_at=newest,
-                title=row.title or _title_from(rows), updated_at=now))
-        for r in rows:
-            r["session_id"] = session_id
-        all_rows.extend(rows)
-        results.append(StoredConversation(session_id, len(rows), already, existing_id is None))
+            s.execute(update(sessions).where(sessions.c.id == existing_id).values(
+                message_count=(row.message_count or 0) + len(fresh), last_message_at=newest,
+                title=row.title or _title_from(fresh), updated_at=now))
+        todo.append((conv_key, existing_id, stamped))
+        results.append(None)  # filled in once the session id is known
+    existing.update(bulk.insert_sessions(s, user_id, new_sessions))
+    columns, rows = _message_rows([(existing[key], stamped) for key, _, stamped in todo])
+    bulk.insert_messages(s, columns, rows)
+    done = iter(todo)
+    out: list[StoredConversation] = []
+    followups: list[tuple[int, ImportedConversation, list[ImportedMessage]]] = []
+    for conv, result in zip(convs, results, strict=True):
+        if result is not None:
+            out.append(result)
+            continue
+        conv_key, existing_id, stamped = next(done)
+        session_id = existing[conv_key]
+        fresh = [m for m, _ in stamped]
+        out.append(StoredConversation(session_id, len(fresh), len(conv.messages) - len(fresh), existing_id is None))
         if conv.tags or any(m.rating in (1, -1) for m in fresh):
             followups.append((session_id, conv, fresh))
-    if all_rows:
-        _fill_defaults(all_rows)
-        if s.get_bind().dialect.name == "sqlite":
-            _sqlite_executemany(s, all_rows)
-        else:
-            s.execute(insert(messages_t), all_rows)
     for session_id, conv, fresh in followups:
         if conv.tags:
             add_tags(s, session_id, conv.tags)
@@ -239,48 +241,38 @@ def store_conversations(s: Session, user_id: int, batch: Sequence[ImportedConver
         for m in rated:
             if m.source_id[:100] in ids:
                 rate(s, user_id, ids[m.source_id[:100]], int(m.rating or 0), m.rating_comment)
-    return results
+    return out
 
 
-_EXTRA_COLUMNS = ("full_content", "interrupted", "error", "audio_duration_s", "stt_model", "stt_language",
-                  "stt_confidence", "tokens_in", "tokens_out", "timings")
+_BASE_COLUMNS = ("session_id", "uid", "role", "content", "interrupted", "provider", "model", "source_id",
+                 "created_at")
+# Columns only our own exports carry (ImportedMessage.extra); "interrupted" is a base column.
+_EXTRA_COLUMNS = ("full_content", "error", "audio_duration_s", "stt_model", "stt_language", "stt_confidence",
+                  "tokens_in", "tokens_out", "timings")
 
 
-def _sqlite_db_value(key: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if key == "created_at":  # what UTCDateTime + SQLite DATETIME store: naive UTC, 6-digit microseconds
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if key == "timings":
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return int(value)
-    return value
+def _message_rows(sessions: Sequence[tuple[int, Sequence[tuple[ImportedMessage, dt.datetime]]]]
+                  ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """The batch's messages as tuples for one executemany: every row has the same columns (the
+    base ones plus each extra column some message of the batch has; absent values are NULL)."""
+    extras = tuple(c for c in _EXTRA_COLUMNS
+                   if any(c in m.extra for _, stamped in sessions for m, _ in stamped if m.extra))
+    rows: list[tuple[Any, ...]] = []
+    uids = iter(bulk.new_uids(sum(1 for _, stamped in sessions for m, _ in stamped if not m.uid)))
+    for session_id, stamped in sessions:
+        for m, stamp in stamped:
+            interrupted = m.extra.get("interrupted") if m.extra else None
+            row = (session_id, m.uid or next(uids), m.role, m.content, bool(interrupted), m.provider, m.model,
+                   m.source_id[:100], stamp)
+            if extras:
+                row += tuple(m.extra.get(c) for c in extras)
+            rows.append(row)
+    return _BASE_COLUMNS + extras, rows
 
 
-def _sqlite_executemany(s: Session, rows: list[dict[str, Any]]) -> None:
-    """One driver-level executemany: SQLAlchemy's per-row parameter processing was a quarter of
-    the import's CPU time. Values are converted exactly as the column types would (tested by the
-    export -> import round trip)."""
-    keys = sorted(rows[0])
-    sql = (f"INSERT INTO conversation_messages ({', '.join(keys)}) "
-           f"VALUES ({', '.join('?' for _ in keys)})")
-    s.connection().exec_driver_sql(sql, [tuple(_sqlite_db_value(k, r[k]) for k in keys) for r in rows])
-
-
-def _fill_defaults(rows: list[dict[str, Any]]) -> None:
-    """executemany needs the same keys in every row."""
-    keys = set().union(*(r.keys() for r in rows))
-    for r in rows:
-        for k in keys:
-            r.setdefault(k, None)
-        if r.get("interrupted") is None:
-            r["interrupted"] = False
-
-
-def _title_from(rows: list[dict[str, Any]]) -> str | None:
+def _title_from(messages: Sequence[ImportedMessage]) -> str | None:
     """Like a spoken session: the first eight words of the first question."""
-    first = next((r["content"] for r in rows if r["role"] == "user" and r["content"].strip()), None)
+    first = next((m.content for m in messages if m.role == "user" and m.content.strip()), None)
     if not first:
         return None
     words = first.split()

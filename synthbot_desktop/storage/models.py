@@ -172,7 +172,7 @@ class ConversationMessage(Base):
     tokens_in: Mapped[int | None] = mapped_column(Integer)
     tokens_out: Mapped[int | None] = mapped_column(Integer)
     timings: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    rating: Mapped[int | None] = mapped_column(Integer)
+    # Feedback is in message_ratings (MessageRating); the unused `rating` column went in 0009.
     # The imported message's id in its source app (idempotent import, issue #17).
     source_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = _created()

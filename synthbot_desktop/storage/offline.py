@@ -203,7 +203,7 @@ class OfflineSpool:
     def _append(self, unit: WriteUnit) -> None:
         from synthbot_desktop.storage.recorder import _append_line
 
-        if not (unit.messages or unit.usage or unit.session or unit.link):
+        if unit.is_empty():
             return
         with self._lock:
             _append_line(self.spool_file, json.dumps(unit.to_json(), ensure_ascii=False))

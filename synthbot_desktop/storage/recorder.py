@@ -25,13 +25,15 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 
 from synthbot_desktop.errors import DatabaseError
-from synthbot_desktop.storage import offline
+from synthbot_desktop.storage import error_log, offline
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.db import Database
 from synthbot_desktop.storage.records import (
+    ErrorRecord,
     MessageRecord,
     SessionSpec,
     UsageRecord,
+    error_from_json,
     message_from_json,
     session_from_json,
     to_json,
@@ -124,13 +126,18 @@ class WriteUnit:
     ``session``: the conversation session to create with these messages (its first one among
     them), so no session exists without a message. ``link``: usage rows written earlier (each
     provider call's row is recorded when the call ends) to attach to a message of this unit,
-    usage uid -> message uid.
+    usage uid -> message uid. ``errors``: ``error_logs`` rows (errors a person was shown), which
+    must survive an outage like the rest (services.error_reports).
     """
 
     messages: list[MessageRecord] = field(default_factory=list)
     usage: list[UsageRecord] = field(default_factory=list)
     session: SessionSpec | None = None
     link: dict[str, str] = field(default_factory=dict)
+    errors: list[ErrorRecord] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.messages or self.usage or self.session or self.link or self.errors)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"messages": [to_json(m) for m in self.messages],
@@ -139,6 +146,8 @@ class WriteUnit:
             data["session"] = to_json(self.session)
         if self.link:
             data["link"] = dict(self.link)
+        if self.errors:
+            data["errors"] = [to_json(e) for e in self.errors]
         return data
 
     @classmethod
@@ -147,7 +156,8 @@ class WriteUnit:
         return cls([message_from_json(m) for m in data.get("messages", [])],
                    [usage_from_json(u) for u in data.get("usage", [])],
                    session_from_json(session) if session else None,
-                   {str(k): str(v) for k, v in (data.get("link") or {}).items()})
+                   {str(k): str(v) for k, v in (data.get("link") or {}).items()},
+                   [error_from_json(e) for e in data.get("errors", [])])
 
 
 class Recorder:
@@ -262,7 +272,7 @@ class Recorder:
 
     # Internals ----------------------------------------------------------------------------------
     def _write(self, unit: WriteUnit) -> None:
-        if not (unit.messages or unit.usage or unit.session or unit.link):
+        if unit.is_empty():
             return
         created: dict[str, int] = {}
         with self.db.session() as s:
@@ -284,6 +294,8 @@ class Recorder:
                 repo.add_usage(s, usage, self.user_id)
             if unit.link:
                 offline.link_usage(s, unit.link)
+            for error in unit.errors:
+                error_log.add_once(s, error, self.user_id)
         self._session_ids.update(created)
         for uid, sid in created.items():
             for listener in list(self._session_listeners):
@@ -308,7 +320,7 @@ class Recorder:
         """True when ``unit`` reached the database; False when it was spooled or set aside."""
         if self.spooled_count():
             self.replay()  # keep order: older spooled writes first
-        if not (unit.messages or unit.usage or unit.session or unit.link):
+        if unit.is_empty():
             return True
         if self.spooled_count():
             self._spool(unit)

@@ -89,7 +89,25 @@ class SessionSpec:
     persona_id: int | None = None
 
 
-def to_json(record: UsageRecord | MessageRecord | SessionSpec) -> dict[str, Any]:
+@dataclass
+class ErrorRecord:
+    """One error a person was shown (issue #18's ``error_logs``), already redacted.
+
+    It travels like a message: written at once when the database answers, else spooled with the
+    recorder's writes and replayed in order. ``uid`` makes the replay idempotent without a schema
+    change: it is kept in the row's ``details`` and looked up among the rows of the same
+    ``created_at`` (indexed, microsecond precision on both engines).
+    """
+
+    source: str
+    message: str
+    kind: str | None = None
+    details: dict[str, Any] | None = None
+    uid: str = field(default_factory=new_uid)
+    created_at: dt.datetime = field(default_factory=utcnow)
+
+
+def to_json(record: UsageRecord | MessageRecord | SessionSpec | ErrorRecord) -> dict[str, Any]:
     if isinstance(record, SessionSpec):
         return dataclasses.asdict(record)
     data = dataclasses.asdict(record)
@@ -105,6 +123,12 @@ def usage_from_json(data: dict[str, Any]) -> UsageRecord:
     if data.get("cost_usd") is not None:
         data["cost_usd"] = Decimal(data["cost_usd"])
     return UsageRecord(**data)
+
+
+def error_from_json(data: dict[str, Any]) -> ErrorRecord:
+    data = dict(data)
+    data["created_at"] = dt.datetime.fromisoformat(data["created_at"])
+    return ErrorRecord(**data)
 
 
 def session_from_json(data: dict[str, Any]) -> SessionSpec:

@@ -1,7 +1,12 @@
 """MCP servers the user configured, as tools for the model (official ``mcp`` SDK, 2.x).
 
-Servers are stored in ``mcp_servers.json`` in the config directory (``synthbot-desktop mcp add``):
-a stdio server is a command with arguments, a streamable-HTTP server a URL. A
+Servers are stored in ``mcp_servers.json`` in the config directory (``synthbot-desktop mcp add``,
+Settings → Tools; both through ``services.mcp_servers``): a stdio server is a command with
+arguments and environment variables, a streamable-HTTP server a URL; a server can be switched off
+(``"enabled": false``) without losing it. Environment values may be secrets, so the file keeps only
+a reference to an OS keyring entry (``{"keyring": "mcp:NAME:KEY"}``), resolved when the server
+starts; a plain string (written by older versions) still works and is moved to the keyring the next
+time the list is saved. A
 :class:`McpManager` belongs to one event loop (the CLI's run, or the window's engine loop): it
 starts each server on first use (listing tools), keeps the session open, and stops every server
 in :meth:`McpManager.aclose` (the app closing).
@@ -24,6 +29,7 @@ import json
 import logging
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +57,9 @@ class ServerConfig:
     command: str | None = None  # stdio: the program ...
     args: list[str] = field(default_factory=list)  # ... and its arguments
     url: str | None = None  # streamable HTTP
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # plain values: older files, or not yet stored
+    env_refs: dict[str, str] = field(default_factory=dict)  # KEY -> keyring entry holding its value
+    enabled: bool = True
 
     @property
     def transport(self) -> str:
@@ -59,6 +67,12 @@ class ServerConfig:
 
     def describe(self) -> str:
         return " ".join([self.command or "", *self.args]).strip() if self.command else str(self.url)
+
+    def env_names(self) -> list[str]:
+        return sorted({*self.env, *self.env_refs})
+
+
+SecretLookup = Callable[[str], "str | None"]  # a keyring entry's value (KeyStore.get_entry)
 
 
 # Stored servers ----------------------------------------------------------------------------------
@@ -82,18 +96,41 @@ def load_servers(config_dir: Path) -> dict[str, ServerConfig]:
     for name, raw in servers.items():
         if not isinstance(raw, dict) or not (raw.get("command") or raw.get("url")):
             raise ConfigError(f"MCP server {name!r} needs a command or a url", path=str(path))
+        plain: dict[str, str] = {}
+        refs: dict[str, str] = {}
+        for key, value in (raw.get("env") or {}).items():
+            if isinstance(value, dict) and isinstance(value.get("keyring"), str):
+                refs[str(key)] = value["keyring"]
+            elif isinstance(value, dict):
+                raise ConfigError(f"MCP server {name!r}: env {key!r} is neither a value nor a keyring reference",
+                                  path=str(path))
+            else:
+                plain[str(key)] = str(value)  # written by an older version: moved to the keyring on save
         out[name] = ServerConfig(name, raw.get("command"), [str(a) for a in raw.get("args") or []],
-                                 raw.get("url"), {str(k): str(v) for k, v in (raw.get("env") or {}).items()})
+                                 raw.get("url"), plain, refs, raw.get("enabled", True) is not False)
     return out
 
 
 def save_servers(config_dir: Path, servers: dict[str, ServerConfig]) -> None:
     path = config_path(config_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"servers": {n: {k: v for k, v in asdict(c).items() if k != "name" and v} for n, c in servers.items()}}
+    doc = {"servers": {n: _stored(c) for n, c in servers.items()}}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def _stored(c: ServerConfig) -> dict[str, Any]:
+    """One server as the file keeps it: keyring references for env values (plain ones only where
+    the keyring could not take them), ``enabled`` only when switched off."""
+    out = {k: v for k, v in asdict(c).items() if k in ("command", "args", "url") and v}
+    env: dict[str, Any] = dict(c.env)
+    env.update({k: {"keyring": ref} for k, ref in c.env_refs.items()})
+    if env:
+        out["env"] = dict(sorted(env.items()))
+    if not c.enabled:
+        out["enabled"] = False
+    return out
 
 
 def check_name(name: str) -> str:
@@ -113,8 +150,10 @@ class McpServer:
     """One running (or failed) server: its session lives in one task from start to stop, as the
     SDK's task groups require."""
 
-    def __init__(self, config: ServerConfig, *, start_timeout_s: float = 15.0, call_timeout_s: float = 20.0) -> None:
+    def __init__(self, config: ServerConfig, *, start_timeout_s: float = 15.0, call_timeout_s: float = 20.0,
+                 secrets: SecretLookup | None = None) -> None:
         self.config = config
+        self.secrets = secrets
         self.start_timeout_s = start_timeout_s
         self.call_timeout_s = call_timeout_s
         self.status = "stopped"  # stopped | starting | ready | failed
@@ -153,8 +192,9 @@ class McpServer:
 
                     if self._stderr is None:  # kept until stop(): a later failure still shows it
                         self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115
+                    env = await self._environment()
                     params = StdioServerParameters(command=self.config.command, args=self.config.args,
-                                                   env=self.config.env or None, encoding_error_handler="replace")
+                                                   env=env or None, encoding_error_handler="replace")
                     read, write = await stack.enter_async_context(stdio_client(params, errlog=self._stderr))
                 else:
                     from mcp.client.streamable_http import streamable_http_client
@@ -180,6 +220,24 @@ class McpServer:
             if self.status == "ready":
                 self.status = "stopped"
             self._ready.set()
+
+    async def _environment(self) -> dict[str, str]:
+        """The server's env: plain values plus those kept in the keyring (read off the loop: a
+        Secret Service call may wait on D-Bus). A missing value fails the start with its name."""
+        env = dict(self.config.env)
+        refs = self.config.env_refs
+        if not refs:
+            return env
+        if self.secrets is None:
+            raise SynthbotError(f"its environment ({', '.join(sorted(refs))}) is in the keyring, which is not open here")
+        lookup = self.secrets
+        values = await asyncio.to_thread(lambda: {k: lookup(ref) for k, ref in refs.items()})
+        missing = sorted(k for k, v in values.items() if v is None)
+        if missing:
+            raise SynthbotError(f"the keyring has no value for its environment variable {', '.join(missing)} "
+                                "(add the server again with that --env)")
+        env.update({k: v for k, v in values.items() if v is not None})
+        return env
 
     async def _on_message(self, message: Any) -> None:
         """Transport faults arrive here: a line on stdout that is not JSON-RPC means the server
@@ -296,9 +354,11 @@ class McpManager:
     """The configured servers for one event loop: a tool source for :class:`ToolRegistry`."""
 
     def __init__(self, configs: dict[str, ServerConfig], *, start_timeout_s: float = 15.0,
-                 call_timeout_s: float = 20.0) -> None:
-        self.servers = {n: McpServer(c, start_timeout_s=start_timeout_s, call_timeout_s=call_timeout_s)
-                        for n, c in configs.items()}
+                 call_timeout_s: float = 20.0, secrets: SecretLookup | None = None) -> None:
+        # A switched-off server is kept in the file but never started here.
+        self.servers = {n: McpServer(c, start_timeout_s=start_timeout_s, call_timeout_s=call_timeout_s,
+                                     secrets=secrets)
+                        for n, c in configs.items() if c.enabled}
         self.call_timeout_s = call_timeout_s
 
     async def start_all(self) -> None:
@@ -341,7 +401,13 @@ def open_mcp(ctx: AppContext) -> McpManager | None:
     except ConfigError as exc:
         log.warning("MCP servers not loaded: %s", exc.one_line())
         return None
-    if not configs:
+    if not any(c.enabled for c in configs.values()):
         return None
+    return manager_for(ctx, configs)
+
+
+def manager_for(ctx: AppContext, configs: dict[str, ServerConfig]) -> McpManager:
+    """A manager for ``configs`` with this app's timeouts and keyring (env values kept there)."""
+    s = ctx.settings
     return McpManager(configs, start_timeout_s=s.get_float("tools.mcp.start_timeout_s"),
-                      call_timeout_s=s.get_float("tools.mcp.timeout_s"))
+                      call_timeout_s=s.get_float("tools.mcp.timeout_s"), secrets=ctx.keystore.get_entry)

@@ -56,6 +56,11 @@ class ToolTranscript:
             session_id=self.session_id, role="tool", content=content, provider="tool", model=info["name"],
             error=content[:1000] if message.is_error else None, timings={"tool": info}))
 
+    def arguments_of(self, call_id: str) -> str:
+        """A call's arguments as stored (redacted, capped); "" for a call not seen."""
+        found = self._calls.get(call_id)
+        return redact(found[0].arguments)[:ARGUMENTS_LIMIT] if found is not None else ""
+
     def summary(self) -> list[dict[str, Any]]:
         """What `chat --json` reports: one entry per call, in order."""
         out = []

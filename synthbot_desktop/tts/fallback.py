@@ -8,10 +8,16 @@ through the event sink so the user knows why the voice changed.
 The offline voice speaks one language (the bundled Piper voice is English). A reply in another
 language is never read by it: the fallback raises :class:`OfflineLanguageError` instead, and the
 turn keeps that reply as text and tells the user once (pipeline/turn.py).
+
+An admin may turn the offline voice off (feature flag ``feature.tts.piper``, issue #18): then a
+failure that would have switched raises :class:`FallbackBlockedError` instead, one line naming
+the primary's failure and the flag; the turn keeps the reply as text. The flag is asked at the
+moment of the switch (off the event loop), so a running window follows the admin's change.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -46,16 +52,34 @@ class OfflineLanguageError(SynthbotError):
         self.info = getattr(reason, "info", None)
 
 
+class FallbackBlockedError(SynthbotError):
+    """The primary engine failed and the admin turned the offline voice off: nothing is spoken.
+
+    ``reason`` is the primary's failure; ``info`` and ``kind`` are its provider facts, so the
+    usage row and the error log record the real cause (quota, offline, ...).
+    """
+
+    def __init__(self, blocked: str, reason: ProviderError | None) -> None:
+        cause = reason.message if reason is not None else "the speech engine failed"
+        super().__init__(f"{cause}, and {blocked}", hint="ask your administrator, or try again later")
+        self.reason = reason
+        self.info = getattr(reason, "info", None)
+        self.kind = getattr(reason, "kind", None)
+
+
 class FallbackSpeech:
     """A SpeechProvider that prefers ``primary`` and falls back to a lazily built ``secondary``.
 
     ``secondary_language`` is the language of the secondary's voice (None: not known, no check);
     requests in another language are refused rather than read in the wrong language.
+    ``secondary_blocked`` says why the secondary may not be used right now (None: it may); it
+    may block (it can read the feature flags from the database) and runs in a worker thread.
     """
 
     def __init__(self, primary: SpeechProvider, make_secondary: Callable[[], SpeechProvider], *,
                  events: EventSink | None = None, cooldown_s: float = 30.0,
-                 secondary_language: str | None = None) -> None:
+                 secondary_language: str | None = None,
+                 secondary_blocked: Callable[[], str | None] | None = None) -> None:
         self.primary = primary
         self._make_secondary = make_secondary
         self._secondary: SpeechProvider | None = None
@@ -64,6 +88,7 @@ class FallbackSpeech:
         self.events = events
         self.cooldown_s = cooldown_s
         self._primary_off_until = 0.0
+        self._secondary_blocked = secondary_blocked
         self.last_engine: str | None = None
         self.name = primary.name
 
@@ -93,6 +118,15 @@ class FallbackSpeech:
             return None
         return wanted
 
+    async def _refuse_if_blocked(self) -> None:
+        if self._secondary_blocked is None:
+            return
+        blocked = await asyncio.to_thread(self._secondary_blocked)
+        if blocked is not None:
+            reason = self._last_error
+            log.info("%s; %s: nothing is spoken", reason.one_line() if reason else "speech failed", blocked)
+            raise FallbackBlockedError(blocked, reason) from None
+
     async def stream(self, request: SpeechRequest) -> AsyncIterator[AudioChunk]:
         if time.monotonic() >= self._primary_off_until:
             handed_on = False
@@ -108,11 +142,14 @@ class FallbackSpeech:
                 self._primary_off_until = (float("inf") if error.kind is ProviderErrorKind.QUOTA
                                            else time.monotonic() + self.cooldown_s)
                 self._last_error = error
+                await self._refuse_if_blocked()
                 refused = self._secondary_refuses(request)
                 if refused is not None:  # not "speaking with Piper instead": the turn says it stays text
                     log.warning("%s; the %s reply stays text", error.one_line(), lang.language_name(refused))
                     raise OfflineLanguageError(refused, self.secondary_language or "en", error) from None
                 self._announce(error)
+        else:
+            await self._refuse_if_blocked()
         refused = self._secondary_refuses(request)
         if refused is not None:
             raise OfflineLanguageError(refused, self.secondary_language or "en", self._last_error)

@@ -1,7 +1,9 @@
 """Build the speech provider the settings (and the user's voice preferences) ask for.
 
 ``auto`` means ElevenLabs when a key is set, else Piper; with ``tts.fallback_to_piper`` on,
-ElevenLabs is wrapped so quota or network failures switch to Piper and say so.
+ElevenLabs is wrapped so quota or network failures switch to Piper and say so — unless an admin
+turned Piper off (feature flag ``feature.tts.piper``): then such a failure is one line and the
+reply stays text.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENGINES = ("auto", "elevenlabs", "piper")
+PIPER_FLAG = "feature.tts.piper"
 
 
 def piper_options(ctx: AppContext) -> PiperOptions:
@@ -118,4 +121,16 @@ def create_speech_provider(
     if not ctx.settings.value(TTS_FALLBACK_TO_PIPER):
         return primary
     return FallbackSpeech(primary, lambda: PiperSpeech(piper_opts, metrics_sink=metrics_sink), events=events,
-                          secondary_language=piper_voice_language(piper_opts.voice))
+                          secondary_language=piper_voice_language(piper_opts.voice),
+                          secondary_blocked=lambda: _piper_blocked(ctx))
+
+
+def _piper_blocked(ctx: AppContext) -> str | None:
+    """Why the fallback may not speak with Piper (None: it may): the admin's flag, asked when the
+    fallback is needed (cached for a minute; a dead database answers from the last known state)."""
+    from synthbot_desktop.services import features
+
+    if features.enabled(ctx, PIPER_FLAG):
+        return None
+    return f"the offline Piper voice is turned off by your administrator (feature flag {PIPER_FLAG})"
+

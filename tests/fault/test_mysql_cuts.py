@@ -4,7 +4,6 @@ a turn: every turn lands exactly once and the model always sees the whole conver
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -19,13 +18,6 @@ from tests.support.mariadb import TcpProxy
 
 TURNS = 200
 CUT_AT = {40, 110, 170}
-
-
-@pytest.fixture
-def proxy() -> Iterator[TcpProxy]:
-    p = TcpProxy()
-    yield p
-    p.close()
 
 
 @pytest.mark.mysql

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,13 +29,6 @@ from tests.support.fake_llm import base_url, install_fake_llm
 from tests.support.mariadb import TcpProxy
 
 REPLY = "The tide is coming in. It will be high at noon."
-
-
-@pytest.fixture
-def proxy() -> Iterator[TcpProxy]:
-    p = TcpProxy()
-    yield p
-    p.close()
 
 
 def _turn(session: int | str | None, text: str) -> tuple[Any, Any]:

@@ -71,8 +71,76 @@ def test_admin_page_shows_usage_and_flags_and_turns_a_flag_off(qtbot: Any, admin
     assert features.enabled(admin_ctx, "provider.openai")
 
 
-def test_admin_page_is_not_shown_to_a_limited_account(qtbot: Any, admin_ctx: AppContext,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_admin_page_edits_per_user_overrides(qtbot: Any, admin_ctx: AppContext) -> None:
+    from synthbot_desktop.storage import feature_flags as store
+
+    dialog = SettingsDialog(admin_ctx)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "admin" in dialog.pages, timeout=10000)
+    page = dialog.pages["admin"]
+    qtbot.waitUntil(lambda: page.loaded >= 1, timeout=10000)
+    assert page.overrides_table.isVisibleTo(page) and page.override_user.isVisibleTo(page)
+    users = [page.override_user.itemText(i) for i in range(page.override_user.count())]
+    assert users == ["alice", "bob", "root-admin"]  # the database's users to choose from
+    row = page.flag_names.index("tool.open")
+    page.flags_table.selectRow(row)
+    assert page.overrides_table.rowCount() == 0
+
+    page.override_user.setEditText("bob")
+    page.user_off_button.click()
+    qtbot.waitUntil(lambda: page.loaded >= 2 and page.overrides_table.rowCount() == 1, timeout=10000)
+    assert (_cell(page.overrides_table, 0, 0), _cell(page.overrides_table, 0, 1)) == ("bob", "off")
+    assert _cell(page.flags_table, row, 3) == "bob=off" and _cell(page.flags_table, row, 2) == "on"
+    with admin_ctx.db.session() as s:
+        assert store.effective_for_user(s, "bob")["tool.open"] is False
+        assert store.effective_for_user(s, "alice")["tool.open"] is True  # nobody else changed
+
+    page.override_user.setEditText("carol")  # a seat that has not started yet
+    page.user_on_button.click()
+    qtbot.waitUntil(lambda: page.loaded >= 3 and page.overrides_table.rowCount() == 2, timeout=10000)
+    assert _cell(page.flags_table, row, 3) == "bob=off, carol=on"
+
+    page.overrides_table.selectRow(0)  # picking an override row picks its user
+    assert page.override_user.currentText() == "bob"
+    page.user_clear_button.click()
+    qtbot.waitUntil(lambda: page.loaded >= 4 and page.overrides_table.rowCount() == 1, timeout=10000)
+    assert _cell(page.overrides_table, 0, 0) == "carol"
+    with admin_ctx.db.session() as s:
+        assert store.effective_for_user(s, "bob")["tool.open"] is True  # back to the everyone-value
+
+    page.override_user.setEditText("  ")
+    page.user_off_button.click()
+    assert page.status.text() == "Choose or type a user first."
+
+
+def test_admin_page_lists_the_errors_users_were_shown(qtbot: Any, admin_ctx: AppContext) -> None:
+    from synthbot_desktop.storage import error_log
+
+    with admin_ctx.db.session() as s:
+        bob = repo.get_or_create_user(s, "bob").id
+        error_log.add(s, "cli.chat", "older one", kind="timeout", user_id=bob, created_at=DAY)
+        error_log.add(s, "gui.banner", "the key sk-proj-" + "A1" * 12 + " was refused", user_id=bob,
+                      created_at=DAY + dt.timedelta(minutes=5))
+    dialog = SettingsDialog(admin_ctx)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "admin" in dialog.pages, timeout=10000)
+    page = dialog.pages["admin"]
+    qtbot.waitUntil(lambda: page.loaded >= 1, timeout=10000)
+    table = page.errors_table
+    assert table.isVisibleTo(page) and table.rowCount() == 2
+    newest = [_cell(table, 0, c) for c in range(5)]
+    assert newest[:4] == ["2025-07-01 09:05:00", "bob", "gui.banner", "-"]
+    assert "[REDACTED]" in newest[4] and "A1A1" not in newest[4]  # stored redacted, shown as stored
+    assert [_cell(table, 1, c) for c in range(5)] == ["2025-07-01 09:00:00", "bob", "cli.chat", "timeout",
+                                                      "older one"]
+    assert "2 error(s)" in page.status.text()
+
+
+def test_a_limited_account_sees_the_flags_read_only_with_only_its_own_override(
+        qtbot: Any, admin_ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    admin_service.set_flag(admin_ctx, "tool.open", False, ["root-admin"])
+    admin_service.set_flag(admin_ctx, "tool.open", True, ["alice"])
+    admin_service.set_flag(admin_ctx, "provider.gemini", False)
     monkeypatch.setattr(admin_service, "can_read_all_users", lambda ctx: False)
     dialog = SettingsDialog(admin_ctx)
     qtbot.addWidget(dialog)
@@ -80,6 +148,22 @@ def test_admin_page_is_not_shown_to_a_limited_account(qtbot: Any, admin_ctx: App
         pass
     assert "admin" not in dialog.pages
     assert "Admin" not in [dialog.nav.item(i).text() for i in range(dialog.nav.count())]
+    page = dialog.pages["flags"]
+    assert dialog.nav.item(dialog.nav.count() - 1).text() == "Feature flags"
+    qtbot.waitUntil(lambda: page.loaded >= 1, timeout=10000)
+    table = page.flags_table
+    assert table.horizontalHeaderItem(3).text() == "Your override"
+    cells = {page.flag_names[r]: [_cell(table, r, c) for c in range(4)] for r in range(table.rowCount())}
+    assert cells["tool.open"] == ["tool.open", "on", "off", "off"]  # everyone on, this user off
+    assert cells["provider.gemini"] == ["provider.gemini", "off", "off", "-"]
+    texts = " ".join(_cell(table, r, c) for r in range(table.rowCount()) for c in range(table.columnCount()))
+    assert "alice" not in texts  # other users' overrides are not shown to them
+    for widget in (page.off_button, page.on_button, page.clear_button, page.user_off_button,
+                   page.override_user, page.usage_table, page.errors_table):
+        assert not widget.isVisibleTo(page)
+    table.selectRow(page.flag_names.index("provider.gemini"))
+    assert page._change(True) is None  # nothing can be changed from here
+    assert not features.enabled(admin_ctx, "provider.gemini")
 
 
 def test_a_banner_is_filed_in_error_logs(qtbot: Any, admin_ctx: AppContext) -> None:

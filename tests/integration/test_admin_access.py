@@ -30,6 +30,7 @@ def limited_url(mysql_url: str) -> Iterator[str]:
     with root.session() as s:
         store.set_flag(s, "provider.openai", False)
         store.set_user_access(s, "tool.open", ["kiosk-2"], False)
+        store.set_user_access(s, "tool.open", ["kiosk-9"], True)  # another seat's: not shown to kiosk-2
     root.dispose()
     account, password = f"sb_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     conn = pymysql.connect(host=mariadb.HOST, port=mariadb.PORT, user=mariadb.USER, password="")
@@ -53,6 +54,8 @@ def test_limited_account_reads_flags_files_errors_but_cannot_change_flags(
     assert not features.enabled(ctx, "provider.openai") and not features.enabled(ctx, "tool.open")
     assert features.enabled(ctx, "provider.ollama")
     assert admin_service.can_read_all_users(ctx) is False  # no admin page for the clients' account
+    own = {f.name: f for f in admin_service.own_flags(ctx)}  # ...but the read-only Feature flags page
+    assert own["tool.open"].users == {"kiosk-2": False} and own["provider.openai"].everyone is False
     assert error_reports.report(ctx, "cli.chat", "the provider said no", kind="quota")
     for stmt in ("UPDATE feature_flags SET enabled = 1", "DELETE FROM user_feature_access",
                  "INSERT INTO feature_flags (name, enabled, updated_at) VALUES ('x', 1, NOW())"):

@@ -53,7 +53,8 @@ def test_mcp_cli_add_list_tools_remove(env: dict[str, str], capsys: pytest.Captu
     assert time.monotonic() - started < START  # failures are noticed, not waited out
     report = {s["name"]: s for s in json.loads(capsys.readouterr().out)["servers"]}
     assert report["calc"]["status"] == "ready"
-    assert {t["name"] for t in report["calc"]["tools"]} == {"calc__add", "calc__slow", "calc__fail", "calc__die"}
+    assert {t["name"] for t in report["calc"]["tools"]} == {"calc__add", "calc__slow", "calc__fail", "calc__die",
+                                                              "calc__env_digest"}
     assert report["junk"]["status"] == "failed" and "not MCP on stdout" in report["junk"]["error"]
     assert "starting up the garbage server" in report["junk"]["error"]  # its stderr tail
     assert report["boom"]["status"] == "failed" and "missing_dependency" in report["boom"]["error"]

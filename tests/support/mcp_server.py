@@ -35,6 +35,16 @@ def fail(message: str) -> str:
 
 
 @server.tool()
+def env_digest(name: str) -> str:
+    """The SHA-256 of environment variable ``name`` ("unset" when missing): proves the value arrived
+    without echoing it (our redactor would mask a known secret in a tool result anyway)."""
+    import hashlib
+
+    value = os.environ.get(name)
+    return "unset" if value is None else hashlib.sha256(value.encode()).hexdigest()
+
+
+@server.tool()
 def die() -> str:
     """The server process exits mid-call."""
     sys.stderr.write("fatal: die() was called\n")

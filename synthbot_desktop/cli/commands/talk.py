@@ -39,6 +39,13 @@ from synthbot_desktop.setting_keys import (
 log = logging.getLogger(__name__)
 
 
+def timer_fired(label: str) -> None:
+    """A timer the model set went off: one line on stderr (the same notice the window shows)."""
+    from synthbot_desktop.services.notifications import cli_line, timer_notice
+
+    print(cli_line(timer_notice(label)), file=sys.stderr, flush=True)
+
+
 def register(subparsers: Any) -> None:
     p = add_command(subparsers, "talk", _talk, "voice turns: speech in, spoken answer out (headless)")
     src = p.add_mutually_exclusive_group(required=True)
@@ -129,14 +136,11 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
     load = asyncio.create_task(whisper.load_async())  # ~1 s: overlap with the database work below
     from synthbot_desktop.tools.mcp_client import open_mcp
 
-    def timer_fired(label: str) -> None:  # only --mic lives long enough for a timer
-        print(f"timer: {label}", file=sys.stderr, flush=True)
-
     try:
         engine = await open_conversation(ctx, plan, chat=chat, speech=speech, output=output,
                                          stt=WhisperTranscriber(whisper), sink=_stderr_events,
                                          session_id=session_key(args.session), confirm=cli_confirm(args.yes),
-                                         on_timer=timer_fired if args.mic else None,
+                                         on_timer=timer_fired if args.mic else None,  # only --mic lives long enough
                                          mcp=open_mcp(ctx) if args.tools else None, tools=args.tools)
     finally:
         await load

@@ -46,6 +46,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "tts.engine": {"auto": "Automatic (ElevenLabs with a key, else Piper)", "elevenlabs": "ElevenLabs",
                    "piper": "Piper (offline)"},
     "audio.mode": {"hands_free": "Hands-free (speak any time)", "push_to_talk": "Push to talk (hold the key)"},
+    "ui.theme": {"system": "Follow the desktop", "light": "Light", "dark": "Dark"},
     "stt.device": {"cpu": "Processor (CPU)", "cuda": "NVIDIA graphics card (CUDA)", "auto": "Automatic"},
     "stt.compute_type": {"default": "Model default", "int8": "int8 (fastest on CPU)"},
     "tts.elevenlabs.output_format": {"pcm_16000": "PCM 16 kHz", "pcm_22050": "PCM 22 kHz",

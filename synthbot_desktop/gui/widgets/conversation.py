@@ -1,14 +1,36 @@
 """The conversation view: user and assistant bubbles, the assistant's text streaming in.
 
-A plain QScrollArea of QLabel bubbles: conversations are short-lived on screen (history is in
-the database), so a model/view list would add complexity without benefit. Streaming appends
-to the open bubble's text; the view follows the bottom only when the user has not scrolled up.
+A plain QScrollArea of bubbles: conversations are short-lived on screen (history is in the
+database), so a model/view list would add complexity without benefit. Streaming appends to the
+open bubble's text; the view follows the bottom only when the user has not scrolled up.
+
+A reply renders its Markdown (``reply_text``), and carries a footer: when it was said, how long
+the person waited for it ("0.62 s to first sound", from the turn's own timings), and Copy,
+Regenerate (the last reply only) and Good/Bad. The view only *asks* for regeneration and ratings
+(signals); the window's adapter (``gui/conversation_actions.py``) does the work off the GUI thread.
+Tool calls of a turn appear as collapsed rows (``tool_row``) above its reply.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from synthbot_desktop.gui.widgets.reply_text import ReplyText
+from synthbot_desktop.gui.widgets.tool_row import ToolRow
 
 
 def _wrapping_policy(horizontal: QSizePolicy.Policy = QSizePolicy.Policy.Preferred) -> QSizePolicy:
@@ -20,45 +42,169 @@ def _wrapping_policy(horizontal: QSizePolicy.Policy = QSizePolicy.Policy.Preferr
     return policy
 
 
-class Bubble(QFrame):
-    """One message. ``role`` is user/assistant/system; its look comes from the style sheet."""
+def latency_text(timings: dict[str, Any]) -> str | None:
+    """The wait a person felt, from the turn's timings (ms since the end of their speech or the
+    moment a typed message was sent): to the first reply sound when it was spoken, else to the
+    first word on screen. None when the turn reported neither (nothing is made up)."""
+    for key, what in (("first_sample_played", "to first sound"), ("first_token", "to first word")):
+        value = timings.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            return f"{value / 1000:.2f} s {what}"
+    return None
 
-    def __init__(self, role: str, text: str = "", parent: QWidget | None = None) -> None:
+
+def clock_text(when: dt.datetime, now: dt.datetime | None = None) -> str:
+    """"14:05" today, "3 Dec 14:05" on another day (local time; a naive time is UTC, as stored)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    local = when.astimezone()
+    today = (now or dt.datetime.now().astimezone()).date()
+    return local.strftime("%H:%M") if local.date() == today else f"{local.day} {local.strftime('%b %H:%M')}"
+
+
+class Bubble(QFrame):
+    """One message. ``role`` is user/assistant/system; its look comes from the style sheet.
+
+    An assistant bubble renders Markdown and has a footer with its time, its latency and its
+    actions; ``text()`` is always the source text as the model wrote it.
+    """
+
+    copied = Signal(str)
+    regenerateRequested = Signal()
+    rated = Signal(int)  # +1 good, -1 bad
+
+    def __init__(self, role: str, text: str = "", parent: QWidget | None = None,
+                 when: dt.datetime | None = None) -> None:
         super().__init__(parent)
         self.role = role
         self.setObjectName(f"bubble_{role}")
         self.setProperty("role", role)
+        self.message_uid: str | None = None  # the stored message (set when the turn is done)
+        self.message_id: int | None = None  # known for a conversation read back from History
+        self.rating = 0
+        self.previous_rating = 0
+        self.when = when or dt.datetime.now().astimezone()
+        self.latency: str | None = None
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        self.label = QLabel(text)
+        layout.setContentsMargins(12, 8, 12, 6)
+        layout.setSpacing(4)
+        self.reply: ReplyText | None = None
+        self.label = QLabel()
         self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setSizePolicy(_wrapping_policy())
-        layout.addWidget(self.label)
+        if role == "assistant":
+            self.reply = ReplyText()
+            self.reply.set_markdown(text)
+            self.label.hide()
+            layout.addWidget(self.reply)
+        else:
+            self.label.setTextFormat(Qt.TextFormat.PlainText)  # what the person said, never markup
+            self.label.setText(text)
+            self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                               | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+            layout.addWidget(self.label)
         self.note = QLabel("")
         self.note.setObjectName("bubble_note")
         self.note.setWordWrap(True)  # an error note is long: it wraps, the bubble never outgrows the view
         self.note.setSizePolicy(_wrapping_policy(QSizePolicy.Policy.Ignored))  # the bubble's width, wrapped
         self.note.hide()
         layout.addWidget(self.note)
+        self.footer = QWidget()
+        self.footer.setObjectName("bubble_footer")
+        row = QHBoxLayout(self.footer)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        self.meta = QLabel()
+        self.meta.setObjectName("bubble_meta")
+        self.meta.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Smaller than the message (size only: colours stay the theme's, light or dark).
+        self.meta.setStyleSheet("QLabel#bubble_meta { font-size: 11px; }")
+        row.addWidget(self.meta, 1)
+        self.copy_button = self._action("Copy", "Copy this reply's text", "copy")
+        self.regenerate_button = self._action("Regenerate", "Answer the last message again", "regenerate")
+        self.good_button = self._action("Good", "Thumbs up: a good reply", "rate_good", checkable=True)
+        self.bad_button = self._action("Bad", "Thumbs down: a bad reply", "rate_bad", checkable=True)
+        for button in (self.copy_button, self.regenerate_button, self.good_button, self.bad_button):
+            row.addWidget(button)
+            button.setVisible(False)
+        self.copy_button.clicked.connect(self.copy_text)
+        self.regenerate_button.clicked.connect(self.regenerateRequested.emit)
+        self.good_button.clicked.connect(lambda: self._rate(1))
+        self.bad_button.clicked.connect(lambda: self._rate(-1))
+        layout.addWidget(self.footer)
+        self._show_meta()
 
+    def _action(self, text: str, tip: str, name: str, *, checkable: bool = False) -> QToolButton:
+        button = QToolButton()
+        button.setObjectName(name)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip)
+        button.setAutoRaise(True)
+        button.setCheckable(checkable)
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        return button
+
+    # Text ----------------------------------------------------------------------------------
     def text(self) -> str:
-        return self.label.text()
+        return self.reply.markdown() if self.reply is not None else self.label.text()
 
     def append(self, text: str) -> None:
-        self.label.setText(self.label.text() + text)
+        if self.reply is not None:
+            self.reply.stream_markdown(self.reply.markdown() + text)  # rendered at most every 50 ms
+        else:
+            self.label.setText(self.label.text() + text)
 
     def set_text(self, text: str) -> None:
-        self.label.setText(text)
+        if self.reply is not None:
+            self.reply.set_markdown(text)
+        else:
+            self.label.setText(text)
 
     def set_note(self, note: str) -> None:
         # URLs and paths have no spaces to wrap at: allow a break after each slash.
         self.note.setText(note.replace("/", "/\u200b"))
         self.note.setVisible(bool(note))
 
+    # Footer --------------------------------------------------------------------------------
+    def set_latency(self, text: str | None) -> None:
+        self.latency = text
+        self._show_meta()
+
+    def _show_meta(self) -> None:
+        parts = [clock_text(self.when)]
+        if self.latency:
+            parts.append(self.latency)
+        self.meta.setText(" · ".join(parts))
+
+    def set_actions(self, *, done: bool, last: bool = False) -> None:
+        """A finished reply offers Copy and a rating; the last one also Regenerate."""
+        if self.role != "assistant":
+            return
+        for button in (self.copy_button, self.good_button, self.bad_button):
+            button.setVisible(done)
+        self.regenerate_button.setVisible(done and last)
+
+    def copy_text(self) -> None:
+        QGuiApplication.clipboard().setText(self.text())
+        self.copied.emit(self.text())
+
+    def _rate(self, rating: int) -> None:
+        self.previous_rating = self.rating  # shown again if storing the new one fails
+        self.show_rating(rating)
+        self.rated.emit(rating)
+
+    def show_rating(self, rating: int) -> None:
+        self.rating = rating
+        self.good_button.setChecked(rating == 1)
+        self.bad_button.setChecked(rating == -1)
+
 
 class ConversationView(QScrollArea):
     """Bubbles in a column; user messages right-aligned, the assistant's left-aligned."""
+
+    regenerateRequested = Signal(object)  # the last reply's Bubble
+    ratingRequested = Signal(object, int)  # Bubble, +1 / -1
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +221,7 @@ class ConversationView(QScrollArea):
         self._bubbles: list[Bubble] = []
         self._open: dict[str, Bubble] = {}  # turn_id -> assistant bubble still streaming
         self._partial: Bubble | None = None
+        self._tools: list[ToolRow] = []
         self.placeholder = QLabel("Press and hold the talk button (or Space) and speak — or type below.")
         self.placeholder.setObjectName("placeholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -93,9 +240,15 @@ class ConversationView(QScrollArea):
     def bubbles(self) -> list[Bubble]:
         return list(self._bubbles)
 
-    def add_message(self, role: str, text: str) -> Bubble:
+    def tool_rows(self) -> list[ToolRow]:
+        return list(self._tools)
+
+    def add_message(self, role: str, text: str, when: dt.datetime | None = None) -> Bubble:
         self.placeholder.hide()
-        bubble = Bubble(role, text)
+        bubble = Bubble(role, text, when=when)
+        if role == "assistant":
+            bubble.regenerateRequested.connect(lambda: self.regenerateRequested.emit(bubble))
+            bubble.rated.connect(lambda rating: self.ratingRequested.emit(bubble, rating))
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         if role == "user":
@@ -116,7 +269,10 @@ class ConversationView(QScrollArea):
             holder = bubble.parentWidget()
             if holder is not None:
                 holder.deleteLater()
+        for tool in self._tools:
+            tool.deleteLater()
         self._bubbles.clear()
+        self._tools.clear()
         self._open.clear()
         self._partial = None
         self._stick = True  # a new or reopened conversation shows its latest message
@@ -134,9 +290,78 @@ class ConversationView(QScrollArea):
             if holder is not None:
                 holder.hide()
                 holder.deleteLater()
+        for tool in [t for t in self._tools if t.turn_id == turn_id]:
+            self._tools.remove(tool)
+            tool.hide()
+            tool.deleteLater()
         if not self._bubbles:
             self.placeholder.show()
+        self.refresh_actions()
         return len(gone)
+
+    def remove_reply(self, bubble: Bubble) -> None:
+        """Take one reply (and its turn's tool rows) off the screen: it is being regenerated."""
+        turn_id = bubble.property("turn_id")
+        if bubble in self._bubbles:
+            self._bubbles.remove(bubble)
+            holder = bubble.parentWidget()
+            if holder is not None:
+                holder.hide()
+                holder.deleteLater()
+        for tool in [t for t in self._tools if turn_id and t.turn_id == turn_id]:
+            self._tools.remove(tool)
+            tool.hide()
+            tool.deleteLater()
+        self.refresh_actions()
+
+    def last_reply(self) -> Bubble | None:
+        """The newest finished reply: the only one that can be regenerated."""
+        for bubble in reversed(self._bubbles):
+            if bubble.role == "user":
+                return None  # a question without its answer yet
+            if bubble.role == "assistant" and bubble not in self._open.values():
+                return bubble
+        return None
+
+    def question_before(self, bubble: Bubble) -> str | None:
+        """The user's message that ``bubble`` answers (what Regenerate sends again)."""
+        if bubble not in self._bubbles:
+            return None
+        for earlier in reversed(self._bubbles[:self._bubbles.index(bubble)]):
+            if earlier.role == "user":
+                return earlier.text()
+        return None
+
+    def refresh_actions(self) -> None:
+        """Finished replies offer Copy and a rating; only the last one offers Regenerate."""
+        last = self.last_reply()
+        for bubble in self._bubbles:
+            if bubble.role == "assistant":
+                bubble.set_actions(done=bubble not in self._open.values(), last=bubble is last)
+
+    # Tools ---------------------------------------------------------------------------------
+    def tool_started(self, turn_id: str, name: str, call_id: str = "", arguments: str = "") -> ToolRow:
+        """A collapsed row for a tool call, placed above the turn's reply (the text after a tool
+        round continues in that reply), or at the end when no reply text came yet."""
+        self.placeholder.hide()
+        row = ToolRow(name, turn_id, call_id, arguments)
+        reply = self._open.get(turn_id)
+        holder = reply.parentWidget() if reply is not None else None
+        index = self._column.indexOf(holder) if holder is not None else -1
+        self._column.insertWidget(index if index >= 0 else self._column.count() - 1, row)
+        self._tools.append(row)
+        self._follow()
+        return row
+
+    def tool_finished(self, turn_id: str, name: str, call_id: str = "", *, arguments: str = "",
+                      result: str = "", is_error: bool = False) -> ToolRow:
+        """The call ended: its row says so (a call never announced gets its row now)."""
+        row = next((t for t in self._tools if t.turn_id == turn_id and not t.finished
+                    and (t.call_id == call_id if call_id else t.name == name)), None)
+        if row is None:
+            row = self.tool_started(turn_id, name, call_id, arguments)
+        row.finish(arguments=arguments, result=result, is_error=is_error)
+        return row
 
     # Streaming -----------------------------------------------------------------------------
     def show_partial(self, text: str) -> None:
@@ -153,13 +378,16 @@ class ConversationView(QScrollArea):
             bubble.set_text(text)
             bubble.setProperty("partial", False)
             return bubble
-        return self.add_message("user", text)
+        bubble = self.add_message("user", text)
+        self.refresh_actions()  # a new question: the previous reply is no longer the one to redo
+        return bubble
 
     def append_assistant(self, turn_id: str, text: str) -> Bubble:
         bubble = self._open.get(turn_id)
         if bubble is None:
             bubble = self.add_message("assistant", "")
             self._open[turn_id] = bubble
+            self.refresh_actions()
         bubble.append(text)
         self._follow()
         return bubble
@@ -167,6 +395,8 @@ class ConversationView(QScrollArea):
     def finish_assistant(self, turn_id: str, text: str, *, interrupted: bool = False,
                          full_text: str | None = None, error: str | None = None) -> Bubble:
         bubble = self._open.pop(turn_id, None) or self.add_message("assistant", "")
+        if full_text and not interrupted and not error:
+            text = full_text  # the model's Markdown; ``text`` is what was spoken (its speech form, plain)
         if text or not bubble.text():
             bubble.set_text(text)
         if interrupted:
@@ -175,7 +405,18 @@ class ConversationView(QScrollArea):
                 bubble.setToolTip("Not spoken: " + full_text[len(text):].strip())
         elif error:
             bubble.set_note(error)
+        self.refresh_actions()
         return bubble
+
+    def bubble_for_turn(self, turn_id: str, role: str = "assistant") -> Bubble | None:
+        """The turn's bubble of ``role`` (streaming or done)."""
+        open_bubble = self._open.get(turn_id) if role == "assistant" else None
+        if open_bubble is not None:
+            return open_bubble
+        for bubble in reversed(self._bubbles):
+            if bubble.role == role and bubble.property("turn_id") == turn_id:
+                return bubble
+        return None
 
     def bubble_for(self, turn_id: str) -> Bubble | None:
         return self._open.get(turn_id)

@@ -10,8 +10,10 @@ import math
 import time
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from synthbot_desktop.gui.theme import accent, mix
 
 FLOOR_DBFS = -60.0
 PEAK_HOLD_S = 1.0
@@ -57,18 +59,27 @@ class LevelMeter(QWidget):
         self.rms = self.peak = 0.0
         self.update()
 
+    def colours(self) -> tuple[QColor, QColor, QColor, QColor]:
+        """Track, level, loud level and peak mark, from the palette (readable light and dark)."""
+        pal = self.palette()
+        base = pal.color(QPalette.ColorRole.Base)
+        track = mix(base, pal.color(QPalette.ColorRole.Text), 0.12)
+        level = accent("#2e9d5b", pal)
+        return track, level, accent("#d9822b", pal), mix(level, pal.color(QPalette.ColorRole.Text), 0.5)
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        track, level, loud, peak_mark = self.colours()
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor("#e3e6ea"))
+        p.setBrush(track)
         p.drawRoundedRect(r, 4, 4)
-        colour = QColor("#2e9d5b") if self.rms < 0.85 else QColor("#d9822b")
+        colour = level if self.rms < 0.85 else loud
         p.setBrush(colour)
         p.drawRoundedRect(QRectF(r.x(), r.y(), r.width() * self.rms, r.height()), 4, 4)
         if self.peak > 0:
-            p.setBrush(QColor("#1f5f3a"))
+            p.setBrush(peak_mark)
             x = r.x() + r.width() * self.peak
             p.drawRect(QRectF(max(r.x(), x - 2), r.y(), 2, r.height()))
         p.end()

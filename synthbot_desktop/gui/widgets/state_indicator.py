@@ -1,9 +1,14 @@
-"""A coloured dot plus a word: listening / hearing / thinking / speaking / error."""
+"""A coloured dot plus a word: listening / hearing / thinking / speaking / error.
+
+The dot's shade comes from the palette (brighter on a dark window) and is redrawn when the
+palette changes, so a light/dark switch never leaves a dark-blue dot on a black window."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
+from synthbot_desktop.gui.theme import accent
 from synthbot_desktop.pipeline.events import TurnState
 
 COLOURS = {
@@ -23,12 +28,22 @@ class StateIndicator(QLabel):
         super().__init__(parent)
         self.setObjectName("state_indicator")
         self.state = TurnState.IDLE
+        self.muted = False
         self.set_state(TurnState.IDLE)
 
     def set_state(self, state: TurnState, muted: bool = False) -> None:
         """``muted``: the microphone is muted, said next to the state (listening while muted hears nothing)."""
-        self.state = state
-        colour = COLOURS.get(state, "#8a939c")
+        self.state, self.muted = state, muted
+        colour = self.dot_colour()
         word = WORDS.get(state, str(state)) + (" (microphone muted)" if muted else "")
         self.setText(f'<span style="color:{colour}; font-size:16px">●</span> {word}')
         self.setAccessibleName(f"State: {word}")
+
+    def dot_colour(self) -> str:
+        """The dot's colour for the current state on the current palette (a ``#rrggbb`` name)."""
+        return accent(COLOURS.get(self.state, "#8a939c"), self.palette()).name()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self.set_state(self.state, self.muted)
+        super().changeEvent(event)
