@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from benchmarks.common import median, write_report
-from synthbot_desktop.storage import migrate
+from synthbot_desktop.storage import history_meta, migrate
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.db import Database, make_engine
 from synthbot_desktop.storage.models import ConversationMessage, ConversationSession
@@ -70,7 +70,7 @@ def run_backend(name: str, url: str, size: int) -> dict[str, Any]:
     for _ in range(5):
         t = time.perf_counter()
         with db.session() as s:
-            repo.list_sessions(s, uid, limit=50)
+            history_meta.list_sessions(s, uid, limit=50)  # what the History page and `history list` run
         times.append(time.perf_counter() - t)
     db.dispose()
     return {"backend": name, "messages": size, "write_s": write_s, "rows_per_s": size / write_s,

@@ -17,6 +17,7 @@ from synthbot_desktop.config import Settings
 from synthbot_desktop.errors import DatabaseError
 from synthbot_desktop.keystore import KeyStore
 from synthbot_desktop.platform_paths import AppPaths
+from synthbot_desktop.setting_keys import DATABASE_URL
 
 # SQLAlchemy and Alembic cost ~0.7 s to import: loaded on first database use, so `--version` and
 # `--help` stay instant (issue #12, test_cold_start.py).
@@ -36,6 +37,7 @@ class AppContext:
         self.settings = settings or Settings.load(self.env)
         self._db: Database | None = None
         self._recorder: Recorder | None = None
+        self._user_id: int | None = None
         self._offline: DatabaseError | None = None  # why the server could not be reached, once known
         self._offline_at = 0.0
         self._offline_spool: OfflineSpool | None = None
@@ -55,7 +57,7 @@ class AppContext:
         )
 
     def database_url(self, override: str | None = None) -> str:
-        url = override or str(self.settings.get("database.url") or "")
+        url = override or self.settings.value(DATABASE_URL)
         from synthbot_desktop.storage.db import default_sqlite_url
 
         return url or default_sqlite_url(self.paths.default_database_file)
@@ -77,6 +79,14 @@ class AppContext:
         """The configured database, schema ensured (SQLite upgraded, remote MySQL checked)."""
         with self._lock:
             return self._open_db_once()
+
+    @property
+    def opened_db(self) -> Database | None:
+        """The database if this process has opened it already, else None; never connects.
+
+        Why: an exit path (the error row of a failed command) may use a connection that is open
+        but must not wait a connect timeout for a server that never answered."""
+        return self._db
 
     def _open_db_once(self) -> Database:
         if self._db is None and self._offline is not None and not self._retry_due():
@@ -113,19 +123,20 @@ class AppContext:
         an old schema) still raise: spooling cannot fix them."""
         from synthbot_desktop.storage.db import is_unreachable
 
-        if self._offline is not None and not self._retry_due():
-            return None
-        try:
-            db = self.db
-            _ = self.user_id  # a server that went away after the handshake fails here
-            self._offline = None
-            return db
-        except DatabaseError as exc:
-            if not is_unreachable(exc):
-                raise
-            log.info("database unreachable, working offline: %s", exc)
-            self._mark_offline(exc)
-            return None
+        with self._lock:  # a second thread waits for this verdict instead of paying its own timeout
+            if self._offline is not None and not self._retry_due():
+                return None
+            try:
+                db = self.db
+                _ = self.user_id  # a server that went away after the handshake fails here
+                self._offline = None
+                return db
+            except DatabaseError as exc:
+                if not is_unreachable(exc):
+                    raise
+                log.info("database unreachable, working offline: %s", exc)
+                self._mark_offline(exc)
+                return None
 
     OFFLINE_RETRY_S = 30.0  # a long-running window tries the server again after this long
 
@@ -181,16 +192,26 @@ class AppContext:
         with spool.open(encoding="utf-8") as fh:
             return sum(1 for line in fh if line.strip())
 
-    @cached_property
+    @property
     def user_id(self) -> int:
-        with self._lock, self.db.session() as s:
-            from synthbot_desktop.storage import repositories as repo
+        """This user's row id, created on first use; computed once even when several threads
+        ask at the same moment (the window's start-up and its first pool jobs do)."""
+        with self._lock:
+            if self._user_id is None:
+                from synthbot_desktop.storage import repositories as repo
 
-            uid = repo.get_or_create_user(s, self.settings.user_name).id
-        from synthbot_desktop.services.history_retention import apply_from_settings
+                with self.db.session() as s:
+                    uid = repo.get_or_create_user(s, self.settings.user_name).id
+                self._user_id = uid
+                from synthbot_desktop.services.history_retention import apply_from_settings
 
-        apply_from_settings(self, uid)  # `history.keep_days` (#17): at every start; no-op when 0
-        return uid
+                apply_from_settings(self, uid)  # `history.keep_days` (#17): at every start; no-op when 0
+            return self._user_id
+
+    def forget_user(self) -> None:
+        """Drop the cached user id (its row was deleted: the next use creates a fresh one)."""
+        with self._lock:
+            self._user_id = None
 
     @property
     def recorder(self) -> Recorder:

@@ -28,6 +28,7 @@ import tomlkit.exceptions
 
 from synthbot_desktop.errors import ConfigError, PolicyLockedError
 from synthbot_desktop.platform_paths import AppPaths, resolve_paths
+from synthbot_desktop.setting_keys import Key, T
 
 log = logging.getLogger(__name__)
 
@@ -456,6 +457,10 @@ class Settings:
         if spec.type is not t:
             raise TypeError(f"setting {key} is {spec.type.__name__}, not {t.__name__}")
         return self.get(key)
+
+    def value(self, key: Key[T]) -> T:
+        """The value of a typed key (``synthbot_desktop.setting_keys``), of the registry's type."""
+        return key.type(self._typed(key.name, key.type))
 
     def get_str(self, key: str) -> str:
         return str(self._typed(key, str))

@@ -213,6 +213,13 @@ class ErrorKind(enum.StrEnum):
     POLICY = "policy"
     USAGE = "usage"
     TTS_LANGUAGE = "tts_language"
+    # Events about one part of a turn, not about an exception type
+    LLM = "llm"  # the reply stream broke off (not a provider's own error)
+    TTS = "tts"  # speech output failed; the reply is shown as text
+    ENGINE = "engine"  # the talk engine could not be built (the window's stand-in service)
+    ENGINE_FALLBACK = "engine_fallback"  # ElevenLabs failed; the offline Piper voice speaks
+    VOICE_FALLBACK = "voice_fallback"  # the chosen ElevenLabs voice is gone; the default speaks
+    RANDOMNESS = "randomness"  # enhanced mode fell back to the OS CSPRNG
     BUG = "bug"
 
 

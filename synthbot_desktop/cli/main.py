@@ -108,16 +108,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from synthbot_desktop.app import AppContext
 
     ctx = None
+    startup = None
     try:
         ctx = AppContext()
         configure_logging(level, ctx.paths.log_dir)
-        from synthbot_desktop.services import error_reports
+        from synthbot_desktop.services.startup import Startup
 
-        error_reports.bind(ctx)  # errors a command shows and goes on are filed too (issue #18)
+        # Errors a command shows and goes on are filed too (issue #18); the command opens the
+        # database itself if it needs one.
+        startup = Startup(ctx).begin(open_storage=False)
         if args.command in BACKUP_AT_START:
-            from synthbot_desktop.services import backups
-
-            backups.start_if_due(ctx)  # in the background: the command does not wait for it
+            startup.start_backup()  # in the background: the command does not wait for it
         return int(args.func(ctx, args))
     except SynthbotError as exc:
         line = redact(exc.one_line())
@@ -137,23 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         if ctx is not None:
-            _finish_background(ctx)
+            if startup is not None:
+                startup.finish()  # queued error rows and a running backup, before the database closes
             try:
                 ctx.close()
             except Exception:  # closing must not mask the command's own result
                 log.debug("error while closing", exc_info=True)
-
-
-def _finish_background(ctx: AppContext) -> None:
-    """Let queued error rows and a running scheduled backup finish before the database closes (bounded)."""
-    from synthbot_desktop.services import backups, error_reports
-
-    try:
-        error_reports.flush(10.0)
-        if not backups.wait(120.0):
-            log.warning("the scheduled backup did not finish; it is retried at the next start")
-    finally:
-        error_reports.bind(None)
 
 
 def _kind(exc: SynthbotError) -> str:

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QApplication
 
 from synthbot_desktop import APP_NAME, __version__
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import SynthbotError, describe
 from synthbot_desktop.gui import conversation_actions, tool_status
-from synthbot_desktop.gui.bridge import EngineThread, EventBridge, open_gate_after
+from synthbot_desktop.gui.bridge import EngineThread, EventBridge
 from synthbot_desktop.gui.global_shortcut import GlobalShortcut
 from synthbot_desktop.gui.history_page import HistoryPage
 from synthbot_desktop.gui.main_window import MainWindow
@@ -27,6 +27,8 @@ from synthbot_desktop.gui.settings.dialog import SettingsDialog
 from synthbot_desktop.gui.talk_service import TalkService
 from synthbot_desktop.gui.theme import SCHEME_PROPERTY, ThemeController, apply_scheme
 from synthbot_desktop.gui.usage_page import UsagePage
+from synthbot_desktop.services.startup import Startup
+from synthbot_desktop.setting_keys import UI_GLOBAL_SHORTCUT
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +43,12 @@ class GuiApp:
     history: HistoryPage
     usage: UsagePage
     shortcut: GlobalShortcut
+    startup: Startup
     theme: ThemeController | None = None
 
     def register_global_shortcut(self) -> bool:
         """Grab ``ui.global_shortcut`` system-wide where the platform allows (status in ``shortcut.status``)."""
-        ok = self.shortcut.register(str(self.ctx.settings.get("ui.global_shortcut") or ""))
+        ok = self.shortcut.register(self.ctx.settings.value(UI_GLOBAL_SHORTCUT))
         if not ok:
             log.info("global shortcut: %s", self.shortcut.status)
         return ok
@@ -70,6 +73,7 @@ class GuiApp:
         self.talk.shutdown()
         QThreadPool.globalInstance().waitForDone(10000)  # pool jobs still use the database
         self.engine.stop()
+        self.startup.finish()  # queued error rows and a running backup, before the database closes
         self.ctx.close()
 
 
@@ -90,11 +94,9 @@ def build(ctx: AppContext | None = None, talk: TalkService | None = None, **serv
     app = ensure_qapp()
     ctx = ctx or AppContext()
     theme = ThemeController(app, ctx.settings)  # light/dark: ui.theme, else the desktop's (live)
-    context = ctx
-    open_gate_after(lambda: (context.db, context.user_id, context.recorder))
-    from synthbot_desktop.services import error_reports
-
-    error_reports.bind(ctx)  # banners are filed in error_logs (issue #18)
+    # Banners are filed in error_logs (issue #18); storage opens in the background, and a job that
+    # needs it before it is open just waits for AppContext's lock (services/startup.py).
+    startup = Startup(ctx).begin(open_storage=True)
     engine = EngineThread().start()
     bridge = EventBridge()
     service = talk or PipelineTalkService(ctx, engine, bridge.sink, **service_kw)
@@ -107,7 +109,7 @@ def build(ctx: AppContext | None = None, talk: TalkService | None = None, **serv
     window.add_page(usage, "Usage")
     shortcut = GlobalShortcut(window)
     shortcut.activated.connect(window.toggle_talk)
-    gui = GuiApp(ctx, engine, bridge, service, window, history, usage, shortcut, theme)
+    gui = GuiApp(ctx, engine, bridge, service, window, history, usage, shortcut, startup, theme)
     window.settingsRequested.connect(gui.open_settings)
     history.resumeRequested.connect(window.resume_session)
 
@@ -129,12 +131,10 @@ def run() -> int:
     except SynthbotError as exc:
         from PySide6.QtWidgets import QMessageBox
 
-        QMessageBox.critical(None, "SynthBot cannot start", exc.one_line())
+        QMessageBox.critical(None, "SynthBot cannot start", describe(exc))
         return 2
     gui = build(ctx)
-    from synthbot_desktop.services import backups
-
-    backups.start_if_due(ctx)  # scheduled backup, on its own thread (issue #18)
+    gui.startup.start_backup()  # scheduled backup, on its own thread (issue #18)
     gui.window.show()
     gui.register_global_shortcut()
     warm = getattr(gui.talk, "warm_up", None)

@@ -42,29 +42,6 @@ ErrorCallback = Callable[[BaseException], None]
 # Keeps relays alive until their job reports (Qt would otherwise lose the Python object).
 _LIVE: set[Relay] = set()
 
-#: Closed while the app opens its database: AppContext builds the engine lazily and is not safe to
-#: build from two threads at once (two SQLite migrations would race), so jobs wait for it.
-STARTUP_GATE = threading.Event()
-STARTUP_GATE.set()
-
-
-def open_gate_after(init: Callable[[], Any]) -> threading.Thread:
-    """Run ``init`` (open DB, user) on a thread; background jobs start once it has finished."""
-    STARTUP_GATE.clear()
-
-    def run() -> None:
-        try:
-            init()
-        except Exception as exc:  # the jobs themselves will report the real error to the user
-            log.warning("start-up initialisation failed: %s", exc)
-        finally:
-            STARTUP_GATE.set()
-
-    thread = threading.Thread(target=run, name="synthbot-startup", daemon=True)
-    thread.start()
-    return thread
-
-
 class Relay(QObject):
     """Lives in the GUI thread; its signals are queued into it from any thread.
 
@@ -126,7 +103,6 @@ class _Job(QRunnable):
         self._with_progress = with_progress
 
     def run(self) -> None:
-        STARTUP_GATE.wait(60)
         try:
             result = self._fn(self._relay.report) if self._with_progress else self._fn()
         except BaseException as exc:  # reported to the GUI, never lost in a worker thread

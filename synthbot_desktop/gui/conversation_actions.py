@@ -15,6 +15,7 @@ from typing import Any
 from synthbot_desktop.gui.bridge import run_job
 from synthbot_desktop.gui.widgets.conversation import Bubble, latency_text
 from synthbot_desktop.pipeline import events as ev
+from synthbot_desktop.setting_keys import UI_SHOW_TIMINGS
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def install(window: Any, bridge: Any) -> None:
 
     def on_timings(event: ev.TurnTimings) -> None:
         bubble = view.bubble_for_turn(event.turn_id)
-        if bubble is not None and ctx.settings.get("ui.show_timings"):
+        if bubble is not None and ctx.settings.value(UI_SHOW_TIMINGS):
             bubble.set_latency(latency_text(event.timings))
 
     def on_rating(bubble: Bubble, rating: int) -> None:
@@ -69,7 +70,7 @@ def show_past_messages(window: Any, messages: list[Any]) -> None:
     tool calls as collapsed rows (``services.reply_feedback.shown_messages``)."""
     view = window.conversation
     view.clear()
-    show_latency = bool(window.ctx.settings.get("ui.show_timings"))
+    show_latency = window.ctx.settings.value(UI_SHOW_TIMINGS)
     for m in messages:
         turn = f"past-{m.id}"
         if m.role == "tool":

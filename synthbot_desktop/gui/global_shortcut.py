@@ -29,6 +29,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import describe as describe_error
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +291,7 @@ class GlobalShortcut(QObject):
             else:
                 self._listener = Win32Listener(sequence, self._pressed.emit)
         except ShortcutError as exc:
-            self.status = exc.one_line()
+            self.status = describe_error(exc)
             log.info("global shortcut not registered: %s", self.status)
             return False
         self.status = f"{sequence} works in every application"

@@ -47,6 +47,16 @@ from synthbot_desktop.gui.widgets.talk_button import TalkButton
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.resources import resource_path
 from synthbot_desktop.services.voice import VoiceChoice
+from synthbot_desktop.setting_keys import (
+    AUDIO_MODE,
+    LLM_PROVIDER,
+    TTS_ELEVENLABS_VOICE_ID,
+    TTS_ENGINE,
+    TTS_PIPER_VOICE,
+    UI_PUSH_TO_TALK_KEY,
+    UI_SHOW_TIMINGS,
+    provider_model,
+)
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +171,7 @@ class MainWindow(QMainWindow):
         self.usage_page: QWidget | None = None
         self._build_menu()
         self._connect_bridge()
-        self.ptt_key = QKeySequence(str(ctx.settings.get("ui.push_to_talk_key") or "Space"))
+        self.ptt_key = QKeySequence(ctx.settings.value(UI_PUSH_TO_TALK_KEY) or "Space")
         self._ptt_filter = _PushToTalkFilter(self)
         app = QApplication.instance()
         if app is not None:
@@ -170,7 +180,7 @@ class MainWindow(QMainWindow):
         # Settings may be written on any thread; the signal brings the news to the GUI thread.
         self._settingsSaved.connect(self.follow_settings)
         self._unlisten = ctx.settings.add_listener(self._settingsSaved.emit)
-        self.set_hands_free(ctx.settings.get("audio.mode") == "hands_free", notify=False)
+        self.set_hands_free(ctx.settings.value(AUDIO_MODE) == "hands_free", notify=False)
 
     # Layout ---------------------------------------------------------------------------------
     def _build_talk_page(self) -> QWidget:
@@ -334,7 +344,7 @@ class MainWindow(QMainWindow):
     def _sync_provider(self) -> None:
         """Show the provider and model of the settings (without telling the service: it reads them too)."""
         s = self.ctx.settings
-        provider = str(s.get("llm.provider"))
+        provider = s.value(LLM_PROVIDER)
         self.provider_box.blockSignals(True)
         self.provider_box.setCurrentIndex(max(0, self.provider_box.findData(provider)))
         self.provider_box.blockSignals(False)
@@ -347,14 +357,14 @@ class MainWindow(QMainWindow):
         s = self.ctx.settings
         current = self.voice_box.currentData()
         self.voice_box.blockSignals(True)
-        piper = VoiceChoice("piper", s.get_str("tts.piper.voice"))
+        piper = VoiceChoice("piper", s.value(TTS_PIPER_VOICE))
         label = "Joe" if piper.voice_id == "joe-us" else piper.voice_id
         for i in reversed(range(self.voice_box.count())):  # a Piper voice no longer set goes away
             if str(self.voice_box.itemData(i)).startswith("piper:") and self.voice_box.itemData(i) != piper.key:
                 self.voice_box.removeItem(i)
         if self.voice_box.findData(piper.key) < 0:
             self.voice_box.insertItem(0, f"Piper — {label} (offline)", piper.key)
-        el_voice = str(s.get("tts.elevenlabs.voice_id"))
+        el_voice = s.value(TTS_ELEVENLABS_VOICE_ID)
         if self.voice_box.findData(f"elevenlabs:{el_voice}") < 0:
             # The name comes from the cached catalog (a DB read, off the GUI thread); until then a
             # neutral label, never the bare id.
@@ -362,7 +372,7 @@ class MainWindow(QMainWindow):
             self.voice_box.setItemData(self.voice_box.count() - 1, f"voice id {el_voice}",
                                        Qt.ItemDataRole.ToolTipRole)
         if current is None:
-            engine = s.get_str("tts.engine")
+            engine = s.value(TTS_ENGINE)
             self.voice_box.setCurrentIndex(self.voice_box.findData(
                 piper.key if engine == "piper" else f"elevenlabs:{el_voice}"))
         self.voice_box.blockSignals(False)
@@ -421,7 +431,7 @@ class MainWindow(QMainWindow):
                                   and i != self.provider_box.currentIndex())
 
     def _fill_models(self, provider: str) -> None:
-        model = str(self.ctx.settings.get(f"providers.{provider}.model"))
+        model = self.ctx.settings.value(provider_model(provider))
         self.model_box.blockSignals(True)
         self.model_box.clear()
         self.model_box.addItem(model)
@@ -675,12 +685,12 @@ class MainWindow(QMainWindow):
         bubble = self.conversation.finish_assistant(event.turn_id, event.text, interrupted=event.interrupted,
                                                     full_text=event.full_text, error=event.error)
         timings = self._timings.pop(event.turn_id, None)
-        if timings and self.ctx.settings.get("ui.show_timings"):
+        if timings and self.ctx.settings.value(UI_SHOW_TIMINGS):
             bubble.setToolTip(format_timings(timings))
         bubble.setProperty("turn_id", event.turn_id)
 
     def _on_timings(self, event: ev.TurnTimings) -> None:
-        if not self.ctx.settings.get("ui.show_timings"):
+        if not self.ctx.settings.value(UI_SHOW_TIMINGS):
             return
         for bubble in self.conversation.bubbles():
             if bubble.role == "assistant" and bubble.property("turn_id") == event.turn_id:

@@ -25,7 +25,7 @@ import numpy as np
 
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import SynthbotError, describe, error_kind, settings_action
-from synthbot_desktop.gui.bridge import STARTUP_GATE, EngineThread
+from synthbot_desktop.gui.bridge import EngineThread
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.services.conversation import (
     ConversationPlan,
@@ -37,6 +37,15 @@ from synthbot_desktop.services.conversation import (
     turn_voice_id,
 )
 from synthbot_desktop.services.voice import VoiceChoice
+from synthbot_desktop.setting_keys import (
+    AUDIO_ECHO_CANCELLATION,
+    AUDIO_INPUT_DEVICE,
+    AUDIO_OUTPUT_DEVICE,
+    AUDIO_WAKE_WORD_EARCONS,
+    LLM_PROVIDER,
+    LLM_TEMPERATURE,
+    provider_model,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +56,14 @@ def _default_output(ctx: AppContext) -> Any:
     from synthbot_desktop.audio.playback import Player
     from synthbot_desktop.pipeline.adapters import PlayerOutput
 
-    device = str(ctx.settings.get("audio.output_device")) or None
+    device = ctx.settings.value(AUDIO_OUTPUT_DEVICE) or None
     return PlayerOutput(Player(device).start())
 
 
 def _default_mic(ctx: AppContext) -> Any:
     from synthbot_desktop.audio.capture import MicrophoneStream
 
-    device = str(ctx.settings.get("audio.input_device")) or None
+    device = ctx.settings.value(AUDIO_INPUT_DEVICE) or None
     return MicrophoneStream(device).start()
 
 
@@ -117,8 +126,8 @@ class PipelineTalkService:
         self._mic_factory = mic_factory
         self._whisper_factory = whisper_factory
         s = ctx.settings
-        self.provider = str(s.get("llm.provider"))
-        self.model = str(s.get(f"providers.{self.provider}.model"))
+        self.provider = s.value(LLM_PROVIDER)
+        self.model = s.value(provider_model(self.provider))
         # The switcher's explicit choice; None = the rule in services.voice (persona, then default).
         self.voice: VoiceChoice | None = None
         self._model_chosen = False  # picked in the switcher: beats the persona's model
@@ -287,8 +296,6 @@ class PipelineTalkService:
         from synthbot_desktop.pipeline.adapters import WhisperTranscriber
 
         ctx = self.ctx
-        if not STARTUP_GATE.is_set():
-            await asyncio.to_thread(STARTUP_GATE.wait, 60)
         if self._plan is None:
             self._plan = await asyncio.to_thread(plan_conversation, ctx, provider=self.provider,
                                                  model=self.model if self._model_chosen else None,
@@ -350,9 +357,9 @@ class PipelineTalkService:
         if player is None or not hasattr(mic, "processor") or not hasattr(player, "add_tap"):
             self._echo_mode = "off"  # no speaker (no echo), or a test double
             return False
-        choice = await asyncio.to_thread(choose_canceller, str(self.ctx.settings.get("audio.echo_cancellation")),
+        choice = await asyncio.to_thread(choose_canceller, self.ctx.settings.value(AUDIO_ECHO_CANCELLATION),
                                          headphones=headphones,
-                                         input_device=str(self.ctx.settings.get("audio.input_device")) or None)
+                                         input_device=self.ctx.settings.value(AUDIO_INPUT_DEVICE) or None)
         if choice.warning:
             self.sink(ev.ErrorEvent(choice.warning))
         if choice.canceller is not None:
@@ -395,7 +402,7 @@ class PipelineTalkService:
             self.persona_id = persona_id
             self.voice = None
             self._model_chosen = False
-            self.model = self.ctx.settings.get_str(f"providers.{self.provider}.model")
+            self.model = self.ctx.settings.value(provider_model(self.provider))
             self._plan = None
             await self._apply_plan()
             if self._conv is not None and self._plan is not None:  # mid-conversation: the new character speaks
@@ -515,7 +522,7 @@ class PipelineTalkService:
         cfg.echo_cancelled = await self._ensure_echo_cancellation(mic, cfg.headphones)
         wake = wake_detector(s, warn=lambda m: self.sink(ev.ErrorEvent(m)))
         self._voice_loop = VoiceLoop(engine, mic, endpointer, config=cfg, sink=self.sink, wake=wake,
-                                     chime=self._chime if wake is not None and s.get("audio.wake_word_earcons")
+                                     chime=self._chime if wake is not None and s.value(AUDIO_WAKE_WORD_EARCONS)
                                      else None)
         self._voice_loop.echo_unsettled = self._echo_unsettled
         self._loop_task = asyncio.get_running_loop().create_task(self._voice_loop.run())
@@ -574,7 +581,7 @@ class PipelineTalkService:
         async def go() -> None:
             if provider and provider != self.provider:
                 self.provider = provider
-                self.model = self.ctx.settings.get_str(f"providers.{provider}.model")
+                self.model = self.ctx.settings.value(provider_model(provider))
                 self._model_chosen = False
                 if self._chat is not None:
                     await self._chat.aclose()
@@ -614,7 +621,7 @@ class PipelineTalkService:
             return None
         from synthbot_desktop.randomness.enhanced import TurnSampler
 
-        return TurnSampler(self.ctx.db, plan.provider, self.ctx.settings.get_float("llm.temperature"))
+        return TurnSampler(self.ctx.db, plan.provider, self.ctx.settings.value(LLM_TEMPERATURE))
 
     def set_mode(self, mode: str) -> None:
         """The window's conversation-mode switch: "normal" or "enhanced", from the next turn."""
@@ -644,8 +651,8 @@ class PipelineTalkService:
                 if self._chat is not None:
                     await self._chat.aclose()
                     self._chat = None
-                self.provider = s.get_str("llm.provider")
-                self.model = s.get_str(f"providers.{self.provider}.model")
+                self.provider = s.value(LLM_PROVIDER)
+                self.model = s.value(provider_model(self.provider))
                 self._model_chosen = False
             if speech_keys:
                 if self._speech is not None:

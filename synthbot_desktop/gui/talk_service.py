@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol, runtime_checkable
 
+from synthbot_desktop.errors import ErrorKind
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.services.voice import VoiceChoice
 
@@ -66,7 +67,7 @@ class UnavailableTalkService:
         self.hint = hint
 
     def _explain(self) -> None:
-        self._sink(ev.ErrorEvent(self.reason, hint=self.hint, kind="engine", action="open_settings"))
+        self._sink(ev.ErrorEvent(self.reason, hint=self.hint, kind=ErrorKind.ENGINE, action="open_settings"))
         self._sink(ev.StateChanged(ev.TurnState.IDLE))
 
     def start_listening(self, hands_free: bool) -> None:

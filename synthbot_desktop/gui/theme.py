@@ -20,6 +20,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
+from synthbot_desktop.setting_keys import UI_THEME
+
 log = logging.getLogger(__name__)
 
 THEME_CHOICES = ("system", "light", "dark")
@@ -194,7 +196,7 @@ class ThemeController(QObject):
         self.apply()
 
     def choice(self) -> str:
-        value = str(self.settings.get("ui.theme") or "system")
+        value = self.settings.value(UI_THEME) or "system"
         return value if value in THEME_CHOICES else "system"
 
     def apply(self) -> str:

@@ -30,6 +30,7 @@ from synthbot_desktop.config import KEYED_PROVIDERS
 from synthbot_desktop.errors import describe
 from synthbot_desktop.gui.bridge import run_job
 from synthbot_desktop.gui.settings.base import choice_label
+from synthbot_desktop.setting_keys import LLM_PROVIDER, provider_model
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class LlmCheck:
 
 def check_chosen_llm(ctx: AppContext) -> LlmCheck:
     """Probe ``llm.provider``: Ollama's model list, or (cloud) whether a key is set and works."""
-    provider = ctx.settings.get_str("llm.provider")
+    provider = ctx.settings.value(LLM_PROVIDER)
     name = PROVIDER_NAMES.get(provider, provider)
     if provider == "ollama":
         model = probe_local_llm(ctx)
@@ -163,7 +164,7 @@ class WelcomeDialog(QDialog):
         col.addWidget(intro)
         self.mic = QLabel("Microphone: checking…")
         self.mic.setObjectName("welcome_mic")
-        provider = ctx.settings.get_str("llm.provider")
+        provider = ctx.settings.value(LLM_PROVIDER)
         self.provider = provider
         self.llm = QLabel(f"Language model ({choice_label('llm.provider', provider)}): checking…")
         self.llm.setObjectName("welcome_llm")
@@ -249,7 +250,7 @@ class WelcomeDialog(QDialog):
 
     def _llm_checked(self, result: LlmCheck) -> None:
         head = f"Language model ({choice_label('llm.provider', result.provider)}): "
-        self.configured_model = self.ctx.settings.get_str(f"providers.{result.provider}.model")
+        self.configured_model = self.ctx.settings.value(provider_model(result.provider))
         text = head + ("✓ " if result.ok else "✗ ") + result.message
         if result.ok and result.models:
             chosen = pick_model(self.configured_model, result.models)

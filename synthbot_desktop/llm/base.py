@@ -80,7 +80,7 @@ class ChatProvider(Protocol):
     ) -> AsyncIterator[StreamItem]: ...
     # Tool-capable providers (every HttpChatProvider) also take ``tools=[{name, description,
     # parameters}]`` and then may yield ToolCall items; kept out of the protocol so wrappers
-    # written before tools (EnhancedChat, test fakes) still satisfy it.
+    # written before tools (test fakes) still satisfy it.
 
     async def list_models(self) -> list[str]: ...
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthbot_desktop.errors import ErrorKind
+
 
 class TurnState(enum.StrEnum):
     IDLE = "idle"
@@ -85,7 +87,7 @@ class TurnTimings:
 class ErrorEvent:
     message: str
     hint: str | None = None
-    kind: str | None = None  # an errors.ErrorKind (a StrEnum: compares equal to its value)
+    kind: ErrorKind | None = None  # a StrEnum: still compares equal to its old string value
     recoverable: bool = True
     action: str | None = None  # e.g. "open_settings:providers"
 

@@ -11,6 +11,7 @@ from typing import Any
 from synthbot_desktop.audio.vad import EndpointerConfig
 from synthbot_desktop.pipeline.turn import TurnConfig
 from synthbot_desktop.pipeline.voice_loop import LoopConfig
+from synthbot_desktop.setting_keys import TOOLS_FILLER_AFTER_S, TOOLS_MAX_ROUNDS
 
 
 def turn_config(settings: Any, *, prices: Any = None, voice_id: str | None = None,
@@ -27,8 +28,8 @@ def turn_config(settings: Any, *, prices: Any = None, voice_id: str | None = Non
         first_chunk_max_words=settings.get_int("pipeline.first_chunk_max_words"),
         voice_id=voice_id,
         prices=prices,
-        max_tool_rounds=int(settings.get("tools.max_rounds")),
-        filler_after_s=float(settings.get("tools.filler_after_s")),
+        max_tool_rounds=settings.value(TOOLS_MAX_ROUNDS),
+        filler_after_s=settings.value(TOOLS_FILLER_AFTER_S),
     )
 
 

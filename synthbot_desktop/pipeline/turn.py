@@ -530,11 +530,12 @@ class _Turn:
                 raise result.final.error
         except SynthbotError as exc:  # mid-turn failure: keep and speak what came, tell the user
             self.llm_error = exc
-            e._emit(ErrorEvent(exc.message, exc.hint, getattr(getattr(exc, "kind", None), "value", "llm")))
+            e._emit(ErrorEvent(exc.message, exc.hint,
+                               ErrorKind(str(exc.kind)) if isinstance(exc, ProviderError) else ErrorKind.LLM))
         except Exception as exc:  # a provider bug must not lose the turn either
             log.exception("LLM stream failed")
             self.llm_error = SynthbotError(f"the reply stream broke off: {type(exc).__name__}")
-            e._emit(ErrorEvent(self.llm_error.message, kind="llm"))
+            e._emit(ErrorEvent(self.llm_error.message, kind=ErrorKind.LLM))
         finally:
             self.mark("llm_done")
             self._record_llm()  # the paid call is over: its row is durable before speech goes on
@@ -561,7 +562,7 @@ class _Turn:
         e.chat.sampling_seed = choice.seed  # type: ignore[attr-defined]
         self.randomness = dict(choice.record)
         if choice.notice:
-            e._emit(ErrorEvent(choice.notice, kind="randomness"))
+            e._emit(ErrorEvent(choice.notice, kind=ErrorKind.RANDOMNESS))
         return choice.temperature
 
     def _queue_chunk(self, chunk: SpeechChunk, chunk_q: asyncio.Queue[SpeechChunk | None]) -> None:
@@ -613,7 +614,7 @@ class _Turn:
                     self.tts_error = exc
                     self._tts_usage(chunk, started, ttfb, seconds, exc, model_id)
                     e._emit(ErrorEvent(f"speech output failed, the reply is shown as text: {exc.message}",
-                                       exc.hint, "tts"))
+                                       exc.hint, ErrorKind.TTS))
                     audio_q.put_nowait((chunk, None))
                 if chunk.index != FILLER_INDEX:
                     previous = chunk.text

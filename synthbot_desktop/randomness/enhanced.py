@@ -61,35 +61,3 @@ class TurnSampler:
         self.records.append(turn.record)
         return turn
 
-
-class EnhancedChat:
-    """Wraps a chat provider so every ``stream`` call draws its own seed and temperature (one call
-    per voice turn; one per LLM round when the turn calls tools).
-
-    Kept for callers that cannot set ``TurnEngine.sampler``; ``talk`` now uses :class:`TurnSampler`,
-    which also stores the record on the assistant message. The consumed block names
-    ``talk:<session id>:<turn n>`` and ``records`` keeps each turn's record in order; the draw is
-    one indexed DB read on the caller's thread (a few ms), and any failure is the CSPRNG at once.
-    """
-
-    def __init__(self, inner: Any, db: Database, provider: str, base_temperature: float, session_id: int | str,
-                 notify: Any = None) -> None:
-        self._inner, self._db, self._provider = inner, db, provider
-        self._base, self._session_id, self._notify = base_temperature, session_id, notify
-        self.records: list[dict[str, Any]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def stream(self, messages: Any, model: str | None = None, *, system: str | None = None,
-               temperature: float | None = None, max_tokens: int | None = None, tools: Any = None) -> Any:
-        base = self._base if temperature is None else temperature
-        turn = sampling_for_turn(self._db, f"talk:{self._session_id}:{len(self.records) + 1}", self._provider, base)
-        self._inner.sampling_seed = turn.seed
-        self.records.append(turn.record)
-        if turn.notice and self._notify is not None:
-            self._notify(turn.notice)
-        if tools:  # a tool turn: each LLM round is one stream call and draws its own seed
-            return self._inner.stream(messages, model, system=system, temperature=turn.temperature,
-                                      max_tokens=max_tokens, tools=tools)
-        return self._inner.stream(messages, model, system=system, temperature=turn.temperature, max_tokens=max_tokens)

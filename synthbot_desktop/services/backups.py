@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from synthbot_desktop.setting_keys import DATABASE_BACKUP_EVERY_HOURS, DATABASE_BACKUP_KEEP
 from synthbot_desktop.storage.backup import last_backup
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def run_if_due(ctx: AppContext, now: dt.datetime | None = None) -> Path | None:
     from synthbot_desktop.storage import backup
 
     directory = backup_dir(ctx)
-    every = int(ctx.settings.get("database.backup.every_hours"))
+    every = ctx.settings.value(DATABASE_BACKUP_EVERY_HOURS)
     if not is_due(directory, every, now):
         return None
     lock = _take_lock(directory)
@@ -105,7 +106,7 @@ def run_if_due(ctx: AppContext, now: dt.datetime | None = None) -> Path | None:
             written = backup.backup(db.engine, directory / f"{AUTO_PREFIX}{stamp}{suffix}")
         finally:
             db.dispose()
-        for gone in prune(directory, int(ctx.settings.get("database.backup.keep"))):
+        for gone in prune(directory, ctx.settings.value(DATABASE_BACKUP_KEEP)):
             log.info("deleted the old scheduled backup %s", gone.name)
         log.info("scheduled backup written: %s", written)
         return written
@@ -115,7 +116,7 @@ def run_if_due(ctx: AppContext, now: dt.datetime | None = None) -> Path | None:
 
 def start_if_due(ctx: AppContext) -> threading.Thread | None:
     """At app start: a background thread for the backup when one is due (the check is one stat)."""
-    if not is_due(backup_dir(ctx), int(ctx.settings.get("database.backup.every_hours"))):
+    if not is_due(backup_dir(ctx), ctx.settings.value(DATABASE_BACKUP_EVERY_HOURS)):
         return None
 
     def work() -> None:

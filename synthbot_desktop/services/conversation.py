@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from synthbot_desktop.errors import AudioError, SynthbotError
+from synthbot_desktop.errors import AudioError, ErrorKind, SynthbotError
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.services.voice import VoiceChoice, piper_options_for, resolve_voice, tuned_elevenlabs
 
@@ -119,7 +119,7 @@ async def open_output(ctx: AppContext, factory: Any, sink: ev.EventSink | None) 
         log.info("no speaker: %s", exc)
         if sink is not None:
             message = exc.message if isinstance(exc, SynthbotError) else str(exc)
-            sink(ev.ErrorEvent(f"{SPEECH_OFF} ({message})", hint=getattr(exc, "hint", None), kind="audio",
+            sink(ev.ErrorEvent(f"{SPEECH_OFF} ({message})", hint=getattr(exc, "hint", None), kind=ErrorKind.AUDIO,
                                action="open_settings:audio"))
         return None
 

@@ -9,7 +9,6 @@ entries in the OS keyring (provider API keys, the IBM Quantum token, the databas
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -74,8 +73,7 @@ def delete_all(ctx: AppContext) -> DeleteReport:
         # The erasure itself is recorded, without the user (whose row is gone) or any content.
         repo.add_audit(s, "data.delete_all", entity_type="user", entity_id=str(user_id),
                        details={"rows": report.rows})
-    with contextlib.suppress(AttributeError):
-        del ctx.__dict__["user_id"]  # the cached id names a deleted row
+    ctx.forget_user()  # the cached id names a deleted row
     for path in (ctx.paths.spool_dir / "pending.jsonl", ctx.paths.spool_dir / "rejected.jsonl"):
         if path.exists():
             path.unlink()

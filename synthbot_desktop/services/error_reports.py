@@ -40,7 +40,7 @@ def _may_open(ctx: AppContext, connect: bool) -> bool:
     or (``connect``) a remote server not opened yet. Otherwise it waits in the spool."""
     from synthbot_desktop.storage.db import is_sqlite
 
-    return getattr(ctx, "_db", None) is not None or connect or is_sqlite(ctx.database_url())
+    return ctx.opened_db is not None or connect or is_sqlite(ctx.database_url())
 
 
 def _spool(ctx: AppContext, unit: Any) -> None:

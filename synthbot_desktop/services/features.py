@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from synthbot_desktop.config import FEATURE_FLAGS, LLM_PROVIDERS
 from synthbot_desktop.errors import PolicyLockedError, UsageError
+from synthbot_desktop.setting_keys import LLM_PROVIDER, TTS_ENGINE
 
 if TYPE_CHECKING:
     from synthbot_desktop.app import AppContext
@@ -148,10 +149,10 @@ def _policy_decision(ctx: AppContext, name: str) -> bool | None:
     if settings.source(key) in ("locked", "env"):
         return bool(settings.get(key))
     if name.startswith("provider.") and settings.is_locked("llm.provider") \
-            and settings.get("llm.provider") == name.split(".", 1)[1]:
+            and settings.value(LLM_PROVIDER) == name.split(".", 1)[1]:
         return True
     if name.startswith("feature.tts.") and settings.is_locked("tts.engine") \
-            and settings.get("tts.engine") == name.rsplit(".", 1)[1]:
+            and settings.value(TTS_ENGINE) == name.rsplit(".", 1)[1]:
         return True
     return None
 

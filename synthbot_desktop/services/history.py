@@ -20,6 +20,7 @@ from synthbot_desktop.errors import UsageError
 from synthbot_desktop.storage import history_meta as meta
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.models import ApiUsageLog, ConversationMessage, ConversationSession
+from synthbot_desktop.storage.sessions import StoredMessage, StoredSession
 from synthbot_desktop.storage.types import utcnow
 
 EXPORT_FORMAT = "synthbot-desktop.session"
@@ -39,7 +40,7 @@ def session_summary(row: ConversationSession | meta.SessionInfo) -> dict[str, An
     return out
 
 
-def message_dict(m: ConversationMessage) -> dict[str, Any]:
+def message_dict(m: StoredMessage) -> dict[str, Any]:
     return {
         "uid": m.uid, "role": m.role, "content": m.content, "full_content": m.full_content,
         "interrupted": m.interrupted, "error": m.error, "audio_duration_s": m.audio_duration_s,
@@ -49,7 +50,7 @@ def message_dict(m: ConversationMessage) -> dict[str, Any]:
     }
 
 
-def owned_session(s: Session, session_id: int, user_id: int) -> ConversationSession:
+def owned_session(s: Session, session_id: int, user_id: int) -> StoredSession:
     """The session if it exists and belongs to this user, else a UsageError saying what to do."""
     row = repo.get_session(s, session_id, user_id)
     if row is None:
@@ -129,7 +130,7 @@ def transcript(db: Any, session_id: int) -> list[tuple[str, str, bool]]:
         return [(m.role, _shown(m), bool(m.interrupted)) for m in repo.session_messages(s, session_id)]
 
 
-def _shown(m: ConversationMessage) -> str:
+def _shown(m: StoredMessage) -> str:
     """A tool row is shown collapsed to one line (name and the start of its result)."""
     if m.role != "tool":
         return m.content

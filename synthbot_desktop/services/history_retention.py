@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from synthbot_desktop.setting_keys import HISTORY_KEEP_DAYS
 from synthbot_desktop.storage import history_meta as meta
 from synthbot_desktop.storage.types import utcnow
 
@@ -40,7 +41,7 @@ def apply_from_settings(ctx: Any, user_id: int | None = None) -> list[int]:
     """:func:`apply_retention` with the configured ``history.keep_days``; never raises (a failed
     clean-up must not stop the app or a command: it is retried on the next start or day)."""
     try:
-        keep_days = int(ctx.settings.get("history.keep_days") or 0)
+        keep_days = ctx.settings.value(HISTORY_KEEP_DAYS)
         if keep_days <= 0:
             return []
         return apply_retention(ctx.db, ctx.user_id if user_id is None else user_id, keep_days)

@@ -26,6 +26,7 @@ from synthbot_desktop.storage.models import (
     MessageRating,
     SessionTag,
 )
+from synthbot_desktop.storage.sessions import StoredSession
 from synthbot_desktop.storage.types import utcnow
 
 MAX_TAG = 64
@@ -398,7 +399,7 @@ def _filtered(stmt: Any, user_id: int, flt: ListFilter | None) -> Any:
     return stmt
 
 
-def _info(rows: Sequence[ConversationSession], tags: dict[int, tuple[str, ...]]) -> list[SessionInfo]:
+def _info(rows: Sequence[ConversationSession | StoredSession], tags: dict[int, tuple[str, ...]]) -> list[SessionInfo]:
     return [SessionInfo(r.id, r.title, r.provider, r.model, r.tts_engine, r.voice_id, r.message_count or 0,
                         r.created_at, r.last_message_at, r.source, r.source_id, r.note, tags.get(r.id, ()))
             for r in rows]

@@ -28,6 +28,7 @@ import numpy as np
 from synthbot_desktop.audio.formats import STT_RATE, load_audio_file
 from synthbot_desktop.audio.levels import is_silent
 from synthbot_desktop.errors import AudioError, ModelError
+from synthbot_desktop.setting_keys import STT_LANGUAGE, STT_MODEL
 from synthbot_desktop.stt.models import ResolvedModel, resolve_model
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,9 @@ class EngineOptions:
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> EngineOptions:
-        language = str(settings.get("stt.language") or "auto")
+        language = settings.value(STT_LANGUAGE) or "auto"
         values: dict[str, Any] = {
-            "model": str(settings.get("stt.model") or "tiny.en"),
+            "model": settings.value(STT_MODEL) or "tiny.en",
             "language": None if language == "auto" else language,
             "beam_size": settings.get_int("stt.beam_size"),
             "compute_type": settings.get_str("stt.compute_type"),

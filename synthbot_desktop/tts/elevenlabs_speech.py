@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from synthbot_desktop.errors import ProviderError, ProviderErrorKind
+from synthbot_desktop.errors import ErrorKind, ProviderError, ProviderErrorKind
 from synthbot_desktop.http_retry import RetryPolicy
 from synthbot_desktop.pipeline.events import ErrorEvent, EventSink
 from synthbot_desktop.redaction import redact
@@ -141,7 +141,7 @@ class ElevenLabsSpeech:
         if isinstance(metrics, SpeechMetrics):
             metrics.request_sent = time.perf_counter()
 
-    def _notice(self, message: str, kind: str) -> None:
+    def _notice(self, message: str, kind: ErrorKind) -> None:
         log.warning("%s", message)
         if self.events is not None:
             try:
@@ -242,7 +242,7 @@ class ElevenLabsSpeech:
                 retry_with = self.options.default_voice_id
                 self.voice_fallbacks.add(voice_id)
                 self._notice(f"ElevenLabs voice {voice_id} was not found; speaking with the default voice "
-                             f"{retry_with} instead", "voice_fallback")
+                             f"{retry_with} instead", ErrorKind.VOICE_FALLBACK)
                 voice_id = retry_with
                 continue
             delay = self.options.retry.delay_for(error, attempt - 1)

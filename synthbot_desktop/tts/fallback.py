@@ -23,7 +23,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from synthbot_desktop import language as lang
-from synthbot_desktop.errors import ProviderError, ProviderErrorKind, SynthbotError
+from synthbot_desktop.errors import ErrorKind, ProviderError, ProviderErrorKind, SynthbotError
 from synthbot_desktop.pipeline.events import ErrorEvent, EventSink
 from synthbot_desktop.tts.base import AudioChunk, SpeechProvider, SpeechRequest
 
@@ -103,7 +103,7 @@ class FallbackSpeech:
         log.warning("%s", message)
         if self.events is not None:
             try:
-                self.events(ErrorEvent(message=message, kind="engine_fallback", recoverable=True))
+                self.events(ErrorEvent(message=message, kind=ErrorKind.ENGINE_FALLBACK, recoverable=True))
             except Exception:
                 log.exception("event sink failed")
 

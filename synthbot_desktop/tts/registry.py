@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from synthbot_desktop.errors import DatabaseError, UsageError
 from synthbot_desktop.language import piper_voice_language
 from synthbot_desktop.pipeline.events import EventSink
+from synthbot_desktop.setting_keys import TTS_FALLBACK_TO_PIPER
 from synthbot_desktop.storage import voices as voice_repo
 from synthbot_desktop.storage.records import UsageRecord
 from synthbot_desktop.tts.base import SpeechProvider, VoiceSettings
@@ -117,7 +118,7 @@ def create_speech_provider(
         usage_sink=_usage_sink(ctx) if record_usage else None, metrics_sink=metrics_sink, events=events,
         pricing_dir=ctx.paths.config_dir,
     )
-    if not ctx.settings.get("tts.fallback_to_piper"):
+    if not ctx.settings.value(TTS_FALLBACK_TO_PIPER):
         return primary
     return FallbackSpeech(primary, lambda: PiperSpeech(piper_opts, metrics_sink=metrics_sink), events=events,
                           secondary_language=piper_voice_language(piper_opts.voice),

@@ -172,3 +172,22 @@ def test_policy_locked_fields_are_read_only(qtbot: Any, app_env: dict[str, str],
         assert ctx.settings.get("audio.barge_in") is False
     finally:
         ctx.close()
+
+
+def test_a_keyring_error_on_the_providers_page_is_shown_redacted(qtbot: Any, dialog: SettingsDialog, gui: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthbot_desktop.errors import SecretStoreError
+    from synthbot_desktop.redaction import register_secret
+
+    secret = "sk-live-keyringsecret-0123456789abcdef"
+    register_secret(secret)
+
+    def broken(provider: str) -> Any:
+        raise SecretStoreError(f"the keyring returned garbage near {secret}")
+
+    monkeypatch.setattr(gui.ctx.keystore, "info", broken)
+    page = dialog.pages["providers"]
+    page.refresh_key_status()
+    qtbot.waitUntil(lambda: "garbage" in page.key_status["openai"].toolTip(), timeout=5000)
+    shown = page.key_status["openai"].toolTip()
+    assert secret not in shown and "[REDACTED]" in shown

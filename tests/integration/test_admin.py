@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.main import main
 from synthbot_desktop.errors import DatabaseError
-from synthbot_desktop.storage import admin, migrate
+from synthbot_desktop.storage import admin, history_meta, migrate
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.db import Database, make_engine
 from synthbot_desktop.storage.records import MessageRecord, UsageRecord
@@ -94,8 +94,8 @@ def test_usage_report_keeps_users_apart(
         for uid in (alice, bob):
             repo.create_session(s, uid, title=f"private of {uid}")
     with db.session() as s:  # per-user scoping: each user lists only their own conversations
-        assert [c.title for c in repo.list_sessions(s, alice)] == [f"private of {alice}"]
-        assert [c.title for c in repo.list_sessions(s, bob)] == [f"private of {bob}"]
+        assert [c.title for c in history_meta.list_sessions(s, alice)] == [f"private of {alice}"]
+        assert [c.title for c in history_meta.list_sessions(s, bob)] == [f"private of {bob}"]
         rows = {r.key: r for r in admin.usage_report(s, ["user", "provider", "month"])}
         since = admin.usage_report(s, ["user"], since=DAY.replace(month=5))
     db.dispose()

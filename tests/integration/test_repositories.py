@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from synthbot_desktop.storage import migrate, usage_stats
+from synthbot_desktop.storage import history_meta, migrate, usage_stats
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.db import Database, make_engine
 from synthbot_desktop.storage.records import MessageRecord, UsageRecord
@@ -38,16 +38,17 @@ def test_sessions_messages_round_trip(db: Database) -> None:
         user_id, session_id = user.id, sess.id
     with db.session() as s:
         sess = repo.get_session(s, session_id, user_id)
-        assert sess is not None and sess.message_count == 2
+        assert isinstance(sess, repo.StoredSession) and sess.message_count == 2  # a value, not an ORM row
         assert sess.title and sess.title.startswith("Hello 👋🏽")
         msgs = repo.session_messages(s, session_id)
+        assert all(isinstance(m, repo.StoredMessage) for m in msgs)  # plain values, not ORM rows (#13)
         assert [m.role for m in msgs] == ["user", "assistant"]
         assert msgs[0].content == EMOJI_CJK
         assert msgs[0].timings == {"speech_end": 0.0, "transcript_ready": 0.61}
         assert msgs[1].interrupted and msgs[1].full_content.endswith("Unspoken rest.")  # type: ignore[union-attr]
         assert msgs[0].created_at.tzinfo is dt.UTC
         assert [m.role for m in repo.session_messages(s, session_id, last=1)] == ["assistant"]
-        assert [x.id for x in repo.list_sessions(s, user_id)] == [session_id]
+        assert [x.id for x in history_meta.list_sessions(s, user_id)] == [session_id]
         repo.rename_session(s, session_id, "Renamed ✓")
     with db.session() as s:
         assert repo.get_session(s, session_id).title == "Renamed ✓"  # type: ignore[union-attr]

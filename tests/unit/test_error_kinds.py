@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
 from synthbot_desktop.errors import (
     AudioError,
     ErrorKind,
@@ -42,3 +45,21 @@ def test_describe_is_one_line_and_redacted() -> None:
     text = describe(RuntimeError(f"boom with {secret}"))
     assert text.startswith("RuntimeError: boom") and secret not in text
     assert secret not in describe(UsageError(f"key {secret} refused"))
+
+
+def test_a_provider_failure_mid_reply_keeps_its_provider_kind_on_the_event() -> None:
+    import asyncio
+
+    from synthbot_desktop.pipeline.events import ErrorEvent
+    from synthbot_desktop.pipeline.turn import UserInput
+    from tests.support.turn_fakes import FakeChat, make
+
+    class FailingChat(FakeChat):
+        async def stream(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:  # type: ignore[override]
+            raise ProviderError("openai", ProviderErrorKind.RATE_LIMIT)
+            yield  # an async generator, like a provider's stream
+
+    engine, _out, _rec, events = make(chat=FailingChat(), realtime=False)
+    asyncio.run(engine.run_turn(UserInput(text="hello?")))
+    kinds = [e.kind for e in events if isinstance(e, ErrorEvent)]
+    assert kinds and kinds[0] is ErrorKind.RATE_LIMIT

@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from synthbot_desktop.errors import ErrorKind
 from synthbot_desktop.llm.base import ChatMessage
 from synthbot_desktop.pipeline.events import AssistantDone, ErrorEvent, StateChanged, TurnState
 from synthbot_desktop.pipeline.turn import UserInput
@@ -93,7 +94,7 @@ def test_tts_failure_keeps_text_shown_and_stored() -> None:
     result = asyncio.run(engine.run_turn(UserInput(text="plan?")))
     assert result.tts_error and "quota" in result.tts_error
     assert result.reply == REPLY  # text-only from the failure on: still the full reply
-    assert any(isinstance(e, ErrorEvent) and e.kind == "tts" for e in events)
+    assert any(isinstance(e, ErrorEvent) and e.kind is ErrorKind.TTS for e in events)  # an enum member, not a free string
     failed = [u for u in rec.units[0].usage if u.provider == "fakespeech" and not u.success]
     assert len(failed) == 1 and failed[0].status_code == 401
     assert len(engine.speech.requests) == 2  # type: ignore[union-attr]  # no retries on every chunk

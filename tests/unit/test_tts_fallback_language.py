@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from synthbot_desktop.errors import ProviderError, ProviderErrorKind
+from synthbot_desktop.errors import ErrorKind, ProviderError, ProviderErrorKind
 from synthbot_desktop.pipeline.events import ErrorEvent
 from synthbot_desktop.tts.base import AudioChunk, SpeechRequest
 from synthbot_desktop.tts.fallback import FallbackSpeech, OfflineLanguageError
@@ -74,6 +74,7 @@ def test_english_and_unknown_language_still_fall_back_to_piper_with_the_announce
     assert len(piper.requests) == 2
     fallbacks = [e for e in events if isinstance(e, ErrorEvent) and e.kind == "engine_fallback"]
     assert len(fallbacks) == 1 and "offline Piper voice" in fallbacks[0].message
+    assert fallbacks[0].kind is ErrorKind.ENGINE_FALLBACK  # the shared enum, not a free string
 
 
 def test_a_piper_voice_in_the_reply_language_speaks_it() -> None:

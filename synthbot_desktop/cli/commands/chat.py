@@ -30,6 +30,13 @@ from synthbot_desktop.llm.usage import usage_record
 from synthbot_desktop.pricing import load_prices
 from synthbot_desktop.services import features
 from synthbot_desktop.services.history import message_id_for
+from synthbot_desktop.setting_keys import (
+    LLM_CONTEXT_TOKENS,
+    LLM_MAX_TOKENS,
+    TOOLS_FILLER_AFTER_S,
+    TOOLS_MAX_ROUNDS,
+    TTS_PIPER_VOICE,
+)
 from synthbot_desktop.storage import offline
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.db import is_unreachable
@@ -117,7 +124,7 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
     settings = ctx.settings
     # chat speaks nothing: an explicit voice keeps the plan from resolving one (no keyring, no DB)
     plan = plan_conversation(ctx, provider=args.provider, model=args.model,
-                             voice=VoiceChoice("piper", settings.get_str("tts.piper.voice") or "none"))
+                             voice=VoiceChoice("piper", settings.value(TTS_PIPER_VOICE) or "none"))
     provider_name = plan.provider
     features.require(ctx, f"provider.{provider_name}", f"the {provider_name} LLM provider")  # issue #18
     if args.mode == "enhanced":
@@ -131,7 +138,7 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
     temperature = float(REGISTRY["llm.temperature"].coerce(  # CLI values obey the settings' bounds
         args.temperature if args.temperature is not None else plan.temperature))
     max_tokens = int(REGISTRY["llm.max_tokens"].coerce(
-        args.max_tokens if args.max_tokens is not None else settings.get("llm.max_tokens")))
+        args.max_tokens if args.max_tokens is not None else settings.value(LLM_MAX_TOKENS)))
     key = session_key(args.session)
     prices = load_prices(ctx.paths.config_dir)
 
@@ -150,7 +157,7 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
     else:
         history, session_id, session_uid = _history(ctx, key)
     user_msg.session_id, user_msg.session_uid = session_id, session_uid
-    context = build_context(history, system or None, int(settings.get("llm.context_tokens")),
+    context = build_context(history, system or None, settings.value(LLM_CONTEXT_TOKENS),
                             new_message=ChatMessage("user", text))
     if context.trimmed_chars:
         print(f"note: the message is too long for the model's context: its first {context.trimmed_chars} "
@@ -191,9 +198,9 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
         try:
             loop = await run_tool_loop(
                 provider, context.messages, model, registry, system=context.system, temperature=temperature,
-                max_tokens=max_tokens, max_rounds=settings.get_int("tools.max_rounds"), on_delta=echo,
+                max_tokens=max_tokens, max_rounds=settings.value(TOOLS_MAX_ROUNDS), on_delta=echo,
                 on_event=None if args.json else print_tool_event, on_usage=rounds.append, on_message=tool_log.add,
-                filler_after_s=settings.get_float("tools.filler_after_s"))
+                filler_after_s=settings.value(TOOLS_FILLER_AFTER_S))
             return whole(loop.final)
         except asyncio.CancelledError as exc:  # Ctrl-C: keep what arrived, then stop
             partial = exc.args[0] if exc.args and isinstance(exc.args[0], ChatResult) else None

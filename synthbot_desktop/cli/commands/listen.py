@@ -26,6 +26,7 @@ from synthbot_desktop.audio.vad import Endpointer, EndpointerConfig, SpeechEnd, 
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import AudioError, SynthbotError
 from synthbot_desktop.services import error_reports
+from synthbot_desktop.setting_keys import AUDIO_INPUT_DEVICE, AUDIO_WAKE_WORD_PREROLL_MS
 from synthbot_desktop.stt.engine import WhisperEngine
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,10 @@ def _listen(ctx: AppContext, args: argparse.Namespace) -> int:
 
         wake = wake_detector(ctx.settings, name=args.wake_word,
                              warn=lambda m: sys.stderr.write(f"warning: {m}\n"))
-        preroll = int(STT_RATE * int(ctx.settings.get("audio.wake_word_preroll_ms")) / 1000)
+        preroll = int(STT_RATE * ctx.settings.value(AUDIO_WAKE_WORD_PREROLL_MS) / 1000)
         recent: list[np.ndarray] = []
         woke_at: float | None = None
-        device = args.device if args.device is not None else (ctx.settings.get("audio.input_device") or None)
+        device = args.device if args.device is not None else (ctx.settings.value(AUDIO_INPUT_DEVICE) or None)
         recording: list[np.ndarray] = []
         utterance: SpeechEnd | None = None
         started: SpeechStart | None = None

@@ -19,6 +19,7 @@ from synthbot_desktop.llm.registry import create_chat_provider
 from synthbot_desktop.pricing import load_prices
 from synthbot_desktop.redaction import redact
 from synthbot_desktop.services import error_reports
+from synthbot_desktop.setting_keys import provider_model
 
 
 def register(subparsers: Any) -> None:
@@ -44,7 +45,7 @@ def _models(ctx: AppContext, args: argparse.Namespace) -> int:
     prices = load_prices(ctx.paths.config_dir)
     results: list[dict[str, Any]] = []
     for name in names:
-        default = str(ctx.settings.get(f"providers.{name}.model"))
+        default = ctx.settings.value(provider_model(name))
         try:
             models = asyncio.run(_list(ctx, name))
         except SynthbotError as exc:

@@ -18,6 +18,7 @@ from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.pipeline.events import ErrorEvent, Event
 from synthbot_desktop.services import error_reports
+from synthbot_desktop.setting_keys import AUDIO_OUTPUT_DEVICE
 from synthbot_desktop.tts.base import AudioChunk, SpeechRequest
 from synthbot_desktop.tts.fallback import FallbackSpeech
 from synthbot_desktop.tts.pcm import WavWriter
@@ -57,7 +58,7 @@ async def _run(ctx: AppContext, args: argparse.Namespace, text: str) -> dict[str
         if writer is None:
             from synthbot_desktop.audio.playback import Player
 
-            device = str(ctx.settings.get("audio.output_device") or "") or None
+            device = ctx.settings.value(AUDIO_OUTPUT_DEVICE) or None
             player = await asyncio.to_thread(lambda: Player(device).start())
         chunk: AudioChunk
         async for chunk in provider.stream(SpeechRequest(text, voice_id=args.voice, model_id=args.model)):

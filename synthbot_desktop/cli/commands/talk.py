@@ -28,6 +28,13 @@ from synthbot_desktop.pipeline.memory_output import MemoryOutput
 from synthbot_desktop.pipeline.turn import TurnEngine, TurnResult, UserInput
 from synthbot_desktop.services import error_reports
 from synthbot_desktop.services.history import message_id_for
+from synthbot_desktop.setting_keys import (
+    AUDIO_ECHO_CANCELLATION,
+    AUDIO_INPUT_DEVICE,
+    AUDIO_OUTPUT_DEVICE,
+    AUDIO_WAKE_WORD_EARCONS,
+    LLM_TEMPERATURE,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +115,7 @@ def _speaker(ctx: AppContext) -> Any:
     from synthbot_desktop.audio.playback import Player
     from synthbot_desktop.pipeline.adapters import PlayerOutput
 
-    return PlayerOutput(Player(ctx.settings.get_str("audio.output_device") or None).start())
+    return PlayerOutput(Player(ctx.settings.value(AUDIO_OUTPUT_DEVICE) or None).start())
 
 
 async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) -> tuple[TurnEngine, Any]:
@@ -147,7 +154,7 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
             print("note: enhanced mode needs the database's random pool, which is unreachable; "
                   "turns use normal sampling", file=sys.stderr)
         else:
-            engine.sampler = TurnSampler(db, plan.provider, ctx.settings.get_float("llm.temperature"))
+            engine.sampler = TurnSampler(db, plan.provider, ctx.settings.value(LLM_TEMPERATURE))
     return engine, whisper
 
 
@@ -231,10 +238,10 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
 
     s = ctx.settings
     endpointer = Endpointer(endpointer_config(s, silence_ms=args.silence_ms))
-    device = str(s.get("audio.input_device")) or None
+    device = s.value(AUDIO_INPUT_DEVICE) or None
     cfg = loop_config(s, barge_in=args.barge_in, headphones=True if args.headphones else None, max_turns=args.turns)
     player = getattr(engine.output, "player", None)
-    aec = await asyncio.to_thread(choose_canceller, str(s.get("audio.echo_cancellation")),
+    aec = await asyncio.to_thread(choose_canceller, s.value(AUDIO_ECHO_CANCELLATION),
                                   headphones=cfg.headphones, input_device=device)
     if aec.warning:
         print(f"warning: {aec.warning}", file=sys.stderr, flush=True)
@@ -261,7 +268,7 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
     engine.sink = announce
     wake = wake_detector(s, name=args.wake_word, warn=lambda m: print(f"warning: {m}", file=sys.stderr, flush=True))
     loop_ = VoiceLoop(engine, mic, endpointer, config=cfg, sink=announce, wake=wake,
-                      chime=_chime(engine, bool(s.get("audio.wake_word_earcons"))) if wake is not None else None)
+                      chime=_chime(engine, s.value(AUDIO_WAKE_WORD_EARCONS)) if wake is not None else None)
     if canceller is not None:
         loop_.echo_unsettled = canceller.unsettled
     loop = asyncio.get_running_loop()

@@ -12,6 +12,7 @@ from synthbot_desktop.app import AppContext
 from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.services.voice_catalog import voice_catalog
+from synthbot_desktop.setting_keys import AUDIO_OUTPUT_DEVICE
 from synthbot_desktop.tts import voice_service as svc
 from synthbot_desktop.tts.base import AudioChunk, VoiceSettings
 from synthbot_desktop.tts.pcm import WavWriter
@@ -165,7 +166,7 @@ def _preview(ctx: AppContext, args: argparse.Namespace) -> int:
     else:
         from synthbot_desktop.audio.playback import Player
 
-        device = str(ctx.settings.get("audio.output_device") or "") or None
+        device = ctx.settings.value(AUDIO_OUTPUT_DEVICE) or None
         with Player(device) as player:
             player.enqueue(AudioChunk(audio.pcm, audio.format))
             player.wait_idle(120)

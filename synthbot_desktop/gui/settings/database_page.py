@@ -70,7 +70,7 @@ class DatabasePage(SettingsPage):
                     problems.append("put the database password in the Password field, not in the URL "
                                     "(the URL is saved in a plain settings file)")
             except DatabaseError as exc:
-                problems.append(exc.one_line())
+                problems.append(describe(exc))
         return problems
 
     def save(self) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.errors import SynthbotError
+from synthbot_desktop.errors import SynthbotError, describe
 from synthbot_desktop.gui.settings import admin_page
 from synthbot_desktop.gui.settings.audio_page import AudioPage
 from synthbot_desktop.gui.settings.base import SettingsPage, StatusLine
@@ -121,7 +121,7 @@ class SettingsDialog(QDialog):
             for page in self.pages.values():
                 page.save()
         except SynthbotError as exc:
-            self.problems.show_message("Not saved — " + exc.one_line())
+            self.problems.show_message("Not saved — " + describe(exc))
             return False
         self.problems.show_message("Saved.", transient=True)
         return True

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.errors import SynthbotError, UsageError
+from synthbot_desktop.errors import SynthbotError, UsageError, describe
 from synthbot_desktop.gui.bridge import run_job
 
 
@@ -165,8 +165,5 @@ class McpServerDialog(QDialog):
         run_job(lambda: add_server(ctx, name, **fields), done, failed)
 
     def show_error(self, exc: BaseException) -> None:
-        text = exc.one_line() if isinstance(exc, SynthbotError) else f"{type(exc).__name__}: {exc}"
-        from synthbot_desktop.redaction import redact
-
-        self.error.setText(redact(text))
+        self.error.setText(describe(exc))
         self.error.show()

@@ -27,6 +27,7 @@ from synthbot_desktop.errors import describe
 from synthbot_desktop.gui.bridge import run_job
 from synthbot_desktop.gui.settings.base import SettingsPage, choice_label
 from synthbot_desktop.gui.settings.voice_picker import VoicePicker
+from synthbot_desktop.setting_keys import LLM_TEMPERATURE, TTS_PIPER_VOICE
 from synthbot_desktop.storage import personas as prepo
 from synthbot_desktop.storage.personas import PersonaData
 
@@ -60,7 +61,7 @@ class PersonasPage(SettingsPage):
         self.temperature.setObjectName("persona_temperature")
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.1)
-        piper_voice = ctx.settings.get_str("tts.piper.voice")
+        piper_voice = ctx.settings.value(TTS_PIPER_VOICE)
         self.voice_edit = VoicePicker(extras=(("(the default voice)", ""),
                                               (f"Piper — {piper_voice} (offline)", f"piper:{piper_voice}")))
         self.voice_edit.setObjectName("persona_voice")
@@ -131,8 +132,7 @@ class PersonasPage(SettingsPage):
         self.prompt_edit.setPlainText(p.system_prompt)
         self.provider_box.setCurrentIndex(max(0, self.provider_box.findData(p.provider or "")))
         self.model_edit.setText(p.model or "")
-        self.temperature.setValue(p.temperature if p.temperature is not None else float(self.ctx.settings.get(
-            "llm.temperature")))
+        self.temperature.setValue(p.temperature if p.temperature is not None else self.ctx.settings.value(LLM_TEMPERATURE))
         self.voice_edit.set_bound_value(p.voice_id or "")
         self.default_box.setChecked(p.is_default)
         self.delete_button.setEnabled(p.id is not None)
@@ -189,7 +189,7 @@ class PersonasPage(SettingsPage):
 
     def restore_defaults(self) -> None:
         self.prompt_edit.setPlainText(DEFAULT_SYSTEM_PROMPT)
-        self.temperature.setValue(float(self.ctx.settings.get("llm.temperature")))
+        self.temperature.setValue(self.ctx.settings.value(LLM_TEMPERATURE))
 
     def save_persona(self) -> None:
         self._dirty = True

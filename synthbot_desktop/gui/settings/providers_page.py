@@ -19,6 +19,7 @@ from synthbot_desktop.errors import SynthbotError, describe
 from synthbot_desktop.gui.bridge import await_coro, run_job
 from synthbot_desktop.gui.settings.base import Busy, SettingsPage
 from synthbot_desktop.keystore import KeyStore, fingerprint
+from synthbot_desktop.setting_keys import ELEVENLABS_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def validate_key_blocking(ctx: AppContext, provider: str, key: str | None) -> st
 
         config = ElevenLabsConfig(api_key=keystore.require("elevenlabs"),
                                   base_url=ctx.settings.provider_base_url("elevenlabs"),
-                                  timeout_s=float(ctx.settings.get("providers.elevenlabs.timeout_s")))
+                                  timeout_s=ctx.settings.value(ELEVENLABS_TIMEOUT_S))
 
         async def check_el() -> str:
             api = ElevenLabsApi(config)
@@ -172,7 +173,7 @@ class ProvidersPage(SettingsPage):
                     info = self.ctx.keystore.info(p)
                     out[p] = (info.fingerprint, info.source)
                 except SynthbotError as exc:
-                    out[p] = (None, exc.one_line())
+                    out[p] = (None, describe(exc))
             return out
 
         def show(infos: dict[str, tuple[str | None, str]]) -> None:

@@ -29,6 +29,7 @@ from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import BUILTIN_TOOLS
 from synthbot_desktop.gui.bridge import run_coro, run_job
 from synthbot_desktop.gui.settings.base import LOCK_NOTE, SettingsPage
+from synthbot_desktop.setting_keys import TOOLS_DISABLED
 
 LABELS = {"get_current_time": "Date and time", "set_timer": "Timers and reminders", "open": "Open URLs and files",
           "clipboard_read": "Read the clipboard", "clipboard_write": "Write the clipboard",
@@ -152,18 +153,18 @@ class ToolsPage(SettingsPage):
         self.status.setText(message)
 
     def _refused(self, exc: BaseException) -> None:
-        from synthbot_desktop.errors import SynthbotError
+        from synthbot_desktop.errors import describe
 
-        self.status.setText(exc.one_line() if isinstance(exc, SynthbotError) else f"{type(exc).__name__}: {exc}")
+        self.status.setText(describe(exc))
 
     def _configs(self) -> dict[str, Any]:
-        from synthbot_desktop.errors import ConfigError
+        from synthbot_desktop.errors import ConfigError, describe
         from synthbot_desktop.tools.mcp_client import load_servers
 
         try:
             return load_servers(self.ctx.paths.config_dir)
         except ConfigError as exc:
-            self.status.setText(exc.one_line())
+            self.status.setText(describe(exc))
             return {}
 
     def _fill(self, report: dict[str, Any] | None) -> None:
@@ -233,9 +234,9 @@ class ToolsPage(SettingsPage):
         super().save()
         if self.disabled_locked or not self.tool_boxes:
             return
-        current = [n.strip() for n in self.ctx.settings.get_str("tools.disabled").split(",") if n.strip()]
+        current = [n.strip() for n in self.ctx.settings.value(TOOLS_DISABLED).split(",") if n.strip()]
         keep = [n for n in current if n not in self.tool_boxes]  # names this page does not show
         off = keep + [n for n, box in self.tool_boxes.items() if not box.isChecked()]
         value = ",".join(off)
-        if value != self.ctx.settings.get_str("tools.disabled"):
+        if value != self.ctx.settings.value(TOOLS_DISABLED):
             self.ctx.settings.update({"tools.disabled": value})

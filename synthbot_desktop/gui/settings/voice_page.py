@@ -34,6 +34,7 @@ from synthbot_desktop.gui.bridge import await_coro, run_coro, run_job
 from synthbot_desktop.gui.settings.base import Busy, SettingsPage
 from synthbot_desktop.gui.settings.voice_picker import VoicePicker, voice_label
 from synthbot_desktop.redaction import redact
+from synthbot_desktop.setting_keys import AUDIO_OUTPUT_DEVICE, TTS_ELEVENLABS_MODEL_ID
 from synthbot_desktop.tts.base import VoiceSettings
 
 log = logging.getLogger(__name__)
@@ -255,8 +256,7 @@ class VoicePage(SettingsPage):
         else:
             own = from_json(cached.default_settings) if cached is not None and cached.default_settings else None
             self.show_settings(merge(DEFAULT_SETTINGS, own) if own else DEFAULT_SETTINGS)
-        model = pref.model_id if pref is not None and pref.model_id else self.ctx.settings.get_str(
-            "tts.elevenlabs.model_id")
+        model = pref.model_id if pref is not None and pref.model_id else self.ctx.settings.value(TTS_ELEVENLABS_MODEL_ID)
         self.binder.set_value("tts.elevenlabs.model_id", model)
 
     def _filter(self, text: str) -> None:
@@ -380,7 +380,7 @@ class VoicePage(SettingsPage):
         settings, voice = self.voice_settings(), self.current_voice_id()
         model = str(self.binder.value("tts.elevenlabs.model_id")) or None
         engine = "piper" if self.binder.value("tts.engine") == "piper" else "elevenlabs"
-        device = str(self.ctx.settings.get("audio.output_device")) or None
+        device = self.ctx.settings.value(AUDIO_OUTPUT_DEVICE) or None
         self._preview_cancelled = False
         Busy.start(self.preview_button, STOP_TEXT)
         self.status.show_message("Synthesising the preview…")
