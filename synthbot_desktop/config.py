@@ -269,6 +269,8 @@ def _specs() -> list[SettingSpec]:
           "Short generated tones when listening starts, when your turn is sent and on an error."),
         s("ui.spoken_errors", bool, True,
           "In voice mode, say a short sentence with the offline voice when a turn fails (besides the banner)."),
+        s("ui.spoken_reminders", bool, True,
+          "When a timer or reminder goes off, also say it aloud with the offline voice (besides the notification)."),
         s("ui.live_captions", bool, True,
           "Show what you are saying while you speak (a short decode about once a second; never stored)."),
         s("privacy.keep_recordings", bool, False, "Keep the audio of each utterance in the data dir."),

@@ -34,6 +34,9 @@ UI_PUSH_TO_TALK_KEY = Key("ui.push_to_talk_key", str)
 UI_SHOW_TIMINGS = Key("ui.show_timings", bool)
 UI_GLOBAL_SHORTCUT = Key("ui.global_shortcut", str)
 UI_THEME = Key("ui.theme", str)
+UI_SOUND_CUES = Key("ui.sound_cues", bool)
+UI_SPOKEN_ERRORS = Key("ui.spoken_errors", bool)
+UI_SPOKEN_REMINDERS = Key("ui.spoken_reminders", bool)
 
 # Audio
 AUDIO_MODE = Key("audio.mode", str)

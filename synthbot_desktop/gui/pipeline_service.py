@@ -44,6 +44,9 @@ from synthbot_desktop.setting_keys import (
     AUDIO_WAKE_WORD_EARCONS,
     LLM_PROVIDER,
     LLM_TEMPERATURE,
+    UI_SOUND_CUES,
+    UI_SPOKEN_ERRORS,
+    UI_SPOKEN_REMINDERS,
     provider_model,
 )
 
@@ -162,6 +165,7 @@ class PipelineTalkService:
         self._error_voice: Any = None  # Piper, loaded on the first spoken error
         self._mic_hold_until = 0.0  # engine-loop time until which the app's own sound is playing
         self.spoken_errors: list[str] = []  # what was said aloud (tests, diagnostics)
+        self.spoken_reminders: list[str] = []
 
     # Plumbing ------------------------------------------------------------------------------------
     async def _configuring(self, coro: Coroutine[Any, Any, Any]) -> Any:
@@ -189,19 +193,23 @@ class PipelineTalkService:
         self._window_sink(event)
         if isinstance(event, ev.StateChanged | ev.ErrorEvent):
             self._sound_for(event)
+        elif isinstance(event, ev.TimerFired) and self.ctx.settings.value(UI_SPOKEN_REMINDERS):
+            from synthbot_desktop.services.notifications import spoken_text, timer_notice
+
+            self.thread.submit(self._say(spoken_text(timer_notice(event.label)), tag="reminder"))
 
     # Sound cues and spoken errors (pipeline.cues decides; this plays on the conversation's speaker)
     def _sound_for(self, event: ev.Event) -> None:
         from synthbot_desktop.pipeline.cues import PlayCue, SayError
 
         s = self.ctx.settings
-        actions = self._cues.observe(event, cues=bool(s.get("ui.sound_cues")),
-                                     spoken_errors=bool(s.get("ui.spoken_errors")))
+        actions = self._cues.observe(event, cues=s.value(UI_SOUND_CUES),
+                                     spoken_errors=s.value(UI_SPOKEN_ERRORS))
         for action in actions:
             if isinstance(action, PlayCue):
                 self._play_cue(action.kind)
             elif isinstance(action, SayError):
-                self.thread.submit(self._say_error(action.text))
+                self.thread.submit(self._say(action.text, tag="spoken_error"))
 
     def _play_cue(self, kind: str) -> None:
         from synthbot_desktop.pipeline.cues import CUE_RATE, cue_tone
@@ -242,16 +250,22 @@ class PipelineTalkService:
 
         loop.call_at(until, release)
 
-    async def _say_error(self, text: str) -> None:
-        """Say ``text`` with the offline Piper voice (works when the network or ElevenLabs is what
-        failed). The microphone hears silence meanwhile, so the app never answers its own sentence."""
+    async def _say(self, text: str, *, tag: str) -> None:
+        """Say ``text`` (an error sentence, a reminder) with the offline Piper voice (works when the
+        network or ElevenLabs is what failed), unless the admin turned Piper off (feature.tts.piper,
+        issue #18: then the banner or notification is all). The microphone hears silence meanwhile, so
+        the app never answers its own sentence."""
+        from synthbot_desktop.services import features
         from synthbot_desktop.tts.piper_engine import PiperSpeech
-        from synthbot_desktop.tts.registry import piper_options
+        from synthbot_desktop.tts.registry import PIPER_FLAG, piper_options
 
         player = getattr(self._output, "player", None)
         if player is None:
             return
         try:
+            if not await asyncio.to_thread(features.enabled, self.ctx, PIPER_FLAG):
+                log.info("not said aloud (%s): the offline voice is turned off by the administrator", tag)
+                return
             if self._error_voice is None:
                 self._error_voice = PiperSpeech(piper_options(self.ctx))
             voice = self._error_voice
@@ -264,8 +278,8 @@ class PipelineTalkService:
             await asyncio.to_thread(voice.synthesize_blocking, text, keep)
             pcm = b"".join(pieces)
             fmt = voice.audio_format
-            player.enqueue(pcm, fmt, tag="spoken_error")
-            self.spoken_errors.append(text)
+            player.enqueue(pcm, fmt, tag=tag)
+            (self.spoken_errors if tag == "spoken_error" else self.spoken_reminders).append(text)
             self._hold_mic(len(pcm) / (fmt.sample_rate * fmt.channels * fmt.sample_width),
                            self._output_latency(player), tail=0.3)
         except Exception as exc:  # the banner already says it: a missing voice must not add a second error

@@ -38,6 +38,11 @@ def timer_notice(label: str) -> Notice:
     return Notice(TITLE, f"Time is up: {clean_label(label)}")
 
 
+def spoken_text(notice: Notice) -> str:
+    """What is said aloud for the notice (issue #16: a timer fires a notification *and* speaks)."""
+    return notice.body if notice.body.endswith((".", "!", "?", "…")) else f"{notice.body}."
+
+
 def cli_line(notice: Notice) -> str:
     """The line ``talk`` prints on stderr."""
     return f"timer: {notice.body}"

@@ -165,3 +165,67 @@ def test_a_cue_silences_the_microphone_only_while_it_plays_and_mute_wins(ctx: An
         assert svc._mic.muted and svc.muted
     finally:
         engine.stop()
+
+
+def _service(ctx: Any) -> tuple[Any, Any]:
+    from synthbot_desktop.gui.bridge import EngineThread
+    from synthbot_desktop.gui.pipeline_service import PipelineTalkService
+
+    engine = EngineThread().start()
+    svc = PipelineTalkService(ctx, engine, lambda _e: None, output_factory=lambda _c: SpeakerOutput())
+    svc._output = SpeakerOutput()
+    return engine, svc
+
+
+def _wait(cond: Any, seconds: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not cond():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+@pytest.mark.slow  # loads the Piper voice (~2 s)
+def test_a_fired_timer_is_said_aloud_with_the_offline_voice(ctx: Any) -> None:
+    """Issue #16: a timer fires a notification *and* speaks; the model's label is cleaned first."""
+    from synthbot_desktop.pipeline.events import TimerFired
+
+    engine, svc = _service(ctx)
+    try:
+        engine.call_soon(svc.sink, TimerFired("tea\x07 <b>now</b>"))
+        _wait(lambda: bool(svc.spoken_reminders))
+        assert svc.spoken_reminders == ["Time is up: tea <b>now</b>."]
+        (pcm, fmt, _rate, tag), = svc._output.player.queued
+        assert tag == "reminder" and len(pcm) > fmt.sample_rate  # over half a second of speech (16-bit)
+    finally:
+        engine.stop()
+
+
+def test_reminders_and_errors_stay_silent_when_piper_is_off_or_the_setting_is(ctx: Any,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The admin's feature.tts.piper (issue #18) covers every use of the offline voice, not only the
+    fallback; and ui.spoken_reminders off means the notification alone."""
+    import time
+
+    from synthbot_desktop.pipeline.events import TimerFired
+    from synthbot_desktop.services import features
+
+    asked: list[str] = []
+
+    def enabled(_ctx: Any, name: str) -> bool:
+        asked.append(name)
+        return name != "feature.tts.piper"
+
+    monkeypatch.setattr(features, "enabled", enabled)
+    engine, svc = _service(ctx)
+    try:
+        engine.call_soon(svc.sink, TimerFired("tea"))
+        _wait(lambda: "feature.tts.piper" in asked, 10)
+        ctx.settings.set("ui.spoken_reminders", False)
+        engine.call_soon(svc.sink, TimerFired("stretch"))
+        time.sleep(0.5)
+        assert svc.spoken_reminders == [] and svc._output.player.queued == []
+        assert asked == ["feature.tts.piper"]  # the second one was not even considered
+    finally:
+        engine.stop()
