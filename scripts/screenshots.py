@@ -112,6 +112,12 @@ def main() -> int:
     ctx.settings.set("ui.theme", "light")
     w.mute_button.setChecked(False)
     w.banner.hide()
+    # Live captions (ui.live_captions, issue #12): the words so far, in a pale bubble, while speaking.
+    w.bridge.sink(ev.StateChanged(ev.TurnState.HEARING))
+    w.bridge.sink(ev.InputLevel(-18.0, -8.0))
+    w.bridge.sink(ev.PartialTranscript("And what's the weather like there this"))
+    pump(app, 0.5)
+    w.grab().save(str(OUT / "main-window-caption.png"))
     w.bridge.sink(ev.StateChanged(ev.TurnState.IDLE))
     pump(app, 0.3)
 

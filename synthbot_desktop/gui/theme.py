@@ -106,6 +106,10 @@ def colours(palette: QPalette) -> dict[str, QColor]:
         "assistant_bg": palette.color(QPalette.ColorRole.AlternateBase),
         "assistant_fg": text,
         "system_bg": mix(base, "#e0a800", 0.22 if dark else 0.16),
+        # a live caption (words so far) must not look like what was sent: pale, dashed, italic
+        "caption_bg": mix(base, highlight, 0.22 if dark else 0.12),
+        "caption_fg": text,
+        "caption_border": highlight,
         "note": palette.color(QPalette.ColorRole.PlaceholderText),
         "banner_bg": mix(base, ERROR_RED, 0.22 if dark else 0.10),
         "banner_border": mix(base, ERROR_RED, 0.5 if dark else 0.3),
@@ -134,6 +138,8 @@ QMainWindow, QDialog {{ background: {c['window']}; }}
 #placeholder {{ color: {c['placeholder']}; font-size: 15px; padding: 40px; }}
 QFrame#bubble_user {{ background: {c['user_bg']}; border-radius: 14px; }}
 QFrame#bubble_user QLabel {{ color: {c['user_fg']}; font-size: 14px; }}
+QFrame#bubble_user[partial="true"] {{ background: {c['caption_bg']}; border: 1px dashed {c['caption_border']}; }}
+QFrame#bubble_user[partial="true"] QLabel {{ color: {c['caption_fg']}; font-style: italic; }}
 QFrame#bubble_assistant {{ background: {c['assistant_bg']}; border-radius: 14px; }}
 QFrame#bubble_assistant QLabel {{ color: {c['assistant_fg']}; font-size: 14px; }}
 QFrame#bubble_system {{ background: {c['system_bg']}; border-radius: 10px; }}

@@ -142,3 +142,26 @@ def test_usage_chart_follows_the_scheme(qtbot: Any, ctx: Any) -> None:
     finally:
         apply_scheme(app, "light")
         QThreadPool.globalInstance().waitForDone(10000)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_live_caption_does_not_look_sent_until_it_is(qtbot: Any, themed: Any, scheme: str) -> None:
+    """Issue #12/#21: the words so far are shown while speaking; they must read as not sent yet
+    (pale, dashed) and turn into the ordinary user bubble when the final transcript arrives."""
+    w, _theme = themed
+    apply_scheme(QApplication.instance(), scheme)  # type: ignore[arg-type]
+    sent = w.conversation.add_user("What's the capital of Portugal?")
+    caption = w.conversation.show_partial("And what's the weather like there this") or w.conversation._partial
+    qtbot.waitUntil(lambda: caption.isVisible(), timeout=3000)
+    qtbot.wait(50)
+
+    def fill(b: Any) -> str:
+        return _pixel(b, b.width() // 2, b.height() - 4).name()
+
+    assert fill(caption) != fill(sent)
+    assert caption.accessibleDescription() == "what you are saying, so far"
+    final = w.conversation.add_user("And what's the weather like there this week?")
+    qtbot.wait(50)
+    assert final is caption and fill(final) == fill(sent) and final.accessibleDescription() == ""
+    c = colours(theme_palette(scheme))
+    assert contrast(c["caption_fg"], c["caption_bg"]) >= 4.5

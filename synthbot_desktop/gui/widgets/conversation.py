@@ -368,7 +368,7 @@ class ConversationView(QScrollArea):
         """What the user is saying, as far as heard; replaced by the final transcript."""
         if self._partial is None:
             self._partial = self.add_message("user", text)
-            self._partial.setProperty("partial", True)
+            _set_partial(self._partial, True)
         else:
             self._partial.set_text(text)
 
@@ -376,7 +376,7 @@ class ConversationView(QScrollArea):
         if self._partial is not None:
             bubble, self._partial = self._partial, None
             bubble.set_text(text)
-            bubble.setProperty("partial", False)
+            _set_partial(bubble, False)
             return bubble
         bubble = self.add_message("user", text)
         self.refresh_actions()  # a new question: the previous reply is no longer the one to redo
@@ -442,3 +442,14 @@ class ConversationView(QScrollArea):
             # The scroll bar is the timer's context: a view closed before the timer fires cancels it.
             bar = self.verticalScrollBar()
             QTimer.singleShot(0, bar, lambda: bar.setValue(bar.maximum()))
+
+
+def _set_partial(bubble: QWidget, partial: bool) -> None:
+    """Mark a user bubble as a live caption (or the sent words). A dynamic property only restyles
+    after a re-polish of the bubble and its labels; without it the caption looked exactly like a
+    sent message (seen in the caption screenshot)."""
+    bubble.setProperty("partial", partial)
+    bubble.setAccessibleDescription("what you are saying, so far" if partial else "")
+    for w in (bubble, *bubble.findChildren(QWidget)):
+        w.style().unpolish(w)
+        w.style().polish(w)
