@@ -40,9 +40,14 @@ log = logging.getLogger(__name__)
 RATE = 16000
 FRAME = 160  # AEC3 works on 10 ms frames
 RESYNC_S = 0.12  # re-align the reference read pointer when the timelines say it drifted this much
-GAP_S = 0.2  # a speaker block this much later than its sample count says: the device paused
+GAP_S = 0.05  # a speaker block this much later than its sample count says: the device paused (an
+# underrun: the speaker played silence meanwhile, so the reference gets it too; 0.2 s left most underruns
+# unmodelled and the echo delay jumped under AEC3; 0.03 s mistook callback jitter for gaps, measured)
 LEAK_S = 2e-5  # per block: how fast a timeline offset may creep up (clock drift between devices)
 HISTORY_S = 4.0  # reference kept (the echo path is far shorter)
+CHECK_S = 0.25  # sounds_like_echo(): the latest microphone audio compared with the reference
+CHECK_LAG_S = (-0.02, 0.45)  # lags searched around the canceller's alignment (the delay may have jumped)
+ECHO_CORRELATION = 0.6  # at least this normalised correlation at some lag: the microphone hears the speaker
 
 
 class _Timeline:
@@ -176,6 +181,11 @@ class EchoCanceller:
         self.enabled = True
         self.player: Any = None  # for its underrun times (see unsettled())
         self._resynced_at: float | None = None
+        # the last ~1 s of raw microphone audio and of the reference fed with it, for sounds_like_echo()
+        keep = int(RATE * (CHECK_S + CHECK_LAG_S[1] - CHECK_LAG_S[0] + 0.3))
+        self._near_hist = np.zeros(keep, dtype=np.float32)
+        self._far_hist = np.zeros(keep, dtype=np.float32)
+        self.vetoes = 0  # speech starts held back because they were the speaker's echo
 
     def process(self, samples: np.ndarray, captured_at: float) -> np.ndarray:
         if not self.enabled:
@@ -211,6 +221,7 @@ class EchoCanceller:
                     self._read_idx = want
                 far = self.reference.read(self._read_idx, usable)
                 self._read_idx += usable
+            self._remember(near, far)
             t0 = time.thread_time()
             out = np.asarray(self._aec.process(near, far), dtype=np.float32)
             self.stats.cpu_s += time.thread_time() - t0
@@ -219,6 +230,47 @@ class EchoCanceller:
                 self.stats.near_energy += float(np.sum(near * near))
                 self.stats.out_energy += float(np.sum(out * out))
             return out
+
+    def _remember(self, near: np.ndarray, far: np.ndarray) -> None:
+        n = min(len(near), len(self._near_hist))
+        for hist, x in ((self._near_hist, near), (self._far_hist, far)):
+            hist[:-n] = hist[n:]
+            hist[-n:] = x[-n:]
+
+    def echo_correlation(self) -> float:
+        """How much the latest microphone audio looks like the reference, at the best lag (0..1).
+
+        Why: after a speaker underrun the echo's delay jumps and AEC3 needs a moment to find it;
+        what it leaks meanwhile sounds like speech to the VAD. The raw microphone audio then still
+        is the reference, delayed and scaled, at *some* lag near the old one: a normalised
+        cross-correlation over a wide lag range finds it whatever the delay did. A person talking
+        over the reply is not correlated with it (voice 10 dB above the echo: about 0.3).
+        """
+        with self._lock:
+            near_all, far_all = self._near_hist.copy(), self._far_hist.copy()
+        n = int(CHECK_S * RATE)
+        lo, hi = min(0, int(CHECK_LAG_S[0] * RATE)), int(CHECK_LAG_S[1] * RATE)
+        total = len(near_all)
+        # near[j] ~ far[j - lag] for lag in [lo, hi]: the near window ends -lo samples before the newest
+        near = near_all[total - n + lo:total + lo]
+        far = far_all[total - n + lo - hi:total]
+        nn = float(np.linalg.norm(near))
+        if nn < 1e-4 or float(np.max(np.abs(far))) < 1e-4:
+            return 0.0
+        size = 1 << int(np.ceil(np.log2(len(far) + n)))
+        corr = np.fft.irfft(np.fft.rfft(far, size) * np.conj(np.fft.rfft(near, size)), size)[: len(far) - n + 1]
+        energy = np.concatenate([[0.0], np.cumsum(far.astype(np.float64) ** 2)])
+        norms = np.sqrt(np.maximum(energy[n:] - energy[:-n], 1e-12))
+        return float(np.max(np.abs(corr) / (norms * nn)))
+
+    def sounds_like_echo(self) -> bool:
+        """True when the latest microphone audio is the speaker's own output (see echo_correlation)."""
+        if not self.enabled:
+            return False
+        echo = self.echo_correlation() >= ECHO_CORRELATION
+        if echo:
+            self.vetoes += 1
+        return echo
 
     def unsettled(self, window_s: float = 1.5) -> bool:
         """True shortly after the echo path's delay may have jumped (a speaker underrun, a resync).

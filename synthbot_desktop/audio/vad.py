@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +154,10 @@ class Endpointer:
         self._lock = threading.Lock()
         self._threshold = self.config.threshold
         self._confirm: float | None = None
+        # While a confirm threshold is set (the assistant speaks): a last word before speech counts as
+        # started. True = "this is the assistant's own echo" (EchoCanceller.sounds_like_echo); the
+        # candidate stays open and is asked again at the next window, so a real voice still gets through.
+        self.veto: Callable[[], bool] | None = None
         self.reset()
 
     # -- runtime control -------------------------------------------------------------------
@@ -257,7 +262,8 @@ class Endpointer:
                     and self._confirmed_at is None:
                 self._confirmed_at = start
             confirmed = confirm is None or self._confirmed_at is not None
-            if self._candidate_start is not None and self._voiced_ms >= max(cfg.min_speech_ms, win_ms) and confirmed:
+            if self._candidate_start is not None and self._voiced_ms >= max(cfg.min_speech_ms, win_ms) and confirmed \
+                    and not (confirm is not None and self.veto is not None and self.veto()):
                 self._speaking = True
                 # The onset, not the confirmation; but echo that kept a candidate open for long must
                 # not become the start of the user's utterance: at most one second before confirming.

@@ -147,6 +147,7 @@ class PipelineTalkService:
         self._mic: Any = None
         self._echo_mode: str | None = None  # decided once per microphone
         self._echo_unsettled: Callable[[], bool] | None = None
+        self._echo_veto: Callable[[], bool] | None = None  # the canceller's "that was our own voice"
         self._engine: Any = None
         self._conv: Any = None
         self._loop_task: asyncio.Task[Any] | None = None
@@ -381,6 +382,7 @@ class PipelineTalkService:
             choice.canceller.player = player
             mic.processor = choice.canceller.process
             self._echo_unsettled = choice.canceller.unsettled
+            self._echo_veto = choice.canceller.sounds_like_echo
         self._echo_mode = choice.mode
         log.info("echo cancellation: %s", choice.detail)
         return choice.mode != "off"
@@ -534,6 +536,7 @@ class PipelineTalkService:
         endpointer = Endpointer(endpointer_config(s))
         cfg = loop_config(s)
         cfg.echo_cancelled = await self._ensure_echo_cancellation(mic, cfg.headphones)
+        endpointer.veto = self._echo_veto
         wake = wake_detector(s, warn=lambda m: self.sink(ev.ErrorEvent(m)))
         self._voice_loop = VoiceLoop(engine, mic, endpointer, config=cfg, sink=self.sink, wake=wake,
                                      chime=self._chime if wake is not None and s.value(AUDIO_WAKE_WORD_EARCONS)

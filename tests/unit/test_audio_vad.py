@@ -135,3 +135,33 @@ def test_threshold_changes_at_runtime(jfk: np.ndarray) -> None:
     assert any(isinstance(e, SpeechStart) for e in _run(ep, jfk[: 3 * STT_RATE]))
     with pytest.raises(ValueError):
         ep.set_threshold(1.5)
+
+
+class _SteadyVad:
+    """A VAD that is always this sure (the veto, not the model, is under test)."""
+
+    def __init__(self, prob: float) -> None:
+        self.prob = prob
+
+    def reset(self) -> None:
+        pass
+
+    def __call__(self, window: np.ndarray) -> float:
+        return self.prob
+
+
+def test_a_veto_holds_speech_back_only_while_a_confirm_threshold_is_set() -> None:
+    """The echo check (EchoCanceller.sounds_like_echo) is asked while the assistant speaks; it keeps the
+    candidate open, so speech starts as soon as the check lets it through, from the same onset."""
+    verdicts = [True] * 20 + [False] * 100
+    ep = Endpointer(EndpointerConfig(min_speech_ms=64), vad=_SteadyVad(0.95))  # type: ignore[arg-type]
+    ep.veto = lambda: verdicts.pop(0)
+    ep.set_confirm_threshold(0.8)
+    events = ep.feed(np.zeros(512 * 10, dtype=np.float32))
+    assert events == []  # vetoed: the assistant's own voice
+    events = ep.feed(np.zeros(512 * 30, dtype=np.float32))
+    starts = [e for e in events if isinstance(e, SpeechStart)]
+    assert len(starts) == 1 and starts[0].sample == 0
+    plain = Endpointer(EndpointerConfig(min_speech_ms=64), vad=_SteadyVad(0.95))  # type: ignore[arg-type]
+    plain.veto = lambda: True  # without a confirm threshold (nobody is speaking) it is not asked
+    assert any(isinstance(e, SpeechStart) for e in plain.feed(np.zeros(512 * 4, dtype=np.float32)))

@@ -81,3 +81,44 @@ def test_choice_follows_the_setting_and_headphones() -> None:
     assert choose_canceller("auto", headphones=True).mode == "off"
     on = choose_canceller("on", headphones=True, input_device="vmic")
     assert on.mode == "webrtc" and on.canceller is not None
+
+
+def test_an_underrun_gap_goes_into_the_reference() -> None:
+    """A speaker block 60 ms late (an underrun: the device played silence) is filed 60 ms later,
+    so the reference keeps the echo's timing instead of shifting every later sample by the gap."""
+    ref = FarEndReference()
+    x = np.full(960, 0.5, dtype=np.float32)
+    for i in range(25):  # 0.5 s of 20 ms blocks at 48 kHz, on time
+        ref.push(x * 0, 48000, 100.0 + i * 0.02)
+    ref.push(x, 48000, 100.5 + 0.06)  # late by 60 ms
+    start = ref.index_at(100.56)
+    assert start is not None
+    got = ref.read(start + 40, 160)  # a little in (resampler start-up), inside the late block
+    assert np.all(np.abs(got - 0.5) < 0.05), got[:8]
+
+
+def _feed(aec: EchoCanceller, far: np.ndarray, near: np.ndarray) -> None:
+    for i in range(0, len(far), 320):
+        aec.reference.push(far[i:i + 320], 16000, 50.0 + i / 16000)
+        aec.process(near[i:i + 320], 50.0 + (i + 320) / 16000)
+
+
+def test_the_speakers_echo_at_a_jumped_delay_is_recognised_and_a_voice_over_it_is_not() -> None:
+    far = _speechlike(3.0)
+    for lag_s in (0.0, 0.12, 0.3):  # the echo's delay after an underrun: anywhere in the searched range
+        lag = int(lag_s * 16000)
+        echo = np.zeros_like(far)
+        echo[lag:] = 0.3 * far[:len(far) - lag]
+        aec = EchoCanceller()
+        _feed(aec, far, echo)
+        assert aec.echo_correlation() > 0.9, lag_s
+        assert aec.sounds_like_echo() and aec.vetoes == 1
+    echo = np.zeros_like(far)
+    echo[1600:] = 0.1 * far[:-1600]
+    aec = EchoCanceller()
+    _feed(aec, far, echo + _speechlike(3.0, seed=9, f0=210.0))  # a person 10 dB above the echo
+    assert aec.echo_correlation() < 0.5
+    assert not aec.sounds_like_echo()
+    aec.enabled = False  # a canceller that stopped never holds a voice back
+    _feed(aec, far, echo)
+    assert not aec.sounds_like_echo()

@@ -271,6 +271,7 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
                       chime=_chime(engine, s.value(AUDIO_WAKE_WORD_EARCONS)) if wake is not None else None)
     if canceller is not None:
         loop_.echo_unsettled = canceller.unsettled
+        endpointer.veto = canceller.sounds_like_echo  # a residual burst of its own voice is not a barge-in
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
