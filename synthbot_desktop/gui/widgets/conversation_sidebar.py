@@ -15,8 +15,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -24,6 +26,9 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -33,11 +38,59 @@ from synthbot_desktop.gui.widgets.conversation import clock_text
 
 EXPANDED_WIDTH = 230
 TOGGLE_SHORTCUT = "Ctrl+Shift+S"
+ACTIVITY_ROLE = Qt.ItemDataRole.UserRole + 1  # the "last active" line of a row
+PAD = 6
 
 
 def activity_text(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
     """"14:05" today, "3 Dec 14:05" another day, as the bubbles say it."""
     return clock_text(when, now) if when is not None else "no messages yet"
+
+
+class _RowDelegate(QStyledItemDelegate):
+    """A row as two lines: the title, and under it the last activity, smaller and dimmer; both
+    elided to the column's width. (Plain two-line item text read as one undivided block.)"""
+
+    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont]:
+        small = QFont(option.font)
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.85))
+        return option.font, small
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        title, small = self._fonts(option)
+        height = QFontMetrics(title).height() + QFontMetrics(small).height() + 2 * PAD
+        return QSize(EXPANDED_WIDTH - 20, height)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        title_text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        activity = str(index.data(ACTIVITY_ROLE) or "")
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        title_font, small = self._fonts(option)
+        rect: QRect = opt.rect.adjusted(PAD, PAD, -PAD, -PAD)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        palette: QPalette = opt.palette
+        text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.save()
+        painter.setFont(title_font)
+        painter.setPen(palette.color(text_role))
+        line = QFontMetrics(title_font)
+        painter.drawText(QRect(rect.left(), rect.top(), rect.width(), line.height()),
+                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                         line.elidedText(title_text, Qt.TextElideMode.ElideRight, rect.width()))
+        painter.setFont(small)
+        if not selected:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        metrics = QFontMetrics(small)
+        painter.drawText(QRect(rect.left(), rect.top() + line.height(), rect.width(), metrics.height()),
+                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                         metrics.elidedText(activity, Qt.TextElideMode.ElideRight, rect.width()))
+        painter.restore()
 
 
 class ConversationSidebar(QFrame):
@@ -85,6 +138,7 @@ class ConversationSidebar(QFrame):
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setUniformItemSizes(True)
+        self.list.setItemDelegate(_RowDelegate(self.list))
         col.addWidget(self.list, 1)
         self.status = QLabel("")
         self.status.setObjectName("sidebar_status")
@@ -134,8 +188,9 @@ class ConversationSidebar(QFrame):
         self.list.clear()
         for r in rows:
             when = activity_text(r.last_activity)
-            item = QListWidgetItem(f"{r.title}\n{when}")
+            item = QListWidgetItem(r.title)
             item.setData(Qt.ItemDataRole.UserRole, r.id)
+            item.setData(ACTIVITY_ROLE, when)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{r.title}, last active {when}")
             item.setToolTip(f"{r.title}\n{r.message_count} messages · last active {when}")
             self.list.addItem(item)
@@ -158,6 +213,11 @@ class ConversationSidebar(QFrame):
                 self.list.setCurrentItem(item)
                 break
         self.list.blockSignals(False)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(title, last activity) of each row, as shown."""
+        return [(self.list.item(i).text(), str(self.list.item(i).data(ACTIVITY_ROLE)))
+                for i in range(self.list.count())]
 
     def ids(self) -> list[int]:
         return [int(self.list.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.list.count())]

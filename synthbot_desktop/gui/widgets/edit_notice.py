@@ -21,8 +21,7 @@ class EditNotice(QFrame):
         self.setObjectName("edit_notice")
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 0, 0, 0)
-        self.label = QLabel("Editing your last message: Enter sends it in place of the old one "
-                            "(its answer is replaced too). Esc cancels.")
+        self.label = QLabel("Editing your last message: Enter replaces it and its answer. Esc cancels.")
         self.label.setObjectName("edit_notice_text")
         self.label.setWordWrap(True)
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
