@@ -21,6 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QKeySequence, QShortcut
+from shiboken6 import isValid
 
 from synthbot_desktop.errors import describe
 from synthbot_desktop.gui.bridge import run_job
@@ -89,12 +90,16 @@ class SidebarController(QObject):
         generation = self._generation
         ctx = self.ctx
 
+        def current() -> bool:
+            # Only the newest read, and only while the window lives (a read can outlast it).
+            return generation == self._generation and isValid(self.sidebar)
+
         def shown(rows: list[Any]) -> None:
-            if generation == self._generation:
+            if current():
                 self.sidebar.show_conversations(rows, self.window.session_id)
 
         def failed(error: BaseException) -> None:
-            if generation == self._generation:
+            if current():
                 self.sidebar.show_error(describe(error))
 
         run_job(lambda: recent_conversations(ctx, after_turn=after_turn), shown, failed)

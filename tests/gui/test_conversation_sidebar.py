@@ -163,3 +163,30 @@ def test_a_failed_read_says_so_in_one_line(qtbot: Any, ctx: Any, drained: None, 
     w, _talk, _bridge = _window(qtbot, ctx, 1000)
     qtbot.waitUntil(lambda: "unreachable" in w.sidebar.status.text(), timeout=5000)
     assert w.sidebar.status.text().startswith("Conversations unavailable: ") and "\n" not in w.sidebar.status.text()
+
+
+def test_a_read_that_outlasts_its_window_is_dropped(qtbot: Any, ctx: Any, drained: None, monkeypatch: Any) -> None:
+    import threading
+
+    from shiboken6 import delete
+
+    from synthbot_desktop.services import recent_conversations as recent
+
+    release = threading.Event()
+    real = recent.recent_conversations
+
+    def slow(*a: Any, **k: Any) -> Any:
+        release.wait(5)
+        return real(*a, **k)
+
+    talk, bridge = RecordingTalk(), EventBridge()
+    w = MainWindow(ctx, talk, bridge)  # type: ignore[arg-type]
+    controller = conversation_sidebar.install(w, bridge)
+    QThreadPool.globalInstance().waitForDone(5000)  # the window's own start-up reads are done
+    qtbot.wait(20)
+    monkeypatch.setattr(recent, "recent_conversations", slow)
+    controller.refresh()  # under way
+    delete(w)  # the window goes (closed at exit, a test's end) before the read answers
+    release.set()
+    QThreadPool.globalInstance().waitForDone(5000)
+    qtbot.wait(20)  # the answer is delivered: nothing is touched (pytest-qt fails on an exception here)
