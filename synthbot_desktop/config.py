@@ -271,6 +271,9 @@ def _specs() -> list[SettingSpec]:
           "In voice mode, say a short sentence with the offline voice when a turn fails (besides the banner)."),
         s("ui.spoken_reminders", bool, True,
           "When a timer or reminder goes off, also say it aloud with the offline voice (besides the notification)."),
+        s("ui.conversation_sidebar", str, "auto",
+          "The Talk tab's list of recent conversations: auto = shown when the window is wide (900 px), "
+          "else collapsed; open/closed = as you last left it.", choices=("auto", "open", "closed")),
         s("ui.live_captions", bool, True,
           "Show what you are saying while you speak (a short decode about once a second; never stored)."),
         s("privacy.keep_recordings", bool, False, "Keep the audio of each utterance in the data dir."),

@@ -37,6 +37,7 @@ UI_THEME = Key("ui.theme", str)
 UI_SOUND_CUES = Key("ui.sound_cues", bool)
 UI_SPOKEN_ERRORS = Key("ui.spoken_errors", bool)
 UI_SPOKEN_REMINDERS = Key("ui.spoken_reminders", bool)
+UI_CONVERSATION_SIDEBAR = Key("ui.conversation_sidebar", str)
 
 # Audio
 AUDIO_MODE = Key("audio.mode", str)

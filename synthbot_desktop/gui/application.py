@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 from synthbot_desktop import APP_NAME, __version__
 from synthbot_desktop.app import AppContext
 from synthbot_desktop.errors import SynthbotError, describe
-from synthbot_desktop.gui import conversation_actions, tool_status
+from synthbot_desktop.gui import conversation_actions, conversation_sidebar, tool_status
 from synthbot_desktop.gui.bridge import EngineThread, EventBridge
 from synthbot_desktop.gui.global_shortcut import GlobalShortcut
 from synthbot_desktop.gui.history_page import HistoryPage
@@ -102,7 +102,8 @@ def build(ctx: AppContext | None = None, talk: TalkService | None = None, **serv
     service = talk or PipelineTalkService(ctx, engine, bridge.sink, **service_kw)
     window = MainWindow(ctx, service, bridge)
     tool_status.install(window, bridge)  # "running <tool>" and timer alerts (#16)
-    conversation_actions.install(window, bridge)  # tool rows, latency, copy/regenerate/rate (#16, #17, #21)
+    conversation_actions.install(window, bridge)  # tool rows, latency, copy/regenerate/edit/rate (#16, #17, #21)
+    conversation_sidebar.install(window, bridge)  # recent conversations on the Talk tab (#21)
     history = HistoryPage(ctx)
     usage = UsagePage(ctx)
     window.add_page(history, "History")

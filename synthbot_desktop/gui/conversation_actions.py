@@ -4,7 +4,8 @@ Kept out of ``main_window.py`` (its layout is changed elsewhere), like ``tool_st
 :func:`install` feeds the view the turn events it draws (tool rows #16, latency, the stored
 message of each reply) and carries out what its buttons ask — a rating through the same storage
 History uses (#17), on the pool so the GUI thread never waits for the database; Regenerate through
-the window's :meth:`MainWindow.regenerate_last` and the service's turn path.
+the window's :meth:`MainWindow.regenerate_last` and Edit through :meth:`MainWindow.edit_last`, both
+ending in the service's turn path; both are disabled while a turn runs (the state events).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from typing import Any
 
 from synthbot_desktop.gui.bridge import run_job
+from synthbot_desktop.gui.main_window import TURN_STATES
 from synthbot_desktop.gui.widgets.conversation import Bubble, latency_text
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.setting_keys import UI_SHOW_TIMINGS
@@ -58,11 +60,16 @@ def install(window: Any, bridge: Any) -> None:
 
         run_job(lambda: rate_reply(ctx, rating, message_uid=uid, message_id=message_id), stored, failed)
 
+    def on_state(event: ev.StateChanged) -> None:
+        view.set_busy(event.state in TURN_STATES)
+
     bridge.anyEvent.connect(on_event)
+    bridge.stateChanged.connect(on_state)
     bridge.assistantDone.connect(on_done)
     bridge.turnTimings.connect(on_timings)
     view.ratingRequested.connect(on_rating)
     view.regenerateRequested.connect(window.regenerate_last)
+    view.editRequested.connect(window.edit_last)
 
 
 def show_past_messages(window: Any, messages: list[Any]) -> None:

@@ -38,7 +38,9 @@ from synthbot_desktop.errors import ErrorKind, settings_action
 from synthbot_desktop.gui.bridge import EventBridge, run_job
 from synthbot_desktop.gui.talk_service import TalkService
 from synthbot_desktop.gui.widgets.banner import ErrorBanner
-from synthbot_desktop.gui.widgets.conversation import ConversationView
+from synthbot_desktop.gui.widgets.conversation import Bubble, ConversationView
+from synthbot_desktop.gui.widgets.conversation_sidebar import ConversationSidebar
+from synthbot_desktop.gui.widgets.edit_notice import EditNotice
 from synthbot_desktop.gui.widgets.flow_layout import FlowLayout
 from synthbot_desktop.gui.widgets.level_meter import LevelMeter
 from synthbot_desktop.gui.widgets.offline_indicator import OfflineIndicator
@@ -62,6 +64,7 @@ log = logging.getLogger(__name__)
 
 IDLE_STATES = {ev.TurnState.IDLE, ev.TurnState.ERROR}
 BUSY_STATES = {ev.TurnState.TRANSCRIBING, ev.TurnState.THINKING, ev.TurnState.SPEAKING}
+TURN_STATES = BUSY_STATES | {ev.TurnState.HEARING}  # a turn is under way: its exchange cannot be redone
 
 
 def format_timings(timings: dict[str, Any]) -> str:
@@ -152,6 +155,7 @@ class MainWindow(QMainWindow):
         self._timings: dict[str, dict[str, Any]] = {}
         self._typed: list[str] = []
         self._last_said: str | None = None  # what Retry sends again
+        self._editing: Bubble | None = None  # the question being edited in the message box
         self._turn_failed = False  # an error during this turn: its end shows Error, not Ready
         self._tray: QSystemTrayIcon | None = None
         self._voice_names: dict[str, str] = {}
@@ -238,7 +242,16 @@ class MainWindow(QMainWindow):
         self.banner = ErrorBanner()
         col.addWidget(self.banner)
         self.conversation = ConversationView()
-        col.addWidget(self.conversation, 1)
+        self.sidebar = ConversationSidebar()  # fed by gui/conversation_sidebar.py
+        middle = QHBoxLayout()
+        middle.setContentsMargins(0, 0, 0, 0)
+        middle.setSpacing(0)
+        middle.addWidget(self.sidebar)
+        middle.addWidget(self.conversation, 1)
+        col.addLayout(middle, 1)
+
+        self.edit_notice = EditNotice()
+        col.addWidget(self.edit_notice)
 
         typed = QHBoxLayout()
         self.input = QLineEdit()
@@ -296,7 +309,8 @@ class MainWindow(QMainWindow):
         self.stop_button.clicked.connect(self.talk.interrupt)
         self.banner.actionTriggered.connect(self._banner_action)
         self.banner.retryRequested.connect(self.retry_last)
-        QShortcut(QKeySequence("Escape"), page, self.talk.interrupt)
+        self.edit_notice.cancelled.connect(self.cancel_edit)
+        QShortcut(QKeySequence("Escape"), page, self._escape)
         QShortcut(QKeySequence("Ctrl+N"), page, self.new_session)
         self._load_switchers()
         return page
@@ -588,6 +602,8 @@ class MainWindow(QMainWindow):
         text = self.input.text().strip()
         if not text:
             return
+        if self._editing is not None and self._send_edited(text):
+            return
         self.input.clear()
         self.conversation.add_user(text)
         self._typed.append(text)  # the engine echoes it as the turn's transcript: show it once
@@ -616,7 +632,50 @@ class MainWindow(QMainWindow):
         self.talk.regenerate(question)
         return True
 
+    def edit_last(self, bubble: Any = None) -> bool:
+        """Edit on the last question: its text goes back in the message box; sending it then
+        replaces that question and its answer (``_send_edited``). Never while a turn runs."""
+        last = self.conversation.last_question()
+        if last is None or (bubble is not None and bubble is not last) or self.state in TURN_STATES:
+            return False
+        self._editing = last
+        self.input.setText(last.text())
+        self.input.selectAll()
+        self.input.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.edit_notice.show()
+        return True
+
+    def cancel_edit(self) -> None:
+        if self._editing is not None:
+            self._editing = None
+            self.input.clear()
+        self.edit_notice.hide()
+
+    def _send_edited(self, text: str) -> bool:
+        """The edited question in place of the last one, through the service's turn path
+        (``TalkService.resend_edited``: the old exchange leaves the model's context). False when
+        the edit no longer applies (another turn came meanwhile): then it is sent as a new message."""
+        question, self._editing = self._editing, None
+        self.edit_notice.hide()
+        if question is None or question is not self.conversation.last_question() or self.state in TURN_STATES:
+            return False
+        old = question.text()
+        self.input.clear()
+        self.conversation.remove_exchange(question)
+        self.conversation.add_user(text)
+        self._typed.append(text)  # the engine echoes it as the turn's transcript: show it once
+        self._last_said = text
+        self.talk.resend_edited(old, text)
+        return True
+
+    def _escape(self) -> None:
+        """Esc: leave an edit, and stop the assistant (as always)."""
+        if self._editing is not None:
+            self.cancel_edit()
+        self.talk.interrupt()
+
     def new_session(self) -> None:
+        self.cancel_edit()
         self._last_said = None
         self.conversation.clear()
         self.session_id = None
@@ -624,7 +683,8 @@ class MainWindow(QMainWindow):
         self.talk.new_session()
 
     def resume_session(self, session_id: int) -> None:
-        """Show a past conversation and continue it (called by the history page)."""
+        """Show a past conversation and continue it (History's "Open and continue", the sidebar)."""
+        self.cancel_edit()
         self.tabs.setCurrentWidget(self.talk_page)
         self.session_id = session_id
         self.talk.resume_session(session_id)

@@ -457,16 +457,23 @@ class PipelineTalkService:
 
     def regenerate(self, text: str) -> None:
         """The last reply again: same turn as a typed message, without the old exchange in context."""
+        self._replace_last_exchange(text, text)
+
+    def resend_edited(self, old_text: str, new_text: str) -> None:
+        """Edit-and-resend: the edited question instead of the last one, the old exchange out of context."""
+        self._replace_last_exchange(old_text, new_text)
+
+    def _replace_last_exchange(self, old_text: str, new_text: str) -> None:
         from synthbot_desktop.pipeline.session import drop_last_exchange
         from synthbot_desktop.pipeline.turn import UserInput
 
         async def go() -> None:
             await self._settled()
             engine = await self._ensure_engine(need_stt=False)
-            for task in list(self._turns):  # the reply being redone is finished and in the context
+            for task in list(self._turns):  # the exchange being redone is finished and in the context
                 await asyncio.gather(task, return_exceptions=True)
-            drop_last_exchange(engine.conversation, text)
-            self._track(engine.start_turn(UserInput(text=text, speech_end=time.monotonic())))
+            drop_last_exchange(engine.conversation, old_text)
+            self._track(engine.start_turn(UserInput(text=new_text, speech_end=time.monotonic())))
 
         self._submit(go())
 

@@ -32,6 +32,10 @@ class TalkService(Protocol):
         """Answer the last message (``text``) again through the same turn path as a typed message;
         the earlier answer leaves the model's context (``pipeline.session.drop_last_exchange``)."""
 
+    def resend_edited(self, old_text: str, new_text: str) -> None:
+        """Edit-and-resend: the last question (``old_text``) and its answer leave the model's
+        context, and ``new_text`` is answered through the same turn path as a typed message."""
+
     def interrupt(self) -> None:
         """Stop the assistant now (LLM, TTS and playback) and keep what was said."""
 
@@ -80,6 +84,9 @@ class UnavailableTalkService:
         self._explain()
 
     def regenerate(self, text: str) -> None:
+        self._explain()
+
+    def resend_edited(self, old_text: str, new_text: str) -> None:
         self._explain()
 
     def interrupt(self) -> None:

@@ -145,6 +145,7 @@ QFrame#bubble_assistant QLabel {{ color: {c['assistant_fg']}; font-size: 14px; }
 QFrame#bubble_system {{ background: {c['system_bg']}; border-radius: 10px; }}
 QLabel#bubble_note {{ color: {c['note']}; font-size: 11px; font-style: italic; }}
 QFrame#bubble_user QLabel#bubble_note {{ color: {c['user_note']}; }}
+QFrame#bubble_user QToolButton {{ color: {c['user_fg']}; }}
 #error_banner {{ background: {c['banner_bg']}; border: 1px solid {c['banner_border']}; border-radius: 8px; }}
 #error_text {{ color: {c['banner_fg']}; }}
 QPushButton#talk_button {{ background: {c['talk_bg']}; color: {c['talk_fg']}; font-size: 17px; font-weight: 600;

@@ -6,8 +6,10 @@ open bubble's text; the view follows the bottom only when the user has not scrol
 
 A reply renders its Markdown (``reply_text``), and carries a footer: when it was said, how long
 the person waited for it ("0.62 s to first sound", from the turn's own timings), and Copy,
-Regenerate (the last reply only) and Good/Bad. The view only *asks* for regeneration and ratings
-(signals); the window's adapter (``gui/conversation_actions.py``) does the work off the GUI thread.
+Regenerate (the last reply only) and Good/Bad. The last question offers Edit (edit-and-resend).
+The view only *asks* for regeneration, edits and ratings (signals); the window and its adapter
+(``gui/conversation_actions.py``) do the work, off the GUI thread. While a turn runs, Regenerate
+and Edit are disabled (``set_busy``): redoing an exchange that is still being answered would race it.
 Tool calls of a turn appear as collapsed rows (``tool_row``) above its reply.
 """
 
@@ -71,6 +73,7 @@ class Bubble(QFrame):
 
     copied = Signal(str)
     regenerateRequested = Signal()
+    editRequested = Signal()
     rated = Signal(int)  # +1 good, -1 bad
 
     def __init__(self, role: str, text: str = "", parent: QWidget | None = None,
@@ -124,11 +127,14 @@ class Bubble(QFrame):
         self.regenerate_button = self._action("Regenerate", "Answer the last message again", "regenerate")
         self.good_button = self._action("Good", "Thumbs up: a good reply", "rate_good", checkable=True)
         self.bad_button = self._action("Bad", "Thumbs down: a bad reply", "rate_bad", checkable=True)
-        for button in (self.copy_button, self.regenerate_button, self.good_button, self.bad_button):
+        self.edit_button = self._action("Edit", "Edit your last message and send it again", "edit")
+        for button in (self.copy_button, self.regenerate_button, self.good_button, self.bad_button,
+                       self.edit_button):
             row.addWidget(button)
             button.setVisible(False)
         self.copy_button.clicked.connect(self.copy_text)
         self.regenerate_button.clicked.connect(self.regenerateRequested.emit)
+        self.edit_button.clicked.connect(self.editRequested.emit)
         self.good_button.clicked.connect(lambda: self._rate(1))
         self.bad_button.clicked.connect(lambda: self._rate(-1))
         layout.addWidget(self.footer)
@@ -177,13 +183,19 @@ class Bubble(QFrame):
             parts.append(self.latency)
         self.meta.setText(" · ".join(parts))
 
-    def set_actions(self, *, done: bool, last: bool = False) -> None:
-        """A finished reply offers Copy and a rating; the last one also Regenerate."""
+    def set_actions(self, *, done: bool, last: bool = False, busy: bool = False) -> None:
+        """A finished reply offers Copy and a rating, the last one also Regenerate; the last
+        question offers Edit. Regenerate and Edit stay visible but disabled while a turn runs."""
+        if self.role == "user":
+            self.edit_button.setVisible(last)
+            self.edit_button.setEnabled(not busy)
+            return
         if self.role != "assistant":
             return
         for button in (self.copy_button, self.good_button, self.bad_button):
             button.setVisible(done)
         self.regenerate_button.setVisible(done and last)
+        self.regenerate_button.setEnabled(not busy)
 
     def copy_text(self) -> None:
         QGuiApplication.clipboard().setText(self.text())
@@ -204,6 +216,7 @@ class ConversationView(QScrollArea):
     """Bubbles in a column; user messages right-aligned, the assistant's left-aligned."""
 
     regenerateRequested = Signal(object)  # the last reply's Bubble
+    editRequested = Signal(object)  # the last question's Bubble
     ratingRequested = Signal(object, int)  # Bubble, +1 / -1
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -222,6 +235,7 @@ class ConversationView(QScrollArea):
         self._open: dict[str, Bubble] = {}  # turn_id -> assistant bubble still streaming
         self._partial: Bubble | None = None
         self._tools: list[ToolRow] = []
+        self._busy = False  # a turn runs: Regenerate and Edit are disabled
         self.placeholder = QLabel("Press and hold the talk button (or Space) and speak — or type below.")
         self.placeholder.setObjectName("placeholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -249,6 +263,8 @@ class ConversationView(QScrollArea):
         if role == "assistant":
             bubble.regenerateRequested.connect(lambda: self.regenerateRequested.emit(bubble))
             bubble.rated.connect(lambda rating: self.ratingRequested.emit(bubble, rating))
+        elif role == "user":
+            bubble.editRequested.connect(lambda: self.editRequested.emit(bubble))
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         if role == "user":
@@ -323,6 +339,38 @@ class ConversationView(QScrollArea):
                 return bubble
         return None
 
+    def last_question(self) -> Bubble | None:
+        """The newest user message, the only one that can be edited and sent again (None while
+        the person is still speaking it)."""
+        for bubble in reversed(self._bubbles):
+            if bubble.role == "user":
+                return None if bubble.property("partial") else bubble
+        return None
+
+    def remove_exchange(self, question: Bubble) -> None:
+        """Take a question and everything after it (its reply, that turn's tool rows) off the
+        screen: it is being replaced by an edited one."""
+        if question not in self._bubbles:
+            return
+        gone = self._bubbles[self._bubbles.index(question):]
+        turns = {b.property("turn_id") for b in gone} - {None, ""}
+        for bubble in gone:
+            self._bubbles.remove(bubble)
+            for turn_id, open_bubble in list(self._open.items()):
+                if open_bubble is bubble:
+                    del self._open[turn_id]
+            holder = bubble.parentWidget()
+            if holder is not None:
+                holder.hide()
+                holder.deleteLater()
+        for tool in [t for t in self._tools if t.turn_id in turns]:
+            self._tools.remove(tool)
+            tool.hide()
+            tool.deleteLater()
+        if not self._bubbles:
+            self.placeholder.show()
+        self.refresh_actions()
+
     def question_before(self, bubble: Bubble) -> str | None:
         """The user's message that ``bubble`` answers (what Regenerate sends again)."""
         if bubble not in self._bubbles:
@@ -333,11 +381,21 @@ class ConversationView(QScrollArea):
         return None
 
     def refresh_actions(self) -> None:
-        """Finished replies offer Copy and a rating; only the last one offers Regenerate."""
+        """Finished replies offer Copy and a rating; only the last one offers Regenerate, only
+        the last question Edit."""
         last = self.last_reply()
+        question = self.last_question()
         for bubble in self._bubbles:
             if bubble.role == "assistant":
-                bubble.set_actions(done=bubble not in self._open.values(), last=bubble is last)
+                bubble.set_actions(done=bubble not in self._open.values(), last=bubble is last, busy=self._busy)
+            elif bubble.role == "user":
+                bubble.set_actions(done=True, last=bubble is question, busy=self._busy)
+
+    def set_busy(self, busy: bool) -> None:
+        """A turn started (or ended): Regenerate and Edit are disabled until it is over."""
+        if busy != self._busy:
+            self._busy = busy
+            self.refresh_actions()
 
     # Tools ---------------------------------------------------------------------------------
     def tool_started(self, turn_id: str, name: str, call_id: str = "", arguments: str = "") -> ToolRow:
@@ -369,6 +427,7 @@ class ConversationView(QScrollArea):
         if self._partial is None:
             self._partial = self.add_message("user", text)
             _set_partial(self._partial, True)
+            self.refresh_actions()  # the question before is no longer the last one
         else:
             self._partial.set_text(text)
 
@@ -377,6 +436,7 @@ class ConversationView(QScrollArea):
             bubble, self._partial = self._partial, None
             bubble.set_text(text)
             _set_partial(bubble, False)
+            self.refresh_actions()
             return bubble
         bubble = self.add_message("user", text)
         self.refresh_actions()  # a new question: the previous reply is no longer the one to redo
