@@ -103,6 +103,8 @@ def colours(palette: QPalette) -> dict[str, QColor]:
         "user_bg": highlight,
         "user_fg": palette.color(QPalette.ColorRole.HighlightedText),
         "user_note": mix(palette.color(QPalette.ColorRole.HighlightedText), highlight, 0.25),
+        # Edit while a turn runs: visibly unavailable (it looked clickable mid-reply in the screenshot)
+        "user_disabled": mix(palette.color(QPalette.ColorRole.HighlightedText), highlight, 0.6),
         "assistant_bg": palette.color(QPalette.ColorRole.AlternateBase),
         "assistant_fg": text,
         "system_bg": mix(base, "#e0a800", 0.22 if dark else 0.16),
@@ -146,6 +148,7 @@ QFrame#bubble_system {{ background: {c['system_bg']}; border-radius: 10px; }}
 QLabel#bubble_note {{ color: {c['note']}; font-size: 11px; font-style: italic; }}
 QFrame#bubble_user QLabel#bubble_note {{ color: {c['user_note']}; }}
 QFrame#bubble_user QToolButton {{ color: {c['user_fg']}; }}
+QFrame#bubble_user QToolButton:disabled {{ color: {c['user_disabled']}; }}
 #error_banner {{ background: {c['banner_bg']}; border: 1px solid {c['banner_border']}; border-radius: 8px; }}
 #error_text {{ color: {c['banner_fg']}; }}
 QPushButton#talk_button {{ background: {c['talk_bg']}; color: {c['talk_fg']}; font-size: 17px; font-weight: 600;

@@ -165,3 +165,17 @@ def test_a_live_caption_does_not_look_sent_until_it_is(qtbot: Any, themed: Any, 
     assert final is caption and fill(final) == fill(sent) and final.accessibleDescription() == ""
     c = colours(theme_palette(scheme))
     assert contrast(c["caption_fg"], c["caption_bg"]) >= 4.5
+
+
+def test_edit_on_the_last_question_looks_unavailable_while_a_turn_runs(qtbot: Any, themed: Any) -> None:
+    """The style sheet's colour for the user bubble's buttons hid the disabled state: mid-reply the
+    Edit button looked exactly as clickable as at rest (seen in the main-window screenshot)."""
+    w, _theme = themed
+    bubble = w.conversation.add_user("And how many people live there?")
+    w.conversation.refresh_actions()
+    qtbot.waitUntil(lambda: bubble.edit_button.isVisible(), timeout=3000)
+    idle = bubble.edit_button.grab().toImage()
+    w.conversation.set_busy(True)
+    qtbot.wait(50)
+    assert not bubble.edit_button.isEnabled()
+    assert bubble.edit_button.grab().toImage() != idle
