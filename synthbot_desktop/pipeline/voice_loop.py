@@ -106,6 +106,7 @@ class _SpeculativeTurn:
     heard: Heard | None = None  # everything it answers (the held words and this utterance)
     release_at: float = 0.0  # monotonic: not played before (a MAYBE piece's hold), 0 = at the end
     confirmed: bool = False  # the utterance ended; waiting for release_at
+    contested: bool = False  # confirmed, then speech began: words withdraw it, noise releases it
 
 
 @dataclass
@@ -353,6 +354,10 @@ class VoiceLoop:
             self.sink(StateChanged(TurnState.HEARING))
         engine = self.engine
         self._warm_connections()
+        st = self._spec_turn
+        if st is not None and st.confirmed:
+            st.contested = True  # its utterance ended: is this the user going on, or a breath?
+            return
         if self._drop_speculative_turn():
             return
         if not engine.busy:
@@ -408,16 +413,25 @@ class VoiceLoop:
         # a piece that only may go on is prepared now and released after its (shorter) hold
         release_at = speech_end + self.config.maybe_hold_ms / 1000.0 if finish is Finish.MAYBE else 0.0
         before = self._pending
-        heard = merge(before, audio, part, speech_end, ms)
+        self._pending = None
+        self._start_gated(spec[0], before, merge(before, audio, part, speech_end, ms), release_at)
+
+    def _start_gated(self, end_sample: int, before: Heard | None, heard: Heard, release_at: float,
+                     *, confirmed: bool = False, endpoint: float | None = None) -> _SpeculativeTurn:
+        """Start the turn now (LLM request, first speech chunk) but let nothing be heard or stored
+        until its gate opens: at the end of the utterance, or ``release_at`` (a MAYBE hold)."""
         gate = asyncio.Event()
         user = UserInput(audio=heard.audio, speech_end=heard.speech_end, transcription=heard.transcription,
-                         stt_latency_ms=round(heard.stt_ms, 1), commit=gate)
+                         stt_latency_ms=round(heard.stt_ms, 1), commit=gate, endpoint_detected=endpoint)
         task = self.engine.start_turn(user)
-        self._pending = None
         self._submitted = (heard, task)
-        self._spec_turn = _SpeculativeTurn(spec[0], before, user, gate, task, heard, release_at)
+        st = _SpeculativeTurn(end_sample, before, user, gate, task, heard, release_at, confirmed)
+        self._spec_turn = st
         task.add_done_callback(self._collect)
         self._tasks.append(task)
+        if confirmed:
+            self._spawn(self._release_later(st))
+        return st
 
     def _release(self, st: _SpeculativeTurn) -> None:
         if self._spec_turn is st:
@@ -427,8 +441,33 @@ class VoiceLoop:
 
     async def _release_later(self, st: _SpeculativeTurn) -> None:
         await asyncio.sleep(max(0.0, st.release_at - time.monotonic()))
-        if self._spec_turn is st and not st.task.done():
-            self._release(st)
+        if self._spec_turn is st and not st.task.done() and not st.contested:
+            self._release(st)  # (contested: the piece being spoken decides, in _settle_contest)
+
+    async def _settle_contest(self, st: _SpeculativeTurn, audio: np.ndarray, speech_end: float,
+                              endpoint: float, epoch: int, strip: bool) -> None:
+        """Speech began while a MAYBE turn waited out its hold. A breath or a click (nothing Whisper
+        can write, or only its prompt again) counts as silence: the prepared reply is released when the
+        hold, counted from the last word, ends (at once if that is past). Words withdraw it and join the
+        held ones. Without this a blip after "Ten of clubs" withdrew nothing yet cost the blip, the
+        silence after it and a fresh LLM request."""
+        assert st.heard is not None
+        async with self._order:
+            part, ms = await self._transcribe(audio, st.heard.text)
+        if self._spec_turn is not st or st.task.done():
+            return
+        if not part.text.strip():
+            st.contested = False
+            if time.monotonic() >= st.release_at:
+                self._release(st)
+            else:
+                self._spawn(self._release_later(st))
+            return
+        self._drop_speculative_turn()  # the user went on: the held words come back as pending
+        done: asyncio.Future[tuple[Transcription, float]] = asyncio.get_running_loop().create_future()
+        done.set_result((part, ms))
+        earlier = self._pending.text if self._pending is not None else ""
+        await self._complete(audio, speech_end, endpoint, (0, earlier, done), epoch, strip)  # type: ignore[arg-type]
 
     def _drop_speculative_turn(self) -> bool:
         """The user went on talking: withdraw the turn started at the pause, unheard.
@@ -455,6 +494,9 @@ class VoiceLoop:
         strip = self.wake is not None and event.start_sample < self._strip_until_sample
         spec, self._spec = self._spec, None
         st = self._spec_turn
+        if st is not None and st.contested and not st.task.done():
+            self._spawn(self._settle_contest(st, event.audio, speech_end, now, self._epoch, strip))
+            return
         if st is not None and st.end_sample == event.end_sample and not st.task.done():
             st.user.endpoint_detected = now
             self.speculative_hits += 1
@@ -513,6 +555,12 @@ class VoiceLoop:
                 return
             finish = judge(part.text)
             hold = self.config.incomplete_hold_ms if finish is Finish.UNFINISHED else self.config.maybe_hold_ms
+            if (finish is Finish.MAYBE and hold > 0 and self.config.speculative_turn and not self.engine.busy
+                    and self._spec_turn is None):
+                # probably over: ask the model now, let it be heard when the hold ends
+                self._start_gated(-1, earlier, heard, heard.speech_end + hold / 1000.0, confirmed=True,
+                                  endpoint=endpoint)
+                return
             if hold > 0 and part.text.strip() and finish is not Finish.COMPLETE:
                 self._pending = heard
                 self._hold = self._spawn(self._hold_then_answer(heard.speech_end + hold / 1000.0, epoch))

@@ -43,6 +43,11 @@ LIVE_WINDOW_FLOOR_S = 10.0
 floor keeps WER at or below the full window; a 6 s floor made one clip loop ("10 of clubs" x50)."""
 LIVE_WINDOW_MARGIN_S = 1.0
 """Silence after the utterance inside the window, so the decoder sees the speech end."""
+LIVE_TOKENS_PER_S = 15
+"""Token budget of a short-window decode per second of audio (fast speech is ~4 words, ~6 tokens, a
+second). A looping decode used to run to Whisper's 223-token limit before the guard saw it: 0.45 s of
+the 0.8 s that "10 of clubs" cost on tiny.en, before the full-window retry (v2v benchmark, issue #12)."""
+LIVE_TOKENS_MIN = 32
 MAX_COMPRESSION_RATIO = 2.4
 """Same threshold faster-whisper uses for its temperature fallback: above it the text repeats."""
 
@@ -128,6 +133,12 @@ class LoadReport:
 def live_window_seconds(audio_s: float, floor_s: float = LIVE_WINDOW_FLOOR_S) -> float:
     """Encoder window for a live utterance: the audio plus a margin, never under the floor or over 30 s."""
     return min(FULL_WINDOW_S, max(floor_s, audio_s + LIVE_WINDOW_MARGIN_S))
+
+
+def live_token_budget(audio_s: float, model_limit: int) -> int:
+    """New tokens a short-window decode may generate for ``audio_s`` seconds of speech; reaching
+    the budget is treated like a loop (the caller retries on the full window)."""
+    return max(1, min(model_limit, max(LIVE_TOKENS_MIN, int(audio_s * LIVE_TOKENS_PER_S))))
 
 
 def decode_looks_bad(text: str, hit_length_limit: bool) -> bool:
@@ -257,6 +268,11 @@ class WhisperEngine:
                 t0 = time.perf_counter()
                 window = live_window_seconds(audio_s, self.options.live_window_floor_s)
                 short = self._decode_window(samples, lang or "en", window, prompt)
+                if short is None and window * 2 < FULL_WINDOW_S:
+                    # a loop at this window: twice the window first (ps_cards_001 loops at 10 s and
+                    # decodes right at 15-20 s in 0.16 s; the full window costs 0.3 s on tiny.en)
+                    self.window_retries += 1
+                    short = self._decode_window(samples, lang or "en", window * 2, prompt)
                 elapsed = time.perf_counter() - t0
             if short is not None:
                 s_text, s_avg, s_nsp, window_s = short
@@ -318,7 +334,8 @@ class WhisperEngine:
         previous = tokenizer.encode(" " + initial_prompt.strip()) if initial_prompt else []
         prompt = model.get_prompt(tokenizer, previous, without_timestamps=True)
         encoder_output = model.encode(features)
-        max_new = model.max_length // 2 - 1 if hasattr(model, "max_length") else 223
+        max_new = live_token_budget(len(samples) / STT_RATE,
+                                    model.max_length // 2 - 1 if hasattr(model, "max_length") else 223)
         result = model.model.generate(encoder_output, [prompt], beam_size=self.options.beam_size,
                                       max_length=max_new + len(prompt), return_scores=True,
                                       return_no_speech_prob=True, suppress_blank=True,

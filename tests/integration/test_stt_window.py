@@ -77,7 +77,33 @@ def test_looping_decode_is_retried_on_full_window(engines: tuple[WhisperEngine, 
     before = short.window_retries
     result = short.transcribe(audio, live=True)
     assert seen, "the short-window decode did not run"
-    assert short.window_retries == before + 1
+    assert short.window_retries == before + 2 and len(seen) == 2  # the window, then twice the window
     assert "window_seconds" not in result.timings  # answered by the full window
     assert result.text == full.transcribe(audio, live=True).text
     assert "clubs" in result.text.lower()
+
+
+def test_a_loop_at_the_short_window_is_first_retried_at_twice_the_window(
+        engines: tuple[WhisperEngine, WhisperEngine], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the first decode "loops": the answer comes from the doubled window, not the 30 s one
+    (ps_cards_001 loops at 10 s without a prompt and decodes right at 20 s in half the full window's time)."""
+    short, _full = engines
+    audio = load_audio_file(CARDS)
+    calls: list[str] = []
+    real = engine_mod.decode_looks_bad
+
+    def first_loops(text: str, hit_length_limit: bool) -> bool:
+        calls.append(text)
+        return True if len(calls) == 1 else real(text, hit_length_limit)
+
+    monkeypatch.setattr(engine_mod, "decode_looks_bad", first_loops)
+    result = short.transcribe(audio, live=True)
+    first_window = engine_mod.live_window_seconds(result.audio_seconds, short.options.live_window_floor_s)
+    assert len(calls) == 2 and result.timings["window_seconds"] == 2 * first_window
+    assert "clubs" in result.text.lower()
+
+
+def test_the_token_budget_follows_the_audio_so_a_loop_stops_early() -> None:
+    assert engine_mod.live_token_budget(1.6, 223) == engine_mod.LIVE_TOKENS_MIN
+    assert engine_mod.live_token_budget(10.0, 223) == 150
+    assert engine_mod.live_token_budget(29.0, 223) == 223  # never past the model's own limit

@@ -151,3 +151,26 @@ def test_speaking_again_during_the_short_hold_withdraws_it_and_keeps_the_first_w
         users = [m.content for u in rec.units for m in u.messages if m.role == "user"]
         assert users == ["Ten of clubs Actually, make it the queen of hearts."]
     asyncio.run(go())
+
+
+def test_a_breath_during_the_short_hold_releases_the_prepared_reply_without_asking_again() -> None:
+    """Seen in the v2v benchmark: a breath a second after "Ten of clubs" (no pause event before the
+    end, so the turn was not prepared at a pause) withdrew nothing yet cost the breath, the silence
+    after it and a fresh LLM request. Now the reply is prepared when the hold starts; the breath,
+    which Whisper hears as nothing, leaves it to be released when the hold ends, asked once."""
+    async def go() -> None:
+        script = {1: ["start"], 6: ["end:960"], 9: ["start"], 12: ["end:1920"]}
+        stt = SequenceSTT("Ten of clubs", "")
+        loop, chat, out, rec, mic = _maybe_setup(script, stt, hold_ms=3000)
+        task = asyncio.create_task(loop.run())
+        await feed(loop, mic, 8, until=lambda: bool(chat.calls))
+        assert len(chat.calls) == 1 and out.pcm() == b""  # asked during the hold, nothing heard yet
+        await feed(loop, mic, 4, until=lambda: bool(loop.results))
+        loop.stop()
+        await task
+        assert [r.transcript for r in loop.results] == ["Ten of clubs"] and out.pcm() != b""
+        assert len(chat.calls) == 1 and loop.speculative_turns_dropped == 0
+        # a breath is not words: the hold still counts from the last word, and ends as planned
+        assert 2999.0 <= loop.results[0].timings["first_sample_played"] < 4000
+        assert [m.role for m in rec.units[0].messages] == ["user", "assistant"]
+    asyncio.run(go())
