@@ -81,3 +81,26 @@ def test_looping_decode_is_retried_on_full_window(engines: tuple[WhisperEngine, 
     assert "window_seconds" not in result.timings  # answered by the full window
     assert result.text == full.transcribe(audio, live=True).text
     assert "clubs" in result.text.lower()
+
+
+CARDS_001 = "/work/shared/audio/corpus/ps_cards_001.wav"
+
+
+def test_guard_flags_a_phrase_said_twice_by_the_decoder() -> None:
+    """Found by the GUI soak (issue #21): the short window wrote "10 of Clops. 10 of Clops." for one
+    "ten of clubs" (and "10 of clubs in 18 13. In 18 13."): a loop of two, below the x5 n-gram rule."""
+    assert decode_looks_bad("10 of clubs 10 of clubs", hit_length_limit=False)
+    assert decode_looks_bad("10 of Clops. 10 of Clops.", hit_length_limit=False)
+    assert decode_looks_bad("10 of clubs in 18 13. In 18 13.", hit_length_limit=False)
+    assert not decode_looks_bad("Very, very good.", hit_length_limit=False)
+    assert not decode_looks_bad("Ten of clubs, then seven of clubs.", hit_length_limit=False)
+
+
+def test_live_turn_with_a_short_preroll_is_not_said_twice() -> None:
+    """The endpointer's cut (90 ms before the speech, none after) is what made the short window loop."""
+    import numpy as np
+
+    engine = WhisperEngine(EngineOptions(language="en"))  # the app's beam size
+    audio = np.concatenate([np.zeros(1440, dtype=np.float32), load_audio_file(CARDS_001)])
+    text = engine.transcribe(audio, language="en", live=True).text
+    assert text.lower().count("clubs") == 1, text
