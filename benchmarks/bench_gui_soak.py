@@ -19,8 +19,9 @@ the reply starts at least 1.3 s after the speech, at 600 ms sooner).
 Also measured: errors shown, the worst GUI-thread stall (a 50 ms QTimer heartbeat's lateness),
 resident memory at start and end; a screenshot (``QWidget.grab``) every few minutes.
 
-    QT_QPA_PLATFORM=xcb .venv/bin/python -m benchmarks.bench_gui_soak --minutes 60
-    scripts/bench.sh --only gui_soak          # the default 5 minutes, with the other benchmarks
+    scripts/bench.sh --only gui_soak -- --minutes 60 --seed 21   # the hour (setup first)
+    .venv/bin/python -m benchmarks.bench_gui_soak --minutes 60      # the same, directly
+    scripts/bench.sh                                              # 5 minutes, with the other benchmarks
 
 Writes benchmarks/reports/gui_soak.json and gui_soak.md, screenshots in benchmarks/reports/gui_soak/.
 """
@@ -689,8 +690,7 @@ def write_reports(result: dict[str, Any], shots_dir: Path) -> Path:
         notes += ["Errors shown:", ""] + [f"- {e}" for e in r["errors_shown"][:40]] + [""]
     rel = shots_dir.relative_to(REPORTS) if shots_dir.is_relative_to(REPORTS) else shots_dir
     notes += ["Screenshots: " + ", ".join(f"[{s}]({rel}/{s})" for s in r["screenshots"]), "",
-              f"Seed {r['seed']}. Run: `QT_QPA_PLATFORM=xcb .venv/bin/python -m benchmarks.bench_gui_soak "
-              f"--minutes 60 --seed {r['seed']}`."]
+              f"Seed {r['seed']}. The hour: `scripts/bench.sh --only gui_soak -- --minutes 60 --seed {r['seed']}`."]
     return write_report("gui_soak", r, table, "\n".join(notes))
 
 
