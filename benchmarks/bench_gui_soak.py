@@ -401,7 +401,10 @@ class Soak:
             self.hands_free_off()
         before = len(self.dones)
         QTest.mousePress(self.w.talk_button, Qt.MouseButton.LeftButton)
-        self.pump(lambda: getattr(self.gui.talk, "_ptt_blocks", None) is not None, 20, "push-to-talk to listen")
+        from synthbot_desktop.pipeline.events import TurnState
+
+        # as a person does: speak once the window says Listening
+        self.pump(lambda: self.w.state in (TurnState.LISTENING, TurnState.HEARING), 20, "push-to-talk to listen")
         self.speak(self.utterance())
         self.wait(0.4)
         QTest.mouseRelease(self.w.talk_button, Qt.MouseButton.LeftButton)
