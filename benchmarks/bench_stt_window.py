@@ -22,7 +22,7 @@ from synthbot_desktop.audio.formats import load_audio_file
 from synthbot_desktop.stt.engine import FULL_WINDOW_S, EngineOptions, WhisperEngine
 from tests.support.wer import normalise
 
-CORPUS = Path("/work/shared/audio/corpus")
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "audio" / "corpus"
 
 
 def _words(text: str, numbers: bool) -> str:

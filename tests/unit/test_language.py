@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from synthbot_desktop import language as lang
+from tests.conftest import SHARED
 
 
 def test_instruction_names_the_language() -> None:
@@ -22,7 +22,7 @@ def test_english_only_tts_model_is_replaced_for_other_languages() -> None:
 
 
 def test_chosen_model_is_a_tts_model_in_the_recorded_model_list() -> None:
-    models = {m["model_id"]: m for m in json.loads(Path("/work/shared/fixtures/elevenlabs_models.json").read_text())}
+    models = {m["model_id"]: m for m in json.loads((SHARED / "fixtures" / "elevenlabs_models.json").read_text())}
     chosen = models[lang.DEFAULT_MULTILINGUAL_TTS_MODEL]
     assert chosen["can_do_text_to_speech"] and len(chosen["languages"]) > 1
 
