@@ -16,7 +16,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+
+from screenshot_common import pump
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots" / "talk-sidebar.png"
@@ -32,11 +33,6 @@ STORED = [  # title, age, question, answer
 ]
 
 
-def pump(app: Any, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def main() -> int:

@@ -13,7 +13,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+
+from screenshot_common import pump
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots" / "talk-conversation.png"
@@ -25,11 +26,6 @@ ANSWER = ("It is **14:05** in Lisbon. To print the time yourself:\n\n"
           "More on [time zones](https://en.wikipedia.org/wiki/Time_zone).")
 
 
-def pump(app: Any, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def main() -> int:

@@ -17,17 +17,13 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+
+from screenshot_common import pump
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 
 
-def pump(app: Any, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def main() -> int:

@@ -23,6 +23,7 @@ from synthbot_desktop.setting_keys import UI_CONVERSATION_SIDEBAR
 from synthbot_desktop.storage import repositories as repo
 from synthbot_desktop.storage.records import MessageRecord
 from tests.gui.conftest import REPLY
+from tests.support.recording_talk import RecordingTalk
 
 pytestmark = pytest.mark.gui
 
@@ -38,12 +39,6 @@ def _store(ctx: Any, title: str, when: dt.datetime, question: str = "Hello?", an
         return int(sid)
 
 
-class RecordingTalk:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return lambda *a, **k: self.calls.append((name, a or k or None))
 
 
 def _window(qtbot: Any, ctx: Any, width: int, height: int = 600) -> tuple[MainWindow, RecordingTalk, EventBridge]:

@@ -20,6 +20,7 @@ from synthbot_desktop.gui.bridge import EventBridge
 from synthbot_desktop.gui.main_window import MainWindow
 from synthbot_desktop.gui.widgets.conversation import Bubble, ConversationView, clock_text, latency_text
 from synthbot_desktop.pipeline import events as ev
+from tests.support.recording_talk import RecordingTalk
 
 pytestmark = pytest.mark.gui
 
@@ -28,12 +29,6 @@ MARKDOWN = (f"Use **bold** words and a [guide](https://example.com/guide).\n\n``
             "- first\n- second\n")
 
 
-class RecordingTalk:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return lambda *a, **k: self.calls.append((name, a or k or None))
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from synthbot_desktop.gui.main_window import MainWindow
 from synthbot_desktop.pipeline import events as ev
 from synthbot_desktop.pipeline.events import TurnState
 from tests.gui.conftest import REPLY
+from tests.support.recording_talk import RecordingTalk
 
 pytestmark = pytest.mark.gui
 
@@ -79,12 +80,6 @@ def test_edited_question_replaces_the_last_one_in_the_models_context(qtbot: Any,
 
 
 # Window rules (recording service) -------------------------------------------------------------
-class RecordingTalk:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return lambda *a, **k: self.calls.append((name, a or k or None))
 
 
 @pytest.fixture

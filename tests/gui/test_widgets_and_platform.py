@@ -14,18 +14,11 @@ from synthbot_desktop.gui.bridge import EventBridge
 from synthbot_desktop.gui.main_window import MainWindow, format_timings
 from synthbot_desktop.gui.widgets.level_meter import level_fraction
 from synthbot_desktop.pipeline import events as ev
+from tests.support.recording_talk import RecordingTalk
 
 pytestmark = pytest.mark.gui
 
 
-class RecordingTalk:
-    """Records the intents the window sends (the engine's side is tested in test_talk_flow)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return lambda *a, **k: self.calls.append((name, a or k or None))
 
 
 @pytest.fixture
