@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from synthbot_desktop.pipeline import events as ev
@@ -78,21 +79,39 @@ class Relay(QObject):
     def _done(self, boxed: tuple[Any]) -> None:
         _LIVE.discard(self)
         if self._on_done is not None:
-            self._on_done(boxed[0])
+            _deliver(self._on_done, boxed[0])
 
     @Slot(object)
     def _fail(self, boxed: tuple[Any]) -> None:
         error = boxed[0]
         _LIVE.discard(self)
         if self._on_error is not None:
-            self._on_error(error)
+            _deliver(self._on_error, error)
         else:
             log.error("background job failed: %s", error)
 
     @Slot(object)
     def _prog(self, boxed: tuple[Any]) -> None:
         if self._on_progress is not None:
-            self._on_progress(boxed[0])
+            _deliver(self._on_progress, boxed[0])
+
+
+def _deliver(callback: Callable[[Any], None], value: Any) -> None:
+    """Call a job's callback on the GUI thread, unless the widget it was for is gone.
+
+    A page's read can finish after its dialog was closed and destroyed (dialogs are deleted on
+    close: kept hidden, each opening cost ~14 MB). The result then has nowhere to go: dropped, not
+    a traceback from a deleted QComboBox."""
+    owner = getattr(callback, "__self__", None)
+    if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+        log.debug("dropped a background result: its widget is gone")
+        return
+    try:
+        callback(value)
+    except RuntimeError as exc:
+        if "already deleted" not in str(exc):
+            raise
+        log.debug("dropped a background result: its widget is gone (%s)", exc)
 
 
 class _Job(QRunnable):
