@@ -200,12 +200,12 @@ def test_a_closed_settings_dialog_is_destroyed_not_kept(qtbot: Any, gui: Any) ->
 
     from synthbot_desktop.gui.settings.dialog import SettingsDialog
 
-    for _ in range(3):
+    destroyed: list[int] = []
+    for n in range(3):
         dialog = gui.open_settings("voice")
         qtbot.waitUntil(dialog.isVisible, timeout=5000)
-        destroyed: list[bool] = []
-        dialog.destroyed.connect(lambda *_: destroyed.append(True))
+        dialog.destroyed.connect(lambda *_, n=n: destroyed.append(n))
         dialog.reject()
-        qtbot.waitUntil(lambda: bool(destroyed), timeout=5000)
+        qtbot.waitUntil(lambda n=n: n in destroyed, timeout=5000)
     QApplication.sendPostedEvents()
     assert gui.window.findChildren(SettingsDialog) == []
