@@ -114,6 +114,11 @@ class Player:
     def add_tap(self, fn: Callable[[np.ndarray, int, float], None]) -> None:
         """Get every output block ``fn(samples, rate, handed_over_at)`` (the AEC reference)."""
         self._taps.append(fn)
+
+    def remove_tap(self, fn: Callable[[np.ndarray, int, float], None]) -> None:
+        """Stop feeding ``fn`` (a canceller dropped with its microphone); unknown taps are ignored."""
+        with contextlib.suppress(ValueError):
+            self._taps.remove(fn)
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Player:
         if self._stream is not None:

@@ -172,6 +172,16 @@ class Endpointer:
         with self._lock:
             self._threshold = float(value)
 
+    def reconfigure(self, config: EndpointerConfig) -> None:
+        """Use new settings from the next window on, keeping the stream's state: a silence length
+        changed in Settings while listening applies to the utterance being heard, and nothing heard
+        so far is lost (a restart would drop it). The speech threshold follows ``config.threshold``
+        unless it is raised for playback (the voice loop sets that at every block)."""
+        with self._lock:
+            if abs(self._threshold - self.config.threshold) < 1e-9:
+                self._threshold = float(config.threshold)
+            self.config = config
+
     @property
     def confirm_threshold(self) -> float | None:
         return self._confirm

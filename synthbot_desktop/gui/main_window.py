@@ -422,6 +422,7 @@ class MainWindow(QMainWindow):
         chat_keys = not keys or any(k.startswith(("llm.", "providers.")) for k in keys)
         speech_keys = not keys or any(k.startswith("tts.") for k in keys)
         if not (chat_keys or speech_keys):
+            self.talk.follow_settings(keys)  # audio/turn settings reach a running hands-free loop
             return  # audio, ui, database… settings: the switchers' choices stand
         if chat_keys:
             self._sync_provider()

@@ -76,6 +76,11 @@ def _default_whisper(ctx: AppContext) -> Any:
     return WhisperEngine.from_settings(ctx.settings)
 
 
+# Settings a running hands-free loop cannot take in place (it holds the device, the wake-word
+# detector and the canceller it started with): saving one restarts listening.
+_LOOP_RESTART_KEYS = ("audio.input_device", "audio.wake_word", "audio.echo_cancellation", "audio.headphones")
+
+
 class MutableMic:
     """The microphone with a mute switch: while muted every subscriber gets silence of the same
     length and timing, so the endpointer simply hears a pause (an utterance in progress ends, no
@@ -148,6 +153,7 @@ class PipelineTalkService:
         self._echo_mode: str | None = None  # decided once per microphone
         self._echo_unsettled: Callable[[], bool] | None = None
         self._echo_veto: Callable[[], bool] | None = None  # the canceller's "that was our own voice"
+        self._echo_tap: Callable[..., None] | None = None  # the canceller's far-end feed on the player
         self._engine: Any = None
         self._conv: Any = None
         self._loop_task: asyncio.Task[Any] | None = None
@@ -378,7 +384,8 @@ class PipelineTalkService:
         if choice.warning:
             self.sink(ev.ErrorEvent(choice.warning))
         if choice.canceller is not None:
-            player.add_tap(choice.canceller.reference.push)
+            self._echo_tap = choice.canceller.reference.push
+            player.add_tap(self._echo_tap)
             choice.canceller.player = player
             mic.processor = choice.canceller.process
             self._echo_unsettled = choice.canceller.unsettled
@@ -544,7 +551,9 @@ class PipelineTalkService:
         engine = await self._ensure_engine(need_stt=True)
         endpointer = Endpointer(endpointer_config(s))
         cfg = loop_config(s)
-        cfg.echo_cancelled = await self._ensure_echo_cancellation(mic, cfg.headphones)
+        # the canceller sits on the capture stream itself, under the mute switch (MutableMic hid
+        # its ``processor``, so the window listened on speakers with no cancellation at all)
+        cfg.echo_cancelled = await self._ensure_echo_cancellation(mic.mic, cfg.headphones)
         endpointer.veto = self._echo_veto
         wake = wake_detector(s, warn=lambda m: self.sink(ev.ErrorEvent(m)))
         self._voice_loop = VoiceLoop(engine, mic, endpointer, config=cfg, sink=self.sink, wake=wake,
@@ -668,11 +677,18 @@ class PipelineTalkService:
         the client that reads them."""
         chat_keys = not keys or any(k.startswith(("llm.", "providers.")) for k in keys)
         speech_keys = not keys or any(k.startswith("tts.") for k in keys)
+        loop_keys = not keys or any(k.startswith(("audio.", "pipeline.", "ui.live_captions")) for k in keys)
+
+        restart_keys = {k for k in keys if k.startswith(_LOOP_RESTART_KEYS)}
 
         async def go() -> None:
-            if not (chat_keys or speech_keys):
-                return  # e.g. audio or ui settings: nothing the switchers show
             s = self.ctx.settings
+            if restart_keys:
+                await self._restart_listening(new_mic="audio.input_device" in restart_keys)
+            elif loop_keys and self._voice_loop is not None:
+                self._retune_loop()
+            if not (chat_keys or speech_keys):
+                return  # e.g. ui settings: nothing the switchers show
             if chat_keys:
                 if self._chat is not None:
                     await self._chat.aclose()
@@ -689,6 +705,41 @@ class PipelineTalkService:
             await self._apply_plan()
 
         self._submit(self._configuring(go()))
+
+    async def _restart_listening(self, *, new_mic: bool) -> None:
+        """Another microphone, wake word or echo setting: the loop is built again around it (a
+        running loop keeps the device and detector it opened with). The microphone is reopened
+        only when its device changed."""
+        was_listening = self._loop_task is not None and not self._loop_task.done()
+        await self._stop_loop()
+        if self._ptt_blocks is None:  # (a push-to-talk utterance keeps its microphone until released)
+            self._drop_echo_cancellation()
+            if new_mic and self._mic is not None:
+                mic, self._mic = self._mic, None
+                await asyncio.to_thread(mic.close)
+        if was_listening:
+            await self._hands_free()
+
+    def _drop_echo_cancellation(self) -> None:
+        """Forget the canceller chosen for the microphone, so the next listening start chooses
+        again from the saved settings (and a new microphone is not left without one)."""
+        player = getattr(self._output, "player", None)
+        if self._echo_tap is not None and player is not None and hasattr(player, "remove_tap"):
+            player.remove_tap(self._echo_tap)
+        if self._mic is not None and hasattr(self._mic.mic, "processor"):
+            self._mic.mic.processor = None
+        self._echo_tap = self._echo_unsettled = self._echo_veto = None
+        self._echo_mode = None
+
+    def _retune_loop(self) -> None:
+        """The running hands-free loop takes saved audio and turn settings (silence length, VAD
+        thresholds, holds, barge-in, captions) at once, without a restart that would lose the words
+        being heard. Devices, the wake word and echo cancellation apply from the next start."""
+        from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config
+
+        assert self._voice_loop is not None
+        s = self.ctx.settings
+        self._voice_loop.reconfigure(loop_config(s), endpointer_config(s))
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop listening and speaking, store the turn in progress, close devices."""

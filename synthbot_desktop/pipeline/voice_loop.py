@@ -46,7 +46,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -377,6 +377,14 @@ class VoiceLoop:
             if speaking:  # a turn that is only being stored after its last word is not interrupted
                 self.barge_ins.append(BargeIn(detected, time.monotonic(), task))
                 log.info("barge-in: the user spoke while the assistant was answering")
+
+    def reconfigure(self, config: LoopConfig, endpointer: Any | None = None) -> None:
+        """Settings saved while listening take effect at once (issue #21: a new silence length
+        reached only the next hands-free start). What the running loop found out itself (whether
+        the capture path cancels echo) and the caller's turn limit are kept."""
+        self.config = replace(config, echo_cancelled=self.config.echo_cancelled, max_turns=self.config.max_turns)
+        if endpointer is not None and hasattr(self.endpointer, "reconfigure"):
+            self.endpointer.reconfigure(endpointer)
 
     def _warm_connections(self) -> None:
         """At speech start, connect the LLM and TTS clients (at most every 20 s, one at a time):

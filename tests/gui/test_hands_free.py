@@ -85,3 +85,76 @@ def test_push_to_talk_stops_a_running_hands_free_loop(qtbot: Any, gui: Any, virt
     w.end_push_to_talk()  # too short for a turn: back to rest, nothing left listening
     qtbot.waitUntil(lambda: gui.talk._ptt_blocks is None and w.state == TurnState.IDLE, timeout=20000)
     assert not _loop_running(gui)
+
+
+def test_audio_settings_saved_while_listening_reach_the_running_loop(
+        qtbot: Any, gui: Any, virtual_audio: Any) -> None:
+    """Issue #21, found by the one-hour soak: a silence length saved in Settings while hands-free
+    listened reached only the next start (1500 ms answered after 0.9 s, 600 ms after 1.8 s). The
+    running loop takes it at once, without a restart that would lose words being heard."""
+    w = gui.window
+    w.set_hands_free(True)
+    gui.talk.start_listening(hands_free=True)
+    qtbot.waitUntil(lambda: _loop_running(gui) and w.state == TurnState.LISTENING, timeout=120000)
+    loop, task = gui.talk._voice_loop, gui.talk._loop_task
+    assert loop.endpointer.config.silence_ms != 1500
+
+    dialog = gui.open_settings("audio")
+    dialog.pages["audio"].binder.set_value("audio.silence_ms", 1500)
+    assert dialog.apply(), dialog.problems.text()
+    dialog.close()
+    gui.ctx.settings.set("pipeline.maybe_turn_hold_ms", 900)
+    w.follow_settings({"pipeline.maybe_turn_hold_ms"})
+
+    qtbot.waitUntil(lambda: loop.endpointer.config.silence_ms == 1500 and loop.config.maybe_hold_ms == 900,
+                    timeout=10000)
+    assert gui.talk._voice_loop is loop and gui.talk._loop_task is task and not task.done()
+    assert loop.endpointer.config.pause_ms <= 750  # the early pause still comes well before the end
+
+
+@pytest.fixture
+def gui_on_speakers(qtbot: Any, gui_env: dict[str, str], virtual_audio: Any) -> Any:
+    """The window as installed: a real player on the (virtual) speaker, no headphones."""
+    from synthbot_desktop.gui.application import build
+
+    app = build()  # the default output: audio.playback.Player on the private PulseAudio daemon
+    qtbot.addWidget(app.window)
+    app.window.testing_keys = True
+    yield app
+    app.close()
+
+
+def _processor(gui: Any) -> Any:
+    return getattr(gui.talk._mic.mic, "processor", None) if gui.talk._mic is not None else None
+
+
+def test_hands_free_on_speakers_listens_through_the_echo_canceller(qtbot: Any, gui_on_speakers: Any) -> None:
+    """Issue #21 (found with the soak): the window's hands-free loop never had echo cancellation —
+    the mute switch wrapped the microphone and hid its ``processor``, so the canceller was judged
+    impossible and the loop listened to its own voice on speakers. Saving ``audio.echo_cancellation
+    = off`` takes it away again (listening restarts), and a new input device reopens the microphone
+    with a canceller chosen anew."""
+    gui = gui_on_speakers
+    gui.ctx.settings.set("audio.headphones", False)
+    gui.window.set_hands_free(True)
+    gui.talk.start_listening(hands_free=True)
+    qtbot.waitUntil(lambda: _loop_running(gui) and gui.talk._voice_loop is not None, timeout=120000)
+    loop, player = gui.talk._voice_loop, gui.talk._output.player
+    assert gui.talk._echo_mode == "webrtc", gui.talk._echo_mode
+    assert loop.config.echo_cancelled and _processor(gui) is not None
+    assert gui.talk._echo_tap in player._taps  # the speaker's output is the canceller's reference
+    tap, mic = gui.talk._echo_tap, gui.talk._mic
+
+    gui.ctx.settings.set("audio.echo_cancellation", "off")
+    gui.window.follow_settings({"audio.echo_cancellation"})
+    qtbot.waitUntil(lambda: _loop_running(gui) and gui.talk._voice_loop is not loop, timeout=60000)
+    assert not gui.talk._voice_loop.config.echo_cancelled and gui.talk._echo_mode == "off"
+    assert _processor(gui) is None and tap not in player._taps
+    assert gui.talk._mic is mic  # same device: the microphone stays open
+
+    gui.ctx.settings.set("audio.echo_cancellation", "auto")
+    gui.ctx.settings.set("audio.input_device", "default")
+    gui.window.follow_settings({"audio.echo_cancellation", "audio.input_device"})
+    qtbot.waitUntil(lambda: _loop_running(gui) and gui.talk._mic is not mic
+                    and gui.talk._voice_loop.config.echo_cancelled, timeout=60000)
+    assert _processor(gui) is not None and gui.talk._echo_tap in player._taps

@@ -165,3 +165,27 @@ def test_a_veto_holds_speech_back_only_while_a_confirm_threshold_is_set() -> Non
     plain = Endpointer(EndpointerConfig(min_speech_ms=64), vad=_SteadyVad(0.95))  # type: ignore[arg-type]
     plain.veto = lambda: True  # without a confirm threshold (nobody is speaking) it is not asked
     assert any(isinstance(e, SpeechStart) for e in plain.feed(np.zeros(512 * 4, dtype=np.float32)))
+
+
+def test_a_new_silence_length_applies_to_the_utterance_being_heard() -> None:
+    """Issue #21 (one-hour soak): a silence length saved while listening reached only the next start.
+    Reconfigured mid-utterance, 700 ms of silence no longer ends speech at 1500 ms, and the speech
+    heard before the change is still part of the utterance."""
+    vad = _SteadyVad(0.95)
+    ep = Endpointer(EndpointerConfig(min_speech_ms=64, silence_ms=600), vad=vad)  # type: ignore[arg-type]
+    window = 512  # 32 ms at 16 kHz
+    starts = [e for e in ep.feed(np.zeros(window * 20, dtype=np.float32)) if isinstance(e, SpeechStart)]
+    assert len(starts) == 1
+    ep.reconfigure(EndpointerConfig(min_speech_ms=64, silence_ms=1500, threshold=0.4))
+    assert ep.threshold == pytest.approx(0.4)  # the base threshold follows (nothing raised it)
+    vad.prob = 0.0
+    assert not [e for e in ep.feed(np.zeros(window * 22, dtype=np.float32)) if isinstance(e, SpeechEnd)]
+    ends = [e for e in ep.feed(np.zeros(window * 28, dtype=np.float32)) if isinstance(e, SpeechEnd)]
+    assert len(ends) == 1 and ends[0].start_sample == starts[0].sample
+
+
+def test_reconfigure_keeps_a_threshold_raised_for_playback() -> None:
+    ep = Endpointer(EndpointerConfig(threshold=0.5), vad=_SteadyVad(0.0))  # type: ignore[arg-type]
+    ep.set_threshold(0.85)  # the assistant is speaking
+    ep.reconfigure(EndpointerConfig(threshold=0.3))
+    assert ep.threshold == pytest.approx(0.85) and ep.config.threshold == pytest.approx(0.3)

@@ -174,3 +174,11 @@ def test_a_breath_during_the_short_hold_releases_the_prepared_reply_without_aski
         assert 2999.0 <= loop.results[0].timings["first_sample_played"] < 4000
         assert [m.role for m in rec.units[0].messages] == ["user", "assistant"]
     asyncio.run(go())
+
+
+def test_reconfigure_takes_new_holds_and_keeps_what_the_loop_found_out() -> None:
+    loop, *_ = _setup({})
+    loop.config.echo_cancelled, loop.config.max_turns = True, 3
+    loop.reconfigure(LoopConfig(maybe_hold_ms=900, incomplete_hold_ms=2000, barge_in=False))
+    assert (loop.config.maybe_hold_ms, loop.config.incomplete_hold_ms, loop.config.barge_in) == (900, 2000, False)
+    assert loop.config.echo_cancelled and loop.config.max_turns == 3
