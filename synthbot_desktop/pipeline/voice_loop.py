@@ -90,6 +90,11 @@ class LoopConfig:
     caption_interval_s: float = 1.0
     echo_cancelled: bool = False  # the capture path cancels the speaker's echo: a lower raised threshold
     threshold_during_playback_aec: float = 0.75
+    # The echo guard (raised confirmation threshold and the canceller's veto) stays up for blocks
+    # captured this long after playback was last seen: the room's reverberation, the device's
+    # output latency and a loaded machine's capture lag outlast the last sample handed over (issue
+    # #15: an empty "turn" was accepted 20 ms after playback ended, on echo heard 2.5 s before).
+    playback_tail_ms: int = 600
     wake_idle_s: float = 8.0  # with a wake word: awake with nothing going on for this long -> asleep
     wake_preroll_ms: int = 150  # with a wake word: audio before the detection given to the endpointer
 
@@ -179,13 +184,21 @@ class VoiceLoop:
         self._submitted: tuple[Heard, asyncio.Task[TurnResult]] | None = None
         self._order = asyncio.Lock()  # utterances are finalised in the order they ended
         self._background: set[asyncio.Task[Any]] = set()
+        self._spoke_until = -1e9  # monotonic: the last time the engine was seen playing
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _set_threshold(self) -> None:
+    def _set_threshold(self, captured_at: float | None = None) -> None:
+        """Raise the bar for speech while the assistant's voice can reach the microphone: during
+        playback, and for blocks captured up to ``playback_tail_ms`` after it was last seen (blocks
+        are judged by when they were captured, so a backlog of echo read late is still guarded)."""
         cfg = self.config
-        raised = self.engine.speaking and not cfg.headphones
+        now = time.monotonic()
+        if self.engine.speaking:
+            self._spoke_until = now
+        at = now if captured_at is None else captured_at
+        raised = at < self._spoke_until + cfg.playback_tail_ms / 1000 and not cfg.headphones
         settled = cfg.echo_cancelled and not (self.echo_unsettled is not None and self.echo_unsettled())
         during = cfg.threshold_during_playback_aec if settled else cfg.threshold_during_playback
         if hasattr(self.endpointer, "set_confirm_threshold"):
@@ -235,7 +248,7 @@ class VoiceLoop:
         return task
 
     def _on_block(self, block: Block) -> None:
-        self._set_threshold()
+        self._set_threshold(block.captured_at)
         samples = block.samples
         self._fed += len(samples)
         if self.sink is not None and samples.size:
