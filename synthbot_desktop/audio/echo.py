@@ -48,6 +48,13 @@ HISTORY_S = 4.0  # reference kept (the echo path is far shorter)
 CHECK_S = 0.25  # sounds_like_echo(): the latest microphone audio compared with the reference
 CHECK_LAG_S = (-0.02, 0.45)  # lags searched around the canceller's alignment (the delay may have jumped)
 ECHO_CORRELATION = 0.6  # at least this normalised correlation at some lag: the microphone hears the speaker
+# Double talk: AEC3's suppressor can remove a person's voice along with the echo (the window's soak,
+# no echo path: "seven of clubs" over a reply came out with VAD probability 0.01 instead of 0.95).
+# When the microphone is clearly louder than silence and clearly *not* the reference (a person 10 dB
+# over the echo correlates ~0.3, the echo alone >= 0.6), the raw microphone audio is handed on.
+DOUBLE_TALK_CORRELATION = 0.25
+DOUBLE_TALK_MIN_DBFS = -45.0  # quieter than this is room noise, not a voice over the reply
+DOUBLE_TALK_HOLD_S = 0.3  # once seen, raw audio for this long (no switching inside a syllable)
 
 
 class _Timeline:
@@ -138,6 +145,10 @@ class FarEndReference:
         return out
 
 
+def _dbfs(x: np.ndarray) -> float:
+    return float(20 * np.log10(max(float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if x.size else 0.0, 1e-9)))
+
+
 @dataclass
 class CancellerStats:
     frames: int = 0
@@ -145,6 +156,7 @@ class CancellerStats:
     near_energy: float = 0.0  # while the speaker played: energy in (mic) and out (after AEC)
     out_energy: float = 0.0
     latency_s: float = 0.0  # audio held back to fill whole 10 ms frames (max seen)
+    double_talk_frames: int = 0  # 10 ms frames handed on raw: a voice over the reply (see DOUBLE_TALK_*)
 
 
 class EchoCanceller:
@@ -186,6 +198,8 @@ class EchoCanceller:
         self._near_hist = np.zeros(keep, dtype=np.float32)
         self._far_hist = np.zeros(keep, dtype=np.float32)
         self.vetoes = 0  # speech starts held back because they were the speaker's echo
+        self.double_talk_pass = True  # hand on the raw voice when it is clearly not the echo
+        self._raw_until = -1  # capture sample index up to which the raw audio is handed on
 
     def process(self, samples: np.ndarray, captured_at: float) -> np.ndarray:
         if not self.enabled:
@@ -224,12 +238,31 @@ class EchoCanceller:
             self._remember(near, far)
             t0 = time.thread_time()
             out = np.asarray(self._aec.process(near, far), dtype=np.float32)
+            far_active = float(np.max(np.abs(far))) > 1e-4
+            if far_active and self.double_talk_pass and self._double_talk(near):
+                out = near
+                self.stats.double_talk_frames += usable // FRAME
             self.stats.cpu_s += time.thread_time() - t0
             self.stats.frames += usable // FRAME
-            if float(np.max(np.abs(far))) > 1e-4:
+            if far_active:
                 self.stats.near_energy += float(np.sum(near * near))
                 self.stats.out_energy += float(np.sum(out * out))
             return out
+
+    def _double_talk(self, near: np.ndarray) -> bool:
+        """A voice over the reply that AEC3 might suppress: loud, and unlike the reference at every lag."""
+        if self._captured < self._raw_until:
+            return True
+        # both the newest audio and the window compared with the reference must be loud: a window
+        # that is still silent says nothing (the start of the reply's own echo looks like that)
+        n, lo = int(CHECK_S * RATE), int(CHECK_LAG_S[0] * RATE)
+        window = self._near_hist[len(self._near_hist) - n + lo:len(self._near_hist) + lo]
+        if min(_dbfs(near), _dbfs(window)) < DOUBLE_TALK_MIN_DBFS:
+            return False
+        if self._correlation(self._near_hist, self._far_hist) >= DOUBLE_TALK_CORRELATION:
+            return False
+        self._raw_until = self._captured + int(DOUBLE_TALK_HOLD_S * RATE)
+        return True
 
     def _remember(self, near: np.ndarray, far: np.ndarray) -> None:
         n = min(len(near), len(self._near_hist))
@@ -248,6 +281,10 @@ class EchoCanceller:
         """
         with self._lock:
             near_all, far_all = self._near_hist.copy(), self._far_hist.copy()
+        return self._correlation(near_all, far_all)
+
+    @staticmethod
+    def _correlation(near_all: np.ndarray, far_all: np.ndarray) -> float:
         n = int(CHECK_S * RATE)
         lo, hi = min(0, int(CHECK_LAG_S[0] * RATE)), int(CHECK_LAG_S[1] * RATE)
         total = len(near_all)

@@ -158,3 +158,49 @@ def test_hands_free_on_speakers_listens_through_the_echo_canceller(qtbot: Any, g
     qtbot.waitUntil(lambda: _loop_running(gui) and gui.talk._mic is not mic
                     and gui.talk._voice_loop.config.echo_cancelled, timeout=60000)
     assert _processor(gui) is not None and gui.talk._echo_tap in player._taps
+
+
+LONG_REPLY = " ".join(["Here is a long answer that goes on for a while, sentence after sentence, so that "
+                       "there is time to interrupt it."] * 6)
+
+
+@pytest.fixture
+def gui_long_reply_on_speakers(qtbot: Any, gui_env: dict[str, str], virtual_audio: Any,
+                               monkeypatch: pytest.MonkeyPatch) -> Any:
+    from synthbot_desktop.gui.application import build
+    from tests.support.fake_llm import base_url, start_fake_llm
+
+    llm = start_fake_llm("openai", LONG_REPLY, first_token_delay=0.05, tokens_per_second=80,
+                         models=["gpt-4o-mini", "gpt-4.1-nano"])
+    monkeypatch.setenv("SYNTHBOT_OPENAI_BASE_URL", base_url("openai", llm))
+    app = build()
+    qtbot.addWidget(app.window)
+    app.window.testing_keys = True
+    yield app
+    app.close()
+    llm.stop()
+
+
+@pytest.mark.parametrize("clip", ["ps_cards_001.wav", "lhotse_lj_LJ002-0020.wav", "lhotse_lj_LJ002-0035.wav",
+                                  "ps_cards_003.wav", "icefall_voices_sp0307.wav", "ps_librivox_0880.wav"])
+def test_speaking_over_a_reply_on_speakers_interrupts_it(qtbot: Any, gui_long_reply_on_speakers: Any,
+                                                         virtual_audio: Any, tmp_path: Path, clip: str) -> None:
+    """Found by the one-hour soak once the window listened through the echo canceller: AEC3's
+    suppressor removed a person's voice over the reply with the echo ("seven of clubs" reached the
+    VAD at probability 0.01 instead of 0.95) and 2-3 of these six clips never interrupted. A voice
+    that is clearly not the reference is now handed on raw (``audio.echo`` double talk)."""
+    gui = gui_long_reply_on_speakers
+    w = gui.window
+    gui.ctx.settings._env_values["audio.silence_ms"] = 1000
+    w.set_hands_free(True)
+    gui.talk.start_listening(hands_free=True)
+    qtbot.waitUntil(lambda: _loop_running(gui) and w.state == TurnState.LISTENING, timeout=120000)
+    assert gui.talk._echo_mode == "webrtc"
+    virtual_audio.play_into_mic(_padded_jfk(tmp_path)).wait(60)
+    qtbot.waitUntil(lambda: w.state == TurnState.SPEAKING, timeout=120000)
+    qtbot.wait(1500)  # well into the long reply
+    loop = gui.talk._voice_loop
+    assert not loop.barge_ins
+    path = Path(__file__).resolve().parents[2].parent / "shared" / "audio" / "corpus" / clip
+    virtual_audio.play_into_mic(path).wait(60)
+    qtbot.waitUntil(lambda: bool(loop.barge_ins), timeout=20000)

@@ -292,7 +292,9 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
                     "echo_cancellation": {"mode": aec.mode if canceller is not None or aec.mode != "webrtc" else "off",
                                           "erle_db": round(canceller.erle_db, 1)
                                           if canceller is not None and canceller.erle_db is not None else None,
-                                          "error": canceller.error if canceller is not None else None},
+                                          "error": canceller.error if canceller is not None else None,
+                                          "double_talk_s": round(canceller.stats.double_talk_frames / 100, 2)
+                                          if canceller is not None else None},
                     "speculative_stt": {"used": loop_.speculative_hits, "dropped": loop_.speculative_misses},
                     "speculative_turns": {"used": loop_.speculative_turns_used,
                                           "withdrawn": loop_.speculative_turns_dropped}})
