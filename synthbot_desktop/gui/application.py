@@ -139,6 +139,9 @@ def run() -> int:
         QMessageBox.critical(None, "SynthBot cannot start", describe(exc))
         return 2
     gui = build(ctx)
+    from synthbot_desktop.gui.crash import install_exception_hook
+
+    restore_hook = install_exception_hook(gui.window)  # a bug in a slot: a banner, not a silent traceback
     gui.startup.start_backup()  # scheduled backup, on its own thread (issue #18)
     gui.window.show()
     gui.register_global_shortcut()
@@ -154,4 +157,5 @@ def run() -> int:
     try:
         return int(app.exec())
     finally:
+        restore_hook()
         gui.close()

@@ -237,12 +237,26 @@ class HttpChatProvider(abc.ABC):
         return self._run(list(messages), model or self.default_model, system, temperature, max_tokens, tools)
 
     async def _guarded(self, resp: httpx.Response, state: _CallState) -> AsyncIterator[bytes]:
-        """The body's bytes, enforcing the time-to-first-token limit against slow drips."""
+        """The body's bytes, enforcing the time-to-first-token limit against slow drips, and,
+        once text has come, ``timeout_s`` without another event (issue #14: keep-alive comments
+        or blank lines after some text reset the read timeout, so a stuck stream held the turn
+        for as long as the server kept sending them)."""
         deadline = time.perf_counter() + self.first_token_timeout_s
+        progress = (state.events, len(state.parts), state.tool_calls)
+        last_progress = time.perf_counter()
         async for chunk in resp.aiter_bytes():
-            if not state.parts and time.perf_counter() > deadline:
+            now = time.perf_counter()
+            if not state.parts and now > deadline:
                 raise ProviderError(self.name, ProviderErrorKind.TIMEOUT,
                                     f"no reply text within {self.first_token_timeout_s:g} s",
+                                    status_code=state.status_code, request_id=state.request_id)
+            seen = (state.events, len(state.parts), state.tool_calls)
+            if seen != progress:
+                progress, last_progress = seen, now
+            elif state.parts and now - last_progress > self.timeout_s:
+                raise ProviderError(self.name, ProviderErrorKind.TIMEOUT,
+                                    f"no more reply text for {self.timeout_s:g} s (the server kept the "
+                                    "connection open without sending any)",
                                     status_code=state.status_code, request_id=state.request_id)
             state.bytes_in += len(chunk)
             yield chunk

@@ -91,6 +91,29 @@ def test_chat_options_obey_the_settings_bounds(home: Path, capsys: pytest.Captur
     assert code != 0 and err.startswith("error:") and needle in err, err
 
 
+HUGE = "99999999999999999999"  # past SQLite's and MySQL's 64-bit integers
+
+
+@pytest.mark.parametrize("argv", [
+    ("history", "show", HUGE), ("history", "export", HUGE), ("history", "delete", HUGE, "--yes"),
+    ("history", "rename", HUGE, "t"), ("history", "tag", HUGE, "x"), ("history", "untag", HUGE, "x"),
+    ("history", "note", HUGE, "x"), ("history", "rate", HUGE, "up"), ("history", "show", "0"),
+    ("history", "list", "--limit", HUGE), ("history", "list", "--offset", HUGE), ("history", "list", "--limit", "-1"),
+    ("history", "search", "x", "--limit", HUGE), ("memory", "forget", HUGE), ("admin", "errors", "--limit", HUGE),
+])
+def test_out_of_range_ids_and_counts_are_usage_errors(home: Path, capsys: pytest.CaptureFixture[str],
+                                                      argv: tuple[str, ...]) -> None:
+    """A number no database column can hold is the user's mistake, named as such (exit 2), not an
+    'unexpected failure' filed as a bug (it was OverflowError from the SQLite driver)."""
+    try:
+        code = cli_main.main(list(argv))
+    except SystemExit as exc:  # argparse refuses a bad argument with its usage line and exit 2
+        code = int(exc.code or 0)
+    _, err = capsys.readouterr()
+    assert "Traceback" not in err and "unexpected failure" not in err, err
+    assert code == 2 and "error:" in err, err
+
+
 def test_unexpected_exception_is_one_redacted_line_and_an_error_row(
         home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     from synthbot_desktop.cli.commands import config_cmd

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from synthbot_desktop.cli.main import main
 from synthbot_desktop.storage.models import ApiUsageLog, ConversationMessage
-from tests.support.fake_http import FakeServer, Request, Response
+from tests.support.fake_http import Chunk, FakeServer, Request, Response
 from tests.support.fake_llm import CHAT_ROUTES, base_url, chat_response
 
 KINDS = ["openai", "anthropic", "gemini", "ollama"]
 STATUS_FAULTS = ["429", "500", "overloaded", "html502"]
-STREAM_FAULTS = ["cut", "stall", "malformed", "error_event"]
+STREAM_FAULTS = ["cut", "stall", "malformed", "error_event", "missing_end", "drip"]
 REPLY = "One two three four five six seven eight nine ten."
 API_KEY = "sk-matrix-key-0123456789abcdef"
 
@@ -84,6 +85,19 @@ def _handler(kind: str, fault: str, release: threading.Event) -> Any:
                 yield from half
                 release.wait(15)  # never another byte until the test is over
             return Response(200, headers, stalled())
+        if fault == "missing_end":  # a clean close without the provider's last event
+            return Response(200, headers, half)
+        if fault == "drip":  # keep-alive bytes forever after some text (a proxy holding a stuck stream)
+            keep = b"\n" if kind == "ollama" else b": keep-alive\n\n"
+
+            def drip() -> Iterator[Chunk]:
+                yield from half
+                until = time.monotonic() + 25
+                while not release.is_set() and time.monotonic() < until:
+                    for b in keep:
+                        yield 0.2
+                        yield bytes([b])
+            return Response(200, headers, drip())
         if fault == "malformed":
             return Response(200, headers, [*half, _bad_frame(kind)])
         return Response(200, headers, [*half, _error_event(kind)])
@@ -103,10 +117,14 @@ def test_fault_is_one_line_and_keeps_the_partial_reply(
     with FakeServer() as server:
         server.add(*CHAT_ROUTES[kind], _handler(kind, fault, release))
         monkeypatch.setenv(f"SYNTHBOT_{kind.upper()}_BASE_URL", base_url(kind, server))
+        started = time.monotonic()
         try:
             code = main(["chat", "count to ten", "--provider", kind, "--model", "m", "--json"])
         finally:
             release.set()
+        elapsed = time.monotonic() - started
+    # timeout_s is 1: every fault ends the command within a few seconds (429: Retry-After 1, 2 retries)
+    assert elapsed < 12, f"{fault} took {elapsed:.1f} s"
     out = capsys.readouterr()
     assert code != 0
     assert "Traceback" not in out.err and API_KEY not in out.err + out.out

@@ -57,3 +57,50 @@ def test_failed_turn_wraps_offers_settings_and_retry_and_shows_error(qtbot: Any,
     assert again.args[0].text == REPLY and not again.args[0].error
     assert [b.text() for b in w.conversation.bubbles() if b.role == "user"] == ["hello", "hello"]
     qtbot.waitUntil(lambda: "Ready" in w.indicator.text(), timeout=10000)
+
+
+def test_an_unexpected_exception_in_the_window_is_a_banner_and_an_error_row(qtbot: Any, gui: Any) -> None:
+    """Issue #14: a bug in a slot on the GUI thread is shown in the banner (redacted), filed in
+    error_logs and logged with its traceback; the window stays open. Without the hook, PySide6
+    printed the traceback on stderr and the person saw nothing."""
+    import sys
+
+    from PySide6.QtCore import QTimer
+    from sqlalchemy import select
+
+    from synthbot_desktop.gui import crash
+    from synthbot_desktop.redaction import register_secret
+    from synthbot_desktop.services import error_reports
+    from synthbot_desktop.storage.models import ErrorLog
+
+    secret = "s3ntinel-GUI-0815"
+    register_secret(secret)
+    w = gui.window
+    w.show()
+
+    def boom() -> None:
+        raise RuntimeError(f"a bug that mentions {secret}\nsecond line")
+
+    error_reports.bind(gui.ctx)
+    before = sys.excepthook
+    restore = crash.install_exception_hook(w)
+    try:
+        QTimer.singleShot(0, boom)
+        qtbot.waitUntil(lambda: w.banner.isVisible(), timeout=10000)
+    finally:
+        restore()
+    assert sys.excepthook is before
+    text = w.banner.text()
+    assert text.startswith("unexpected problem: RuntimeError: a bug that mentions") and secret not in text, text
+    assert "second line" not in text and w.isVisible()
+
+    def rows() -> list[str]:
+        with gui.ctx.db.session() as s:
+            return [e.message for e in s.scalars(select(ErrorLog).where(ErrorLog.source == "gui.banner"))]
+
+    try:
+        qtbot.waitUntil(lambda: any("unexpected problem" in r for r in rows()), timeout=10000)
+    finally:
+        assert error_reports.flush(10)
+        error_reports.bind(None)
+    assert not any(secret in r for r in rows())

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.cli.common import add_command, add_json_flag, parse_date, print_json
+from synthbot_desktop.cli.common import add_command, add_json_flag, parse_date, print_json, row_count
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.services import admin as admin_service
 from synthbot_desktop.storage import admin
@@ -51,7 +51,7 @@ def register(subparsers: Any) -> None:
     er.add_argument("--url", help="database URL (default: the configured one)")
     er.add_argument("--since", type=parse_date, help="only errors on or after this date (YYYY-MM-DD)")
     er.add_argument("--user", help="only this user's errors")
-    er.add_argument("--limit", type=int, default=200, help="at most this many (default 200)")
+    er.add_argument("--limit", type=row_count, default=200, help="at most this many (default 200)")
     add_json_flag(er)
 
 

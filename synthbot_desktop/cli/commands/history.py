@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
+from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, record_id, row_count
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.services.history import (  # noqa: F401  (re-exported: the CLI's public names)
     EXPORT_FORMAT,
@@ -70,36 +70,36 @@ def register(subparsers: Any) -> None:
                          "past conversations: list, search, show, tag, note, rate, export, import, delete")
     sub = parser.add_subparsers(dest="history_command", metavar="ACTION")
     lst = add_command(sub, "list", _list, "conversations, newest first")
-    lst.add_argument("--limit", type=int, default=50)
-    lst.add_argument("--offset", type=int, default=0)
+    lst.add_argument("--limit", type=row_count, default=50)
+    lst.add_argument("--offset", type=row_count, default=0)
     _add_filters(lst)
     add_json_flag(lst)
     srch = add_command(sub, "search", _search, "full-text search over all messages")
     srch.add_argument("query")
-    srch.add_argument("--limit", type=int, default=50)
+    srch.add_argument("--limit", type=row_count, default=50)
     _add_filters(srch)
     add_json_flag(srch)
     show = add_command(sub, "show", _show, "print one conversation")
-    show.add_argument("session_id", type=int)
+    show.add_argument("session_id", type=record_id)
     add_json_flag(show)
     ren = add_command(sub, "rename", _rename, "give a conversation a new title")
-    ren.add_argument("session_id", type=int)
+    ren.add_argument("session_id", type=record_id)
     ren.add_argument("title")
     tag = add_command(sub, "tag", _tag, "add tags to a conversation (the tag 'keep' exempts it from retention)")
-    tag.add_argument("session_id", type=int)
+    tag.add_argument("session_id", type=record_id)
     tag.add_argument("tags", nargs="+", metavar="TAG")
     untag = add_command(sub, "untag", _untag, "remove tags from a conversation")
-    untag.add_argument("session_id", type=int)
+    untag.add_argument("session_id", type=record_id)
     untag.add_argument("tags", nargs="+", metavar="TAG")
     note = add_command(sub, "note", _note, "set a conversation's note (an empty TEXT clears it)")
-    note.add_argument("session_id", type=int)
+    note.add_argument("session_id", type=record_id)
     note.add_argument("text")
     rate = add_command(sub, "rate", _rate, "thumbs up or down on a reply (ids from `history show ID --json`)")
-    rate.add_argument("message_id", type=int)
+    rate.add_argument("message_id", type=record_id)
     rate.add_argument("rating", choices=("up", "down"))
     rate.add_argument("--comment", help="what was good or wrong")
     exp = add_command(sub, "export", _export, "write a conversation (or --all) as Markdown, JSON or CSV")
-    exp.add_argument("session_id", type=int, nargs="?")
+    exp.add_argument("session_id", type=record_id, nargs="?")
     exp.add_argument("--all", action="store_true", help="every conversation, with tags, notes and ratings")
     exp.add_argument("--format", choices=("md", "json", "csv"), default="md",
                      help="csv: the usage log (calls, tokens, cost)")
@@ -109,7 +109,7 @@ def register(subparsers: Any) -> None:
     imp.add_argument("--format", choices=FORMATS, help="which app made the export (detected when omitted)")
     add_json_flag(imp)
     dele = add_command(sub, "delete", _delete, "delete a conversation and its messages")
-    dele.add_argument("session_id", type=int)
+    dele.add_argument("session_id", type=record_id)
     dele.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from synthbot_desktop.app import AppContext
-from synthbot_desktop.cli.common import add_command, add_json_flag, print_json
+from synthbot_desktop.cli.common import add_command, add_json_flag, print_json, record_id
 from synthbot_desktop.errors import UsageError
 
 
@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
     add_json_flag(a)
     a.set_defaults(mfunc=_add)
     f = sub.add_parser("forget", help="delete one fact by its ID")
-    f.add_argument("id", type=int)
+    f.add_argument("id", type=record_id)
     add_json_flag(f)
     f.set_defaults(mfunc=_forget)
     c = sub.add_parser("clear", help="delete all of your facts")
