@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from synthbot_desktop.storage.db import long_statements
 from synthbot_desktop.storage.models import Base, include_in_autogenerate
 
 config = context.config
@@ -15,7 +16,8 @@ def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:  # plain `alembic` CLI use: sqlalchemy.url from alembic.ini
         engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite://")
-    with engine.connect() as connection:
+    # a long ALTER on a big shared table must not be cut off at the 5 s bound a turn may wait
+    with engine.connect() as connection, long_statements(connection):
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

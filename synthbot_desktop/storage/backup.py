@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, delete, insert, select, text
 
 from synthbot_desktop.errors import UsageError
 from synthbot_desktop.storage import migrate
+from synthbot_desktop.storage.db import long_statements
 from synthbot_desktop.storage.models import Base
 
 DUMP_FORMAT = "synthbot-dump/1"
@@ -70,8 +71,8 @@ def backup(engine: Engine, out: Path) -> Path:
         tmp.replace(out)
         return out
     tmp = out.with_name(out.name + ".part")
-    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin(), \
-            gzip.open(tmp, "wt", encoding="utf-8") as fh:
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, long_statements(conn), \
+            conn.begin(), gzip.open(tmp, "wt", encoding="utf-8") as fh:
         revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         fh.write(json.dumps({"format": DUMP_FORMAT, "revision": revision}) + "\n")
         for table in Base.metadata.sorted_tables:
@@ -127,7 +128,7 @@ def restore(engine: Engine, path: Path) -> dict[str, int]:
     _, rows = _rows_from_file(path)
     migrate.upgrade(engine)
     counts: dict[str, int] = {}
-    with engine.begin() as conn:
+    with engine.connect() as conn, long_statements(conn), conn.begin():
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(delete(table))
         for table in Base.metadata.sorted_tables:

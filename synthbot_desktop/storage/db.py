@@ -84,6 +84,28 @@ def make_engine(url: str | URL, *, password: str | None = None, connect_timeout:
     )
 
 
+MAINTENANCE_IO_TIMEOUT_S = 3600
+"""Read/write bound for schema migrations and backups: an ALTER or index build on a big shared
+table can take minutes, and cutting it off at the 5 s a turn may wait would leave it half done."""
+
+
+@contextmanager
+def long_statements(conn: Any, seconds: int = MAINTENANCE_IO_TIMEOUT_S) -> Iterator[Any]:
+    """Lift the MySQL read/write bound on one connection for maintenance work, after the handshake
+    (an unreachable or half-open server still fails within the connect timeout), and restore it
+    before the connection goes back to the pool. SQLite connections are unchanged."""
+    raw = getattr(conn.connection, "dbapi_connection", None)
+    if raw is None or not hasattr(raw, "_read_timeout"):
+        yield conn
+        return
+    saved = raw._read_timeout, raw._write_timeout
+    raw._read_timeout = raw._write_timeout = seconds  # PyMySQL applies these at every socket read/write
+    try:
+        yield conn
+    finally:
+        raw._read_timeout, raw._write_timeout = saved
+
+
 def io_timeout(connect_timeout: int) -> int:
     """Read/write bound for MySQL (the handshake too): the configured timeout, at least 5 s so a
     slow history query on a big table still completes."""
