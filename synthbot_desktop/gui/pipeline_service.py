@@ -680,9 +680,12 @@ class PipelineTalkService:
         loop_keys = not keys or any(k.startswith(("audio.", "pipeline.", "ui.live_captions")) for k in keys)
 
         restart_keys = {k for k in keys if k.startswith(_LOOP_RESTART_KEYS)}
+        stt_keys = not keys or any(k.startswith("stt.") for k in keys)
 
         async def go() -> None:
             s = self.ctx.settings
+            if stt_keys:
+                await self._follow_stt_settings()
             if restart_keys:
                 await self._restart_listening(new_mic="audio.input_device" in restart_keys)
             elif loop_keys and self._voice_loop is not None:
@@ -705,6 +708,43 @@ class PipelineTalkService:
             await self._apply_plan()
 
         self._submit(self._configuring(go()))
+
+    async def _follow_stt_settings(self) -> None:
+        """Speech-recognition settings (model, language, beam, compute type…) saved in the window:
+        a loaded Whisper whose options differ is replaced by one built from them (loaded off the
+        loop, the old one keeps serving until the new one is ready), and the turn engine takes the
+        fixed language and context-prompt choice (issue #19: choosing the multilingual model or a
+        language in Settings worked only after a restart)."""
+        from synthbot_desktop.pipeline.adapters import WhisperTranscriber
+        from synthbot_desktop.pipeline.settings_map import turn_config
+
+        if self._engine is not None:
+            fresh = turn_config(self.ctx.settings)
+            self._engine.config.language = fresh.language
+            self._engine.config.use_context_prompt = fresh.use_context_prompt
+        old = self._whisper
+        if old is None:
+            return  # not loaded yet: the next load reads the saved settings
+        candidate = self._whisper_factory(self.ctx)
+        new_options, old_options = getattr(candidate, "options", None), getattr(old, "options", None)
+        if new_options == old_options:
+            return
+        from synthbot_desktop.stt.engine import EngineOptions
+
+        if isinstance(old_options, EngineOptions) and isinstance(new_options, EngineOptions) and \
+                dataclasses.replace(new_options, language=old_options.language) == old_options:
+            old.options = new_options  # only the language: passed per call, no reload needed
+            return
+        try:
+            await asyncio.to_thread(candidate.load)
+        except SynthbotError as exc:  # e.g. the multilingual extra is not installed: say so, keep the old one
+            self.sink(error_event(exc))
+            return
+        self._whisper = candidate
+        if self._engine is not None and self._engine.stt is not None:
+            self._engine.stt = WhisperTranscriber(candidate)
+        if not self._turns:
+            old.close()
 
     async def _restart_listening(self, *, new_mic: bool) -> None:
         """Another microphone, wake word or echo setting: the loop is built again around it (a

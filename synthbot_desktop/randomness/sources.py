@@ -180,6 +180,6 @@ def make_source(name: str, *, token: str | None = None, backend: str | None = No
     if name == "ibm":
         if not token:
             raise UsageError("no IBM Quantum token is stored",
-                             hint="synthbot-desktop keys set ibm_quantum (or set SYNTHBOT_IBM_QUANTUM_API_KEY)")
+                             hint="echo TOKEN | synthbot-desktop quantum set-token (or set SYNTHBOT_IBM_QUANTUM_API_KEY)")
         return IbmSource(token, backend=backend, url=url, instance=instance)
     raise UsageError(f"unknown randomness source {name!r}; expected one of: {', '.join(SOURCES)}")

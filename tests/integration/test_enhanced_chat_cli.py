@@ -114,3 +114,24 @@ def test_enhanced_chat_record_on_the_message_on_both_databases(any_db_url: str, 
         block = s.get(QuantumRandomNumber, rnd["block_id"])
         assert block is not None and block.consumed_by == user.uid
     engine.dispose()
+
+
+def test_ibm_token_hint_names_a_command_that_stores_it(env: str, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The missing-token line used to say `keys set ibm_quantum`, which `keys set` rejects (its
+    choices are the LLM/TTS providers); the command it names must store the token in the keyring."""
+    import io
+    import shlex
+
+    assert main(["quantum", "fill", "--source", "ibm", "--bits", "64"]) == 2
+    err = capsys.readouterr().err
+    assert "keys set ibm_quantum" not in err and "quantum set-token" in err
+    command = err[err.index("synthbot-desktop quantum set-token"):].split(" (")[0].split("\n")[0]
+    args = shlex.split(command)[1:]
+    token = "ibm-TOKEN-abcdef0123456789abcdef0123456789"
+    monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert token not in out  # a fingerprint, never the token
+    assert main(["quantum", "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ibm_token_stored"] is True

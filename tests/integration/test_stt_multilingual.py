@@ -48,3 +48,18 @@ def test_language_detected_and_error_bounded(engine: WhisperEngine, name: str, l
     ref, hyp = _norm(reference), _norm(result.text)
     error = jiwer.cer(ref.replace(" ", ""), hyp.replace(" ", "")) if language in CJK else jiwer.wer(ref, hyp)
     assert error <= 0.5, f"{name}: {error:.2f} '{result.text}'"
+
+
+@pytest.mark.slow
+def test_live_turn_decoding_uses_the_adaptive_window_when_the_language_is_fixed(engine: WhisperEngine) -> None:
+    """Issue #19: the adaptive encoder window and live-turn options apply to the base model too.
+    A fixed language skips detection, so a live turn encodes a short window; with language auto,
+    detection needs the full 30 s window (the slow path docs/multilingual.md warns about)."""
+    import soundfile as sf
+
+    samples, rate = sf.read(str(CORPUS / "leopard_fr.wav"), dtype="float32")
+    assert rate == 16000
+    fixed = engine.transcribe(samples, language="fr", live=True)
+    assert fixed.timings.get("window_seconds", 30.0) < 30.0 and "consulat" in fixed.text.lower()
+    auto = engine.transcribe(samples, language="auto", live=True)
+    assert "window_seconds" not in auto.timings and auto.language == "fr"
