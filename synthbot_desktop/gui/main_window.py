@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self.session_id: int | None = None
         self.testing_keys = False  # tests drive keys without an active window
         self._timings: dict[str, dict[str, Any]] = {}
+        self._providers_asked = 0  # refresh_allowed_providers: the newest request wins
         self._typed: list[str] = []
         self._last_said: str | None = None  # what Retry sends again
         self._editing: Bubble | None = None  # the question being edited in the message box
@@ -436,7 +437,16 @@ class MainWindow(QMainWindow):
         """Providers the admin turned off are not offered (issue #18; a DB read, off the GUI thread)."""
         from synthbot_desktop.services import features
 
-        run_job(lambda: features.allowed_providers(self.ctx), self._hide_providers, lambda _e: None)
+        # Only the newest request's answer counts: under load the start-up read (before an admin's
+        # change) could arrive after a later one and show a provider that was just turned off.
+        self._providers_asked += 1
+        asked = self._providers_asked
+
+        def done(allowed: list[str]) -> None:
+            if asked == self._providers_asked:
+                self._hide_providers(allowed)
+
+        run_job(lambda: features.allowed_providers(self.ctx), done, lambda _e: None)
 
     def _hide_providers(self, allowed: list[str]) -> None:
         view = self.provider_box.view()

@@ -202,3 +202,37 @@ def test_the_window_does_not_offer_a_provider_the_admin_turned_off(qtbot: Any, g
     current = box.currentIndex()
     assert not view.isRowHidden(current)  # the chosen provider is never hidden under the person
     assert [box.itemData(i) for i in range(box.count()) if view.isRowHidden(i)] == ["gemini"]
+
+
+def test_a_late_answer_from_an_older_provider_check_does_not_undo_a_newer_one(
+        qtbot: Any, gui: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a CI proof run under load: the start-up check (read before the admin turned Gemini
+    off) delivered its answer after the newer check and showed Gemini again."""
+    import threading
+
+    from PySide6.QtCore import QThreadPool
+
+    box = gui.window.provider_box
+    view = box.view()
+    row = box.findData("gemini")
+    qtbot.waitUntil(lambda: not view.isRowHidden(row), timeout=10000)
+    QThreadPool.globalInstance().waitForDone(10000)  # the window's own start-up check is over
+    release_old = threading.Event()
+    answers = iter([["openai", "anthropic", "gemini", "ollama"], ["openai", "anthropic", "ollama"]])
+    lock = threading.Lock()
+
+    def allowed(_ctx: Any) -> list[str]:
+        with lock:
+            mine = next(answers)
+        if "gemini" in mine:  # the older read: it answers last
+            release_old.wait(10)
+        return mine
+
+    monkeypatch.setattr(features, "allowed_providers", allowed)
+    gui.window.refresh_allowed_providers()  # older: Gemini still on
+    gui.window.refresh_allowed_providers()  # newer: Gemini off
+    qtbot.waitUntil(lambda: view.isRowHidden(row), timeout=10000)
+    release_old.set()
+    QThreadPool.globalInstance().waitForDone(10000)
+    qtbot.wait(200)  # the older answer reaches the GUI thread
+    assert view.isRowHidden(row)
