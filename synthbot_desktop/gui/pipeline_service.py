@@ -309,9 +309,27 @@ class PipelineTalkService:
     async def _ensure_whisper(self) -> Any:
         if self._whisper is None:
             whisper = self._whisper_factory(self.ctx)
-            await asyncio.to_thread(whisper.load)
+            await asyncio.to_thread(self._load_whisper, whisper)
             self._whisper = whisper
         return self._whisper
+
+    def _load_whisper(self, whisper: Any) -> None:
+        """Load a recogniser (worker thread); a first-use model assembly reports its progress to
+        the window (ev.Preparing), at most once per percent."""
+        from synthbot_desktop.stt.engine import WhisperEngine
+
+        if not isinstance(whisper, WhisperEngine):
+            whisper.load()  # a test double
+            return
+        shown = [-1]
+
+        def progress(done: int, total: int) -> None:
+            pct = 100 * done // max(total, 1)
+            if pct != shown[0]:
+                shown[0] = pct
+                self.sink(ev.Preparing("the multilingual speech model", done, total))
+
+        whisper.load(progress=progress)
 
     async def _ensure_engine(self, *, need_stt: bool) -> Any:
         from synthbot_desktop.pipeline.adapters import WhisperTranscriber
@@ -736,7 +754,7 @@ class PipelineTalkService:
             old.options = new_options  # only the language: passed per call, no reload needed
             return
         try:
-            await asyncio.to_thread(candidate.load)
+            await asyncio.to_thread(self._load_whisper, candidate)
         except SynthbotError as exc:  # e.g. the multilingual extra is not installed: say so, keep the old one
             self.sink(error_event(exc))
             return

@@ -32,6 +32,13 @@ def install(window: Any, bridge: Any) -> Notifier:
             indicator.set_state(indicator.state)  # back to what the turn is doing
         elif isinstance(event, ev.ToolConfirmRequest):
             ask(event)
+        elif isinstance(event, ev.Preparing):
+            if event.done >= event.total:
+                indicator.set_state(indicator.state)
+            else:
+                pct = 100 * event.done // max(event.total, 1)
+                indicator.setText(f"● preparing {event.what}… {pct} %")
+                indicator.setAccessibleName(f"State: preparing {event.what}, {pct} percent")
         elif isinstance(event, ev.TimerFired):
             label = clean_label(event.label)
             indicator.setText(f"⏰ {label}")

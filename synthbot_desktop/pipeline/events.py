@@ -161,7 +161,17 @@ class TimerFired:
     label: str
 
 
+@dataclass(frozen=True)
+class Preparing:
+    """Long one-off work before the app can listen (assembling the multilingual model on first
+    use: ~145 MB copied and checksummed): the window shows how far it is instead of a silent wait."""
+
+    what: str
+    done: int
+    total: int
+
+
 Event = (StateChanged | InputLevel | PartialTranscript | FinalTranscript | AssistantDelta | AssistantDone
          | PlaybackProgress | TurnTimings | ErrorEvent | SessionChanged | TurnRetracted | ToolCalled | ToolRunning | ToolDone
-         | ToolConfirmRequest | TimerFired)
+         | ToolConfirmRequest | TimerFired | Preparing)
 EventSink = Callable[[Event], None]

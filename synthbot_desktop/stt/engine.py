@@ -203,12 +203,13 @@ class WhisperEngine:
     def model_name(self) -> str:
         return self._resolved.name if self._resolved else self.options.model
 
-    def load(self, *, warm_up: bool = True) -> LoadReport:
-        """Resolve, load and warm up the model (once; later calls return the first report)."""
+    def load(self, *, warm_up: bool = True, progress: Callable[[int, int], None] | None = None) -> LoadReport:
+        """Resolve, load and warm up the model (once; later calls return the first report).
+        ``progress(done, total)`` follows a first-use assembly of the multilingual model."""
         with self._load_lock:
             if self.load_report is not None:
                 return self.load_report
-            resolved = resolve_model(self.options.model)
+            resolved = resolve_model(self.options.model, progress=progress)
             t0 = time.perf_counter()
             try:
                 from faster_whisper import WhisperModel
