@@ -112,6 +112,16 @@ def job_status_name(status: Any) -> str:
     return str(name if isinstance(name, str) else status).strip().upper()
 
 
+def _job_reason(job: Any) -> str:
+    """': <IBM's reason>' for a failed job, one line (the client's message is "Job X has failed:\\n<reason>")."""
+    try:
+        message = job.error_message() if hasattr(job, "error_message") else None
+    except Exception:  # the reason is a courtesy: never hide the status behind a second failure
+        return ""
+    lines = [line.strip() for line in str(message or "").splitlines() if line.strip()]
+    return f": {lines[-1]}" if lines else ""
+
+
 class IbmSource:
     """IBM Quantum hardware through ``qiskit-ibm-runtime`` (SamplerV2 job; token from the keyring).
 
@@ -161,7 +171,7 @@ class IbmSource:
             time.sleep(self._poll_s)
             status = job_status_name(job.status())
         if status != "DONE":
-            raise RuntimeError(f"IBM job {job.job_id()} ended {status}")
+            raise RuntimeError(f"IBM job {job.job_id()} ended {status}{_job_reason(job)}")
         t1 = time.monotonic()
         pub = job.result()[0]
         bits = "".join(pub.data.c.get_bitstrings()) if hasattr(pub.data, "c") else "".join(

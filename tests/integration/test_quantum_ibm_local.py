@@ -1,8 +1,8 @@
 """The IBM source (IbmSource) on qiskit-ibm-runtime's own offline fake backends (issue #20).
 
-Not a fake of IBM's REST API: docs/enhanced-mode.md says exactly why one cannot be made hermetic
-for this client (the IAM token exchange is hard-coded to https://iam.cloud.ibm.com). What this
-does run is every line of our adapter after the service is built: backend choice, transpiling to
+Not IBM's REST API (that is tests/integration/test_quantum_ibm_rest.py, against a local fake of
+it, with the hard-wired IAM and runtime hosts redirected in that test). What this does run is
+every line of our adapter after the service is built: backend choice, transpiling to
 the device's gates, the SamplerV2 job, status polling, bit extraction, and the pool rows, with
 ``channel="local"`` (the runtime's documented local testing mode, Aer underneath, FakeManilaV2's
 5-qubit layout and noise). Real SQLite and a fresh MariaDB.
