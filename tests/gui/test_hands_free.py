@@ -200,7 +200,10 @@ def test_speaking_over_a_reply_on_speakers_interrupts_it(qtbot: Any, gui_long_re
     qtbot.waitUntil(lambda: w.state == TurnState.SPEAKING, timeout=120000)
     qtbot.wait(1500)  # well into the long reply
     loop = gui.talk._voice_loop
-    assert not loop.barge_ins
+    # jfk.flac's own pauses may have started an early reply that the rest of the sentence interrupted
+    # (a proof run under load): only barge-ins on the reply now playing count
+    qtbot.waitUntil(lambda: w.state == TurnState.SPEAKING, timeout=60000)
+    before = len(loop.barge_ins)
     path = Path(__file__).resolve().parents[2].parent / "shared" / "audio" / "corpus" / clip
     virtual_audio.play_into_mic(path).wait(60)
-    qtbot.waitUntil(lambda: bool(loop.barge_ins), timeout=20000)
+    qtbot.waitUntil(lambda: len(loop.barge_ins) > before, timeout=20000)
