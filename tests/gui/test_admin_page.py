@@ -188,8 +188,14 @@ def test_a_banner_is_filed_in_error_logs(qtbot: Any, admin_ctx: AppContext) -> N
 
 
 def test_the_window_does_not_offer_a_provider_the_admin_turned_off(qtbot: Any, gui: Any) -> None:
+    from PySide6.QtCore import QThreadPool
+
     from synthbot_desktop.storage import feature_flags as store
 
+    # Start-up first (two proof runs under load): its storage job and first provider check could
+    # read the flags before the change below and fill the features cache after the invalidate.
+    assert gui.startup.wait(60)
+    QThreadPool.globalInstance().waitForDone(20000)
     box = gui.window.provider_box
     view = box.view()
     row = box.findData("gemini")
@@ -221,15 +227,19 @@ def test_a_late_answer_from_an_older_provider_check_does_not_undo_a_newer_one(
     answers = iter([["openai", "anthropic", "gemini", "ollama"], ["openai", "anthropic", "ollama"]])
     lock = threading.Lock()
 
+    old_entered = threading.Event()
+
     def allowed(_ctx: Any) -> list[str]:
         with lock:
             mine = next(answers)
         if "gemini" in mine:  # the older read: it answers last
+            old_entered.set()
             release_old.wait(10)
         return mine
 
     monkeypatch.setattr(features, "allowed_providers", allowed)
     gui.window.refresh_allowed_providers()  # older: Gemini still on
+    assert old_entered.wait(10)  # it has read (so the newer request below reads second)
     gui.window.refresh_allowed_providers()  # newer: Gemini off
     qtbot.waitUntil(lambda: view.isRowHidden(row), timeout=10000)
     release_old.set()
