@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from synthbot_desktop.audio.levels import measure
 from synthbot_desktop.audio.resample import StreamResampler
 from synthbot_desktop.errors import AudioError
 
@@ -145,8 +146,12 @@ class FarEndReference:
         return out
 
 
-def _dbfs(x: np.ndarray) -> float:
-    return float(20 * np.log10(max(float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if x.size else 0.0, 1e-9)))
+def _compared_window(near_all: np.ndarray) -> np.ndarray:
+    """The latest CHECK_S of microphone history that is compared with the reference: near[j] ~
+    far[j - lag] for lag in CHECK_LAG_S, so the window ends -lag_min samples before the newest."""
+    n, lo = int(CHECK_S * RATE), min(0, int(CHECK_LAG_S[0] * RATE))
+    total = len(near_all)
+    return near_all[total - n + lo:total + lo]
 
 
 @dataclass
@@ -255,9 +260,8 @@ class EchoCanceller:
             return True
         # both the newest audio and the window compared with the reference must be loud: a window
         # that is still silent says nothing (the start of the reply's own echo looks like that)
-        n, lo = int(CHECK_S * RATE), int(CHECK_LAG_S[0] * RATE)
-        window = self._near_hist[len(self._near_hist) - n + lo:len(self._near_hist) + lo]
-        if min(_dbfs(near), _dbfs(window)) < DOUBLE_TALK_MIN_DBFS:
+        window = _compared_window(self._near_hist)
+        if min(measure(near).rms_dbfs, measure(window).rms_dbfs) < DOUBLE_TALK_MIN_DBFS:
             return False
         if self._correlation(self._near_hist, self._far_hist) >= DOUBLE_TALK_CORRELATION:
             return False
@@ -287,10 +291,8 @@ class EchoCanceller:
     def _correlation(near_all: np.ndarray, far_all: np.ndarray) -> float:
         n = int(CHECK_S * RATE)
         lo, hi = min(0, int(CHECK_LAG_S[0] * RATE)), int(CHECK_LAG_S[1] * RATE)
-        total = len(near_all)
-        # near[j] ~ far[j - lag] for lag in [lo, hi]: the near window ends -lo samples before the newest
-        near = near_all[total - n + lo:total + lo]
-        far = far_all[total - n + lo - hi:total]
+        near = _compared_window(near_all)
+        far = far_all[len(far_all) - n + lo - hi:]
         nn = float(np.linalg.norm(near))
         if nn < 1e-4 or float(np.max(np.abs(far))) < 1e-4:
             return 0.0
