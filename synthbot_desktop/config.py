@@ -276,6 +276,10 @@ def _specs() -> list[SettingSpec]:
           "else collapsed; open/closed = as you last left it.", choices=("auto", "open", "closed")),
         s("ui.live_captions", bool, True,
           "Show what you are saying while you speak (a short decode about once a second; never stored)."),
+        s("quantum.pool_wait_ms", int, 300,
+          "How long an enhanced turn waits for a block of the randomness pool before the OS CSPRNG "
+          "stands in (a distant MySQL server may need more; a hung one then costs a turn this long).",
+          min=20, max=10000),
         s("privacy.keep_recordings", bool, False, "Keep the audio of each utterance in the data dir."),
         s("history.keep_days", int, 0,
           "Delete conversations with no activity for this many days (0 = keep forever; tag `keep` exempts).",

@@ -58,6 +58,9 @@ LLM_TEMPERATURE = Key("llm.temperature", float)
 LLM_MAX_TOKENS = Key("llm.max_tokens", int)
 LLM_CONTEXT_TOKENS = Key("llm.context_tokens", int)
 
+# Enhanced mode
+QUANTUM_POOL_WAIT_MS = Key("quantum.pool_wait_ms", int)
+
 # Speech out
 TTS_ENGINE = Key("tts.engine", str)
 TTS_PIPER_VOICE = Key("tts.piper.voice", str)

@@ -43,7 +43,6 @@ from synthbot_desktop.setting_keys import (
     AUDIO_OUTPUT_DEVICE,
     AUDIO_WAKE_WORD_EARCONS,
     LLM_PROVIDER,
-    LLM_TEMPERATURE,
     UI_SOUND_CUES,
     UI_SPOKEN_ERRORS,
     UI_SPOKEN_REMINDERS,
@@ -674,7 +673,7 @@ class PipelineTalkService:
             return None
         from synthbot_desktop.randomness.enhanced import TurnSampler
 
-        return TurnSampler(self.ctx.db, plan.provider, self.ctx.settings.value(LLM_TEMPERATURE))
+        return TurnSampler.from_settings(self.ctx.db, plan.provider, self.ctx.settings)
 
     def set_mode(self, mode: str) -> None:
         """The window's conversation-mode switch: "normal" or "enhanced", from the next turn."""

@@ -11,12 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from synthbot_desktop.randomness.pool import draw
+from synthbot_desktop.config import Settings
+from synthbot_desktop.randomness.pool import DRAW_TIMEOUT_S, draw
+from synthbot_desktop.setting_keys import LLM_TEMPERATURE, QUANTUM_POOL_WAIT_MS
 from synthbot_desktop.storage.db import Database
 
 SEED_PROVIDERS = ("openai", "gemini", "ollama")  # OpenAI `seed`, Gemini generationConfig.seed, Ollama options.seed
 JITTER = 0.2  # +/- around the persona's (or setting's) temperature
 TEMP_BOUNDS = (0.0, 2.0)
+
+
+def pool_wait_s(settings: Settings) -> float:
+    """``quantum.pool_wait_ms`` in seconds: how long a turn's draw may wait for the pool."""
+    return settings.value(QUANTUM_POOL_WAIT_MS) / 1000
 
 
 @dataclass
@@ -28,9 +35,12 @@ class TurnSampling:
 
 
 def sampling_for_turn(db: Database, consumer: str, provider: str, base_temperature: float,
-                      bounds: tuple[float, float] = TEMP_BOUNDS) -> TurnSampling:
-    """Seed and temperature for one turn from the pool; ``consumer`` is the user message uid."""
-    d = draw(db, consumer)
+                      bounds: tuple[float, float] = TEMP_BOUNDS, *, wait_s: float = DRAW_TIMEOUT_S) -> TurnSampling:
+    """Seed and temperature for one turn from the pool; ``consumer`` is the user message uid.
+
+    ``wait_s`` is ``quantum.pool_wait_ms``: past it the CSPRNG stands in (the pool's deadline).
+    """
+    d = draw(db, consumer, timeout_s=wait_s)
     seed = (d.value >> 33) if provider in SEED_PROVIDERS else None  # 31 bits: every provider accepts it
     frac = (d.value & 0xFFFFFFFF) / 0xFFFFFFFF  # low 32 bits -> [0, 1]
     lo, hi = max(bounds[0], base_temperature - JITTER), min(bounds[1], base_temperature + JITTER)
@@ -51,13 +61,19 @@ class TurnSampler:
     applies when the conversation sets none.
     """
 
-    def __init__(self, db: Database, provider: str, default_temperature: float) -> None:
-        self._db, self._provider, self._default = db, provider, default_temperature
+    def __init__(self, db: Database, provider: str, default_temperature: float, *,
+                 wait_s: float = DRAW_TIMEOUT_S) -> None:
+        self._db, self._provider, self._default, self._wait_s = db, provider, default_temperature, wait_s
         self.records: list[dict[str, Any]] = []
+
+    @classmethod
+    def from_settings(cls, db: Database, provider: str, settings: Settings) -> TurnSampler:
+        """The sampler the window and ``talk`` use: ``llm.temperature`` and ``quantum.pool_wait_ms``."""
+        return cls(db, provider, settings.value(LLM_TEMPERATURE), wait_s=pool_wait_s(settings))
 
     def __call__(self, consumer: str, temperature: float | None) -> TurnSampling:
         turn = sampling_for_turn(self._db, consumer, self._provider,
-                                 self._default if temperature is None else temperature)
+                                 self._default if temperature is None else temperature, wait_s=self._wait_s)
         self.records.append(turn.record)
         return turn
 

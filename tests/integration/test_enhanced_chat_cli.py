@@ -30,6 +30,9 @@ def env(app_env: dict[str, str], memory_keyring: object, tmp_path, monkeypatch: 
         monkeypatch.setenv(f"SYNTHBOT_{kind.upper()}_API_KEY", KEY)
     url = f"sqlite:///{tmp_path / 'enh.sqlite3'}"
     monkeypatch.setenv("SYNTHBOT_DATABASE_URL", url)
+    # these tests are about the pooled seed on the wire; the 300 ms deadline has its own tests
+    # (test_quantum_pool_deadline, test_quantum_pool_wait) and once missed here under CI load
+    monkeypatch.setenv("SYNTHBOT_SET__quantum__pool_wait_ms", "10000")
     return url
 
 

@@ -43,7 +43,9 @@ def test_talk_enhanced_stores_the_record_on_the_assistant_message(app_env: dict[
     tts = start_fake_elevenlabs()
     try:
         fakes = {"SYNTHBOT_OPENAI_BASE_URL": base_url("openai", llm), "SYNTHBOT_OPENAI_API_KEY": "sk-test-123",
-                 "SYNTHBOT_ELEVENLABS_BASE_URL": tts.url, "SYNTHBOT_ELEVENLABS_API_KEY": FAKE_API_KEY}
+                 "SYNTHBOT_ELEVENLABS_BASE_URL": tts.url, "SYNTHBOT_ELEVENLABS_API_KEY": FAKE_API_KEY,
+                 # about the pooled record, not the 300 ms deadline (its own tests): no fallback under load
+                 "SYNTHBOT_SET__quantum__pool_wait_ms": "10000"}
         env = _env(app_env, fakes, any_db_url)
         fill = subprocess.run(_cli("quantum", "fill", "--source", "os", "--bits", "128"), env=env,
                               capture_output=True, text=True, timeout=120)

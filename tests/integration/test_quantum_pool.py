@@ -16,6 +16,7 @@ from synthbot_desktop.storage.db import Database, make_engine
 from synthbot_desktop.storage.models import QuantumRandomNumber, QuantumSession
 
 pytest.importorskip("qiskit_aer")
+WAIT_S = 10.0  # about the pool's bookkeeping, not the turn's deadline (test_quantum_pool_deadline)
 
 
 @pytest.fixture
@@ -69,20 +70,20 @@ def test_fill_records_job_and_blocks(db: Database) -> None:
 
 def test_pool_drains_falls_back_then_refills(db: Database) -> None:
     pool.fill(db, AerSource(), 128)
-    first = sampling_for_turn(db, "msg-1", "openai", 0.7)
-    second = sampling_for_turn(db, "msg-2", "anthropic", 0.7)
+    first = sampling_for_turn(db, "msg-1", "openai", 0.7, wait_s=WAIT_S)
+    second = sampling_for_turn(db, "msg-2", "anthropic", 0.7, wait_s=WAIT_S)
     assert first.record["source"] == second.record["source"] == "aer" and first.notice is None
     assert first.seed is not None and 0 <= first.seed < 2 ** 31
     assert second.seed is None and second.record["seed_supported"] is False  # Anthropic has no seed
     assert 0.5 <= first.temperature <= 0.9 and 0.5 <= second.temperature <= 0.9
-    empty = sampling_for_turn(db, "msg-3", "openai", 0.7)
+    empty = sampling_for_turn(db, "msg-3", "openai", 0.7, wait_s=WAIT_S)
     assert empty.record["source"] == "os" and empty.record["block_id"] is None
     assert empty.notice is not None and "pool is empty" in empty.notice
     with db.session() as s:
         used = {b.consumed_by: b.id for b in s.scalars(select(QuantumRandomNumber)).all()}
     assert used == {"msg-1": first.record["block_id"], "msg-2": second.record["block_id"]}
     pool.fill(db, AerSource(), 64)  # refill
-    again = sampling_for_turn(db, "msg-4", "gemini", 0.0)
+    again = sampling_for_turn(db, "msg-4", "gemini", 0.0, wait_s=WAIT_S)
     assert again.record["source"] == "aer" and 0.0 <= again.temperature <= 0.2
 
 
@@ -93,7 +94,7 @@ def test_failing_backend_is_recorded_and_turns_fall_back(db: Database) -> None:
         job = s.scalars(select(QuantumSession)).one()
         assert (job.status, job.bits) == ("error", 0) and "backend unreachable" in (job.error or "")
         assert qrepo.pool_status(s)["last_job"]["status"] == "error"
-    turn = sampling_for_turn(db, "msg-x", "ollama", 0.8)
+    turn = sampling_for_turn(db, "msg-x", "ollama", 0.8, wait_s=WAIT_S)
     assert turn.record["source"] == "os" and turn.seed is not None and turn.notice
 
 

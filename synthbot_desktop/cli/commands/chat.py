@@ -167,9 +167,10 @@ def _chat(ctx: AppContext, args: argparse.Namespace) -> int:
         print("note: enhanced mode needs the database's random pool, which is unreachable; "
               "this turn uses normal sampling", file=sys.stderr)
     elif args.mode == "enhanced":
-        from synthbot_desktop.randomness.enhanced import sampling_for_turn
+        from synthbot_desktop.randomness.enhanced import pool_wait_s, sampling_for_turn
 
-        turn = sampling_for_turn(ctx.db, user_msg.uid, provider_name, temperature)
+        turn = sampling_for_turn(ctx.db, user_msg.uid, provider_name, temperature,
+                                 wait_s=pool_wait_s(settings))
         provider.sampling_seed, temperature, randomness = turn.seed, turn.temperature, turn.record
         if turn.notice:
             print(turn.notice, file=sys.stderr)

@@ -33,7 +33,6 @@ from synthbot_desktop.setting_keys import (
     AUDIO_INPUT_DEVICE,
     AUDIO_OUTPUT_DEVICE,
     AUDIO_WAKE_WORD_EARCONS,
-    LLM_TEMPERATURE,
 )
 
 log = logging.getLogger(__name__)
@@ -154,7 +153,7 @@ async def _build_engine(ctx: AppContext, args: argparse.Namespace, output: Any) 
             print("note: enhanced mode needs the database's random pool, which is unreachable; "
                   "turns use normal sampling", file=sys.stderr)
         else:
-            engine.sampler = TurnSampler(db, plan.provider, ctx.settings.value(LLM_TEMPERATURE))
+            engine.sampler = TurnSampler.from_settings(db, plan.provider, ctx.settings)
     return engine, whisper
 
 
