@@ -333,6 +333,19 @@ def filter_toc(
     return kept, Dropped(count, size)
 
 
+def turn_model_datas(model_path: Path | None) -> list[tuple[str, str]]:
+    """The Smart Turn ONNX (from the data-only ``pipecat-ai`` wheel) at its wheel path in the bundle.
+
+    ``collect_data_files("pipecat...")`` would import pipecat, whose ``__init__`` needs loguru and
+    the rest of the framework (not installed: requirements/models.txt is installed with --no-deps).
+    The app finds the file under ``sys._MEIPASS`` by the same relative path
+    (``synthbot_desktop.audio.turn_model.bundled_model_path``). None: nothing bundled, the app
+    then uses the words alone (``pipeline.end_of_turn_model = auto``)."""
+    if model_path is None:
+        return []
+    return [(str(model_path), "pipecat/audio/turn/smart_turn/data")]
+
+
 def project_datas(root: Path) -> list[tuple[str, str]]:
     """(source, bundle folder) pairs for the project's own data, in the wheel's layout.
 

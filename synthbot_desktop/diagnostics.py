@@ -195,6 +195,27 @@ def check_wake_word(ctx: AppContext) -> Check:
     return Check("wake_word", OK, f"{len(models)} wake-word models load; {state}", data=data)
 
 
+def check_end_of_turn(ctx: AppContext) -> Check:
+    """Whether the end-of-turn model (Smart Turn v3) loads, and what a short phrase costs without it."""
+    from synthbot_desktop.audio.turn_model import TurnModelError, load, resolve_model_path
+
+    choice = ctx.settings.get("pipeline.end_of_turn_model")
+    data: dict[str, Any] = {"setting": choice}
+    try:
+        path = resolve_model_path(choice)
+        data["path"] = str(path) if path is not None else None
+        model = load(choice) if path is not None else None
+    except TurnModelError as exc:
+        return Check("end_of_turn", WARN, exc.message, "turns still end; set pipeline.end_of_turn_model = auto or off",
+                     data)
+    if model is None:
+        hold = ctx.settings.get_int("pipeline.maybe_turn_hold_ms")
+        why = "off" if choice.strip() in ("", "off") else "not installed (bash scripts/setup.sh installs it)"
+        return Check("end_of_turn", OK if choice.strip() in ("", "off") else WARN,
+                     f"Smart Turn {why}: short phrases wait the {hold} ms maybe hold", data=data)
+    return Check("end_of_turn", OK, f"Smart Turn v3 loads ({model.path.name})", data=data)
+
+
 def check_echo(ctx: AppContext) -> Check:
     """Which echo canceller `talk --mic` / the window would use with these settings."""
     from synthbot_desktop.audio.echo import choose_canceller
@@ -268,6 +289,7 @@ def run_checks(ctx: AppContext) -> list[Check]:
         _guard("models", lambda: check_models(ctx)),
         _guard("wake_word", lambda: check_wake_word(ctx)),
         _guard("echo_cancellation", lambda: check_echo(ctx)),
+        _guard("end_of_turn", lambda: check_end_of_turn(ctx)),
     ]
 
 

@@ -77,7 +77,8 @@ def _default_whisper(ctx: AppContext) -> Any:
 
 # Settings a running hands-free loop cannot take in place (it holds the device, the wake-word
 # detector and the canceller it started with): saving one restarts listening.
-_LOOP_RESTART_KEYS = ("audio.input_device", "audio.wake_word", "audio.echo_cancellation", "audio.headphones")
+_LOOP_RESTART_KEYS = ("audio.input_device", "audio.wake_word", "audio.echo_cancellation", "audio.headphones",
+                      "pipeline.end_of_turn_model")
 
 
 class MutableMic:
@@ -157,6 +158,7 @@ class PipelineTalkService:
         self._conv: Any = None
         self._loop_task: asyncio.Task[Any] | None = None
         self._voice_loop: Any = None
+        self._turn_model: tuple[str, Any] | None = None  # (pipeline.end_of_turn_model, the loaded model or None)
         self._ptt_blocks: list[np.ndarray] | None = None
         self._ptt_unsubscribe: Callable[[], None] | None = None
         self._turns: list[asyncio.Task[Any]] = []
@@ -558,7 +560,7 @@ class PipelineTalkService:
 
     async def _hands_free(self) -> None:
         from synthbot_desktop.audio.vad import Endpointer
-        from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config, wake_detector
+        from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config, turn_model, wake_detector
         from synthbot_desktop.pipeline.voice_loop import VoiceLoop
 
         if self._loop_task is not None and not self._loop_task.done():
@@ -573,10 +575,16 @@ class PipelineTalkService:
         cfg.echo_cancelled = await self._ensure_echo_cancellation(mic.mic, cfg.headphones)
         endpointer.veto = self._echo_veto
         wake = wake_detector(s, warn=lambda m: self.sink(ev.ErrorEvent(m)))
+        choice = s.get("pipeline.end_of_turn_model")
+        if self._turn_model is None or self._turn_model[0] != choice:  # loaded once, again if the setting changed
+            self._turn_model = (choice, await asyncio.to_thread(
+                turn_model, s, warn=lambda m: self.sink(ev.ErrorEvent(m))))
+        voice_judge = self._turn_model[1]
         self._voice_loop = VoiceLoop(engine, mic, endpointer, config=cfg, sink=self.sink, wake=wake,
                                      chime=self._chime if wake is not None and s.value(AUDIO_WAKE_WORD_EARCONS)
                                      else None)
         self._voice_loop.echo_unsettled = self._echo_unsettled
+        self._voice_loop.turn_model = voice_judge
         self._loop_task = asyncio.get_running_loop().create_task(self._voice_loop.run())
 
     async def _stop_loop(self) -> None:

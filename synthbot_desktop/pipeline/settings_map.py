@@ -64,6 +64,22 @@ def loop_config(settings: Any, *, barge_in: bool | None = None, headphones: bool
     )
 
 
+def turn_model(settings: Any, *, warn: Any = None) -> Any:
+    """The end-of-turn model ``pipeline.end_of_turn_model`` asks for, or None.
+
+    One that cannot be loaded is reported through ``warn`` as one line and the loop goes on with
+    the words alone (the maybe hold), as it did before the model existed. Loading takes ~0.3 s:
+    front ends call this off their event loop (``asyncio.to_thread``)."""
+    from synthbot_desktop.audio.turn_model import TurnModelError, load
+
+    try:
+        return load(settings.get("pipeline.end_of_turn_model"))
+    except TurnModelError as exc:
+        if warn is not None:
+            warn(f"end-of-turn model off: {exc.one_line()}")
+        return None
+
+
 def wake_detector(settings: Any, *, name: str | None = None, warn: Any = None) -> Any:
     """The wake-word detector the settings (or ``--wake-word NAME``) ask for, or None.
 

@@ -112,6 +112,7 @@ class _SpeculativeTurn:
     release_at: float = 0.0  # monotonic: not played before (a MAYBE piece's hold), 0 = at the end
     confirmed: bool = False  # the utterance ended; waiting for release_at
     contested: bool = False  # confirmed, then speech began: words withdraw it, noise releases it
+    sooner: asyncio.Event = field(default_factory=asyncio.Event)  # release_at was moved earlier
 
 
 @dataclass
@@ -149,6 +150,11 @@ class VoiceLoop:
         self.wake = wake  # a WakeWordDetector, or None: always listening
         self.echo_unsettled: Callable[[], bool] | None = None  # the canceller is re-converging
         self.chime = chime  # plays the "wake"/"sleep" earcon
+        # audio.turn_model.SmartTurn (or None): a MAYBE piece whose voice sounds finished is
+        # released without its hold (the words still decide everything else)
+        self.turn_model: Any = None
+        self.voice_said_complete = 0  # MAYBE holds the voice shortened
+        self.voice_said_incomplete = 0  # ... and kept
         self.awake = wake is None
         self.wakes: list[float] = []  # monotonic times of wake-word detections
         self.sleeps = 0
@@ -450,9 +456,28 @@ class VoiceLoop:
         self._spec_turn = st
         task.add_done_callback(self._collect)
         self._tasks.append(task)
+        if release_at > 0 and self.turn_model is not None:
+            self._spawn(self._ask_the_voice(st, heard.audio))
         if confirmed:
             self._spawn(self._release_later(st))
         return st
+
+    async def _ask_the_voice(self, st: _SpeculativeTurn, audio: np.ndarray) -> None:
+        """A MAYBE piece ("Ten of clubs"): if the voice sounds finished, drop the hold, so the reply is
+        released when the silence confirms the utterance (at once if it already has). The reply is
+        already being prepared meanwhile; the model's ~0.1 s only decides when it may be heard."""
+        try:
+            done = await asyncio.to_thread(self.turn_model.is_complete, audio)
+        except Exception as exc:  # a model that fails mid-session costs the hold, never the turn
+            log.warning("end-of-turn model failed (%s): the maybe hold stands", type(exc).__name__)
+            return
+        if not done:
+            self.voice_said_incomplete += 1
+            return
+        self.voice_said_complete += 1
+        if self._spec_turn is st and not st.task.done():
+            st.release_at = 0.0
+            st.sooner.set()
 
     def _release(self, st: _SpeculativeTurn) -> None:
         if self._spec_turn is st:
@@ -461,7 +486,10 @@ class VoiceLoop:
         st.gate.set()
 
     async def _release_later(self, st: _SpeculativeTurn) -> None:
-        await asyncio.sleep(max(0.0, st.release_at - time.monotonic()))
+        while (wait := st.release_at - time.monotonic()) > 0:  # the voice may move release_at earlier
+            st.sooner.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(st.sooner.wait(), wait)
         if self._spec_turn is st and not st.task.done() and not st.contested:
             self._release(st)  # (contested: the piece being spoken decides, in _settle_contest)
 

@@ -45,13 +45,14 @@ def test_doctor_json(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
     doc = json.loads(r.stdout)
     names = [c["name"] for c in doc["checks"]]
     assert names == ["python", "config", "database", "storage", "errors", "keyring", "providers", "audio", "models",
-                     "wake_word", "echo_cancellation"]
+                     "wake_word", "echo_cancellation", "end_of_turn"]
     by = {c["name"]: c for c in doc["checks"]}
     assert by["database"]["data"]["url"].startswith("sqlite:///")
     assert by["models"]["status"] == "ok"
     assert by["wake_word"]["status"] == "ok" and set(by["wake_word"]["data"]["models"].values()) == {"ok"}
     assert by["echo_cancellation"]["data"]["mode"] == "webrtc", by["echo_cancellation"]  # no headphones: on
     assert by["audio"]["status"] == "ok", by["audio"]  # the PulseAudio virtual devices are visible
+    assert by["end_of_turn"]["status"] == "ok" and "Smart Turn v3 loads" in by["end_of_turn"]["detail"]
     assert r.returncode == (0 if doc["ok"] else 1)
     _no_traceback(r)
 

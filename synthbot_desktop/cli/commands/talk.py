@@ -232,10 +232,12 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
     from synthbot_desktop.audio.capture import MicrophoneStream
     from synthbot_desktop.audio.echo import choose_canceller
     from synthbot_desktop.audio.vad import Endpointer
-    from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config, wake_detector
+    from synthbot_desktop.pipeline.settings_map import endpointer_config, loop_config, turn_model, wake_detector
     from synthbot_desktop.pipeline.voice_loop import VoiceLoop
 
     s = ctx.settings
+    voice_judge = asyncio.create_task(asyncio.to_thread(  # ~0.3 s, while the canceller and mic start
+        turn_model, s, warn=lambda m: print(f"warning: {m}", file=sys.stderr, flush=True)))
     endpointer = Endpointer(endpointer_config(s, silence_ms=args.silence_ms))
     device = s.value(AUDIO_INPUT_DEVICE) or None
     cfg = loop_config(s, barge_in=args.barge_in, headphones=True if args.headphones else None, max_turns=args.turns)
@@ -268,6 +270,7 @@ async def _mic_loop(ctx: AppContext, args: argparse.Namespace, engine: TurnEngin
     wake = wake_detector(s, name=args.wake_word, warn=lambda m: print(f"warning: {m}", file=sys.stderr, flush=True))
     loop_ = VoiceLoop(engine, mic, endpointer, config=cfg, sink=announce, wake=wake,
                       chime=_chime(engine, s.value(AUDIO_WAKE_WORD_EARCONS)) if wake is not None else None)
+    loop_.turn_model = await voice_judge
     if canceller is not None:
         loop_.echo_unsettled = canceller.unsettled
         endpointer.veto = canceller.sounds_like_echo  # a residual burst of its own voice is not a barge-in
