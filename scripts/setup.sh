@@ -57,6 +57,7 @@ install_python_packages() {
   local py; py=$(find_python)
   "$py" -c 'import venv, ensurepip' 2>/dev/null || { log "Python venv support missing: apt-get install python3-venv"; exit 1; }
   [[ -f "$LOCK" ]] || { log "missing $LOCK: run scripts/lock.sh"; exit 1; }
+  [[ -f "$MODELS" ]] || { log "missing $MODELS (the model packages' pins): restore it from git"; exit 1; }
   local want; want="$(cat pyproject.toml "$LOCK" "$MODELS" | sha256sum | cut -c1-16)"
   if venv_is_complete && [[ "$(head -1 "$STAMP")" == "$want" ]]; then
     return

@@ -25,6 +25,7 @@ def _scratch_project(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "scripts" / "setup.sh", proj / "scripts" / "setup.sh")
     shutil.copy(ROOT / "pyproject.toml", proj / "pyproject.toml")
     shutil.copy(ROOT / "requirements" / "lock.txt", proj / "requirements" / "lock.txt")
+    shutil.copy(ROOT / "requirements" / "models.txt", proj / "requirements" / "models.txt")
     return proj
 
 
