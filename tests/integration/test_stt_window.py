@@ -129,3 +129,24 @@ def test_live_turn_with_a_short_preroll_is_not_said_twice() -> None:
     audio = np.concatenate([np.zeros(1440, dtype=np.float32), load_audio_file(CARDS_001)])
     text = engine.transcribe(audio, language="en", live=True).text
     assert text.lower().count("clubs") == 1, text
+
+
+GOFORWARD = str(SHARED / "audio" / "corpus" / "ps_goforward.wav")
+REPLY = "Sure. That is a short answer, spoken right away, so you can get on with your day."
+
+
+@pytest.mark.parametrize("clip,said", [(CARDS_001, "10 of close."), (GOFORWARD, "Go forward 10 meters.")])
+def test_a_prompted_decode_said_twice_is_retried_without_the_prompt_at_the_same_window(clip: str, said: str) -> None:
+    """Seen in the v2v benchmark (#12): from the second turn on, the last turns are Whisper's prompt and
+    tiny.en wrote the utterance twice at the 10 s window ("Go forward 10 meters. Go forward 10 meters."),
+    so every later "ten of clubs" paid the 20 s retry (0.3-0.45 s instead of ~0.1 s)."""
+    audio = load_audio_file(clip)
+    prompt = f"{said} {REPLY}"  # the previous turn, as TurnEngine.stt_prompt builds it
+    old = WhisperEngine(EngineOptions(beam_size=1, retry_without_prompt=False))
+    new = WhisperEngine(EngineOptions(beam_size=1))
+    before = old.transcribe(audio, prompt=prompt, live=True)
+    assert before.timings["window_seconds"] == 20.0, "tiny.en no longer doubles this utterance with this prompt"
+    after = new.transcribe(audio, prompt=prompt, live=True)
+    assert after.timings["window_seconds"] == 10.0 and new.window_retries == 1
+    words = after.text.lower()
+    assert words.count("forward" if clip == GOFORWARD else "of") == 1, after.text
