@@ -241,7 +241,8 @@ def _specs() -> list[SettingSpec]:
         s("tts.piper.noise_w", float, 0.8, "Piper phoneme length variation.", min=0.0, max=2.0),
         s("tts.piper.speaker_id", int, 0, "Speaker for multi-speaker Piper voices.", min=0, max=10000),
         s("pipeline.first_chunk_min_chars", int, 12,
-          "Shortest first spoken clause; lower starts speaking sooner.", min=1, max=500),
+          "Shortest first spoken clause; lower starts speaking sooner (a whole sentence, \"Sure.\", may be "
+          "shorter).", min=1, max=500),
         s("pipeline.chunk_max_chars", int, 250, "Longest text sent to TTS at once.", min=40, max=5000),
         s("pipeline.first_chunk_max_words", int, 6,
           "With no clause boundary within this many words, the first spoken piece ends at a word (0 = off).",

@@ -1,7 +1,8 @@
 """Cut a streaming LLM reply into pieces a TTS engine can speak, as early as sounds natural.
 
 Why it matters: the user hears nothing until the first piece is synthesised, so the first piece
-is cut at the first clause (comma, colon, semicolon) once it has ``first_min_chars`` characters;
+is cut at the first clause (comma, colon, semicolon) once it has ``first_min_chars`` characters,
+or at the first sentence end however short ("Sure.");
 later pieces are whole sentences, which sound better and still arrive ahead of playback. When no
 clause boundary comes within ``first_max_words`` words, the first piece ends at a word boundary
 instead (never after an article, preposition or conjunction, which would sound cut off). The
@@ -24,6 +25,11 @@ import re
 from dataclasses import dataclass
 
 from synthbot_desktop.pipeline.speech_text import clean_for_speech
+
+FIRST_SENTENCE_MIN_CHARS = 2
+"""A first piece that is a whole sentence may be this short: "Sure." / "Yes!" are spoken as a person
+would, at once (at 40 tokens/s waiting for 12 characters, "Sure. That is", cost ~0.1 s before any
+sound; Pipecat's aggregator sends "Sure." alone too). Clause cuts keep ``first_min_chars``."""
 
 _BOUNDARY = re.compile(r"[.!?…]+|[;:,]|[。！？；，、：]|\n")
 _CLOSERS = "\"'”’)]»」』）"
@@ -147,7 +153,10 @@ class SentenceChunker:
             spoken = len(clean_for_speech(buf[:cut], at_line_start=self._at_line_start).strip())
             if spoken == 0:
                 return cut if word_cut is None else min(cut, word_cut)  # markup only: consume silently
-            needed = self.first_min_chars if self._index == 0 else (1 if sentence else self.clause_min_chars)
+            if self._index == 0:  # a whole sentence ("Sure.") is a natural first piece; a clause ("So,") is not
+                needed = min(self.first_min_chars, FIRST_SENTENCE_MIN_CHARS) if sentence else self.first_min_chars
+            else:
+                needed = 1 if sentence else self.clause_min_chars
             if spoken >= needed:
                 return cut if word_cut is None else min(cut, word_cut)
         if word_cut is not None:

@@ -27,9 +27,14 @@ def test_first_clause_is_cut_early_then_whole_sentences() -> None:
         "Well, the quick answer is yes,", "you can.", "It takes a minute, maybe two.", "Then you are done."]
 
 
-def test_first_chunk_respects_minimum() -> None:
-    assert chunks("Hi! Nice to meet you today. Bye.", first_min_chars=12)[0] == "Hi! Nice to meet you today."
-    assert chunks("Hi! Nice to meet you today. Bye.", first_min_chars=1)[0] == "Hi!"
+def test_first_clause_respects_the_minimum_a_whole_sentence_need_not() -> None:
+    """#12: "Sure." is said at once (as Pipecat does); before, the first piece waited for 12
+    characters ("Sure. That is"), ~0.1 s of silence at 40 tokens/s. A clause ("So,") still waits."""
+    assert chunks("Hi! Nice to meet you today. Bye.", first_min_chars=12)[0] == "Hi!"
+    assert chunks("Sure. That is a short answer.", first_min_chars=12)[0] == "Sure."
+    assert chunks("So, the quick answer is yes. Bye.", first_min_chars=12)[0] == "So, the quick answer is yes."
+    assert chunks("No. 5 is the one.", first_min_chars=12)[0] == "No. 5 is the one."  # an abbreviation, not a sentence
+    assert chunks("I. Then more.", first_min_chars=12)[0] == "I. Then more."  # one letter: too short to say alone
 
 
 def test_no_cut_inside_numbers_abbreviations_or_urls() -> None:
