@@ -296,7 +296,11 @@ class VoiceLoop:
         self._caption_task = self._spawn(self._caption(audio, earlier, self._epoch))
 
     async def _caption(self, audio: np.ndarray, earlier: str, epoch: int) -> None:
-        part, _ = await self._transcribe(audio, earlier)
+        # no earlier turns as the prompt: a caption is thrown away, and with the last turns as its
+        # prompt tiny.en often wrote a short utterance twice, so the caption took two decodes (or the
+        # 20 s window) and the final transcription at the pause waited behind it (#12, v2v trials:
+        # transcript ready 0.3-0.8 s after the endpoint instead of at it)
+        part, _ = await self._transcribe(audio, earlier, context=False)
         text = " ".join(t for t in (earlier.strip(), part.text.strip()) if t)
         if text and self._epoch == epoch and self.endpointer.in_speech and self.sink is not None:
             self.captions_sent += 1
@@ -565,12 +569,13 @@ class VoiceLoop:
             return
         self._spawn(self._complete(event.audio, speech_end, now, spec, self._epoch, strip))
 
-    async def _transcribe(self, audio: np.ndarray, earlier: str) -> tuple[Transcription, float]:
+    async def _transcribe(self, audio: np.ndarray, earlier: str, *,
+                          context: bool = True) -> tuple[Transcription, float]:
         engine = self.engine
         stt = engine.stt
         assert stt is not None
         started = time.monotonic()
-        prompt = engine.stt_prompt(earlier)
+        prompt = engine.stt_prompt(earlier) if context else (earlier.strip() or None)
         result = await asyncio.to_thread(stt.transcribe, audio, language=engine.config.language, prompt=prompt)
         if is_prompt_echo(result.text, prompt):  # Whisper wrote its prompt again: nothing was said
             log.info("dropped a piece that only repeated Whisper's prompt (%d chars)", len(result.text))

@@ -58,3 +58,36 @@ def test_final_transcript_event_is_not_a_caption() -> None:
     events = asyncio.run(go())
     assert not any(isinstance(e, PartialTranscript) for e in events)  # too short for a caption
     assert any(isinstance(e, FinalTranscript) for e in events)
+
+
+def test_a_caption_is_decoded_without_the_earlier_turns_as_prompt() -> None:
+    """#12: with the last turns as Whisper's prompt a caption decode could take two decodes or the 20 s
+    window, and the final transcription waited behind it; the final decode keeps the context."""
+    async def go() -> list[str | None]:
+        prompts: list[str | None] = []
+
+        class PromptSTT(FakeSTT):
+            def transcribe(self, audio, *, language=None, prompt=None):  # type: ignore[no-untyped-def]
+                prompts.append(prompt)
+                return super().transcribe(audio, language=language, prompt=prompt)
+
+        stt = PromptSTT("Set a timer for ten minutes.", delay=0.005)
+        engine, _out, _rec, events = make(chat=FakeChat(first_delay=0.01), stt=stt)
+        from synthbot_desktop.llm.base import ChatMessage
+
+        engine.conversation.history += [ChatMessage("user", "Ten of clubs."), ChatMessage("assistant", "Done.")]
+        mic = PushMic()
+        cfg = LoopConfig(headphones=True, live_captions=True, caption_interval_s=0.05, speculative=False)
+        loop = VoiceLoop(engine, mic, ScriptedEndpointer({1: ["start"], 60: ["end:19200"]}), config=cfg,
+                         sink=events.append)
+        task = asyncio.create_task(loop.run())
+        await feed(loop, mic, 60, until=lambda: bool(loop.results))
+        loop.stop()
+        await task
+        assert loop.captions_sent >= 1
+        return prompts
+
+    prompts = asyncio.run(go())
+    *captions, final = prompts
+    assert captions and all(p is None for p in captions), captions
+    assert final is not None and "Ten of clubs." in final
