@@ -135,7 +135,9 @@ def _padded_jfk(tmp_path: Path) -> Path:
     True,
     # Speakers (no --headphones) are a known, open defect (issue #15): with the echo canceller on, the
     # first words over the reply can still be garbled or split off under load (1 pass, 2 failures in
-    # 3 runs on 2026-12-02). A non-strict xfail cannot fail, so it runs only on request.
+    # 3 runs on 2026-12-02; 3 passes in 7 runs later that day on a quiet machine, every failure the
+    # first words over the reply garbled: "and so my all americans", "and so i fell in the r"; the
+    # barge-in itself happened each time). A non-strict xfail cannot fail, so it runs only on request.
     pytest.param(False, marks=pytest.mark.skipif(not os.environ.get("SYNTHBOT_RUN_KNOWN_DEFECTS"),
                                                  reason="known defect #15; SYNTHBOT_RUN_KNOWN_DEFECTS=1 runs it")),
 ], ids=["headphones", "speakers"])
@@ -185,7 +187,8 @@ def test_barge_in_on_the_virtual_mic(app_env: dict[str, str], fakes: dict[str, s
     doc = json.loads(stdout)
     turns = doc["turns"]
     # Turns that heard the sentence (judged by its words, not Whisper's exact spelling of "And so").
-    starts = [i for i, t in enumerate(turns) if "fellow americans" in t["transcript"].lower()
+    # ("fellow america": over the reply's residual echo tiny.en may drop the plural's "s")
+    starts = [i for i, t in enumerate(turns) if "fellow america" in t["transcript"].lower()
               and "for your country" in t["transcript"].lower()]
     assert len(starts) == 2, [t["transcript"] for t in turns]
     cut = turns[starts[1] - 1]  # the turn that was speaking when the user spoke again
